@@ -1,0 +1,97 @@
+-- authdb migration 20261125000003_email_verification_tokens (up)
+--
+-- Creates email_verification_tokens: the single-use tokens mailed to a user to
+-- prove they own their e-mail address.
+--
+-- * Only a SHA-256 hash of each token is stored; the plaintext is returned
+--   once by the issuing function and never written anywhere.
+-- * A token also carries the registration details of the request that issued
+--   it (password_hash, phone, role).  They are applied to the user only when
+--   the token is verified, so somebody who registers an address they do not
+--   own ("squatter") can never get their password onto the real owner's
+--   account: the owner's own request issues a new token carrying the owner's
+--   details.
+-- * At most one token per user is outstanding (neither consumed nor revoked);
+--   issuing a new token revokes the previous one.
+--
+-- Run by the authdb engine in one transaction with
+-- search_path = <target schema>, pg_temp: objects are schema-unqualified.
+
+CREATE TABLE email_verification_tokens (
+    id            bigint      GENERATED ALWAYS AS IDENTITY,
+    user_id       uuid        NOT NULL,
+    token_hash    bytea       NOT NULL,
+    -- Registration details carried by the token (see header).
+    password_hash text,
+    phone         text,
+    role          text        NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    expires_at    timestamptz NOT NULL,
+    consumed_at   timestamptz,
+    revoked_at    timestamptz,
+
+    CONSTRAINT email_verification_tokens_pkey PRIMARY KEY (id),
+
+    -- Deleting a user deletes its tokens.
+    CONSTRAINT email_verification_tokens_user_id_fkey
+        FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE,
+
+    -- verify_email looks tokens up by hash; the unique index serves that.
+    CONSTRAINT email_verification_tokens_token_hash_key UNIQUE (token_hash),
+
+    -- sha256(convert_to(token, 'UTF8')) is always 32 bytes.
+    CONSTRAINT email_verification_tokens_token_hash_sha256 CHECK (octet_length(token_hash) = 32),
+
+    -- Same rules as the corresponding users columns.
+    CONSTRAINT email_verification_tokens_phone_e164 CHECK (phone ~ '^\+[0-9]{8,15}$'),
+    CONSTRAINT email_verification_tokens_password_hash_not_empty CHECK (password_hash <> ''),
+
+    -- No index on role: see the note on users.role.
+    CONSTRAINT email_verification_tokens_role_fkey FOREIGN KEY (role) REFERENCES roles (name),
+
+    CONSTRAINT email_verification_tokens_expires_after_creation CHECK (expires_at > created_at),
+    -- A token ends at most once: consumed (verified) or revoked (superseded),
+    -- never both, and never before it was created.
+    CONSTRAINT email_verification_tokens_consumed_or_revoked CHECK (consumed_at IS NULL OR revoked_at IS NULL),
+    CONSTRAINT email_verification_tokens_consumed_after_creation CHECK (consumed_at >= created_at),
+    CONSTRAINT email_verification_tokens_revoked_after_creation CHECK (revoked_at >= created_at)
+);
+
+-- At most one outstanding (unconsumed, unrevoked) token per user.  The
+-- registration functions revoke the previous token before inserting a new one
+-- while holding the user's row lock, so they never trip over this index; it
+-- guards against any other writer.  Also used to find the token to revoke.
+CREATE UNIQUE INDEX email_verification_tokens_one_outstanding_per_user
+    ON email_verification_tokens (user_id)
+    WHERE consumed_at IS NULL AND revoked_at IS NULL;
+
+-- (user_id, id): the user's tokens in issue order.  Serves the
+-- ON DELETE CASCADE from users, "latest token of this user" (resend throttle
+-- and the details carried forward by resend_email_verification) and the
+-- per-user max(id) in purge_expired_email_verification_tokens.
+CREATE INDEX email_verification_tokens_user_id_idx
+    ON email_verification_tokens (user_id, id);
+
+-- The moment a token stopped being usable: the earliest of expiry,
+-- consumption and revocation (least() ignores NULLs; expires_at is never
+-- NULL).  purge_expired_email_verification_tokens deletes by a range on this
+-- expression.
+CREATE INDEX email_verification_tokens_ended_at_idx
+    ON email_verification_tokens ((least(expires_at, consumed_at, revoked_at)));
+
+COMMENT ON TABLE email_verification_tokens IS
+    'Single-use e-mail verification tokens (SHA-256 hashes only) and the registration details each one carries. At most one outstanding token per user.';
+COMMENT ON COLUMN email_verification_tokens.token_hash IS
+    'sha256(convert_to(token, ''UTF8'')). The plaintext token is returned once at issue time and never stored.';
+COMMENT ON COLUMN email_verification_tokens.password_hash IS
+    'Password hash requested with this token; applied to users.password_hash when the token is verified (NULL = passwordless).';
+COMMENT ON COLUMN email_verification_tokens.phone IS
+    'Phone number (E.164) requested with this token; applied to users.phone when the token is verified.';
+COMMENT ON COLUMN email_verification_tokens.role IS
+    'Role requested with this token (self-assignability checked at issue time); applied to users.role when the token is verified.';
+COMMENT ON COLUMN email_verification_tokens.expires_at IS
+    'The token cannot be verified at or after this instant.';
+COMMENT ON COLUMN email_verification_tokens.consumed_at IS
+    'When the token was successfully verified. A consumed token can never be used again.';
+COMMENT ON COLUMN email_verification_tokens.revoked_at IS
+    'When the token was superseded (a newer token was issued, or another token of the user was verified).';

@@ -1,0 +1,48 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { DEFAULT_MIGRATIONS_DIR } from '../migrate/migration-source.js';
+import type { Command } from './command.js';
+import { help } from './migrate-up.js';
+import { parseCommand, UsageError } from './usage.js';
+
+const OPTIONS = { 'migrations-dir': { type: 'string' } } as const;
+const NAME = /^[a-z][a-z0-9_]*$/;
+
+export const migrateCreate: Command = {
+  name: 'migrate create',
+  summary: 'write a new up/down migration pair',
+  help: `Usage: authdb migrate create NAME [--migrations-dir DIR]
+
+Writes DIR/<UTC timestamp>_NAME.up.sql and the matching .down.sql, never
+overwriting a file. NAME is lowercase letters, digits and underscores.
+
+  --migrations-dir DIR   where to write (default: $AUTHDB_MIGRATIONS_DIR, else the
+                         migrations shipped with authdb)
+  -h, --help             show this help`,
+  async run(argv, output, env) {
+    const { values, positionals } = parseCommand(argv, OPTIONS, { min: 1, max: 1 });
+    if (values.help) return help(output, this.help);
+    const name = positionals[0] ?? '';
+    if (!NAME.test(name)) throw new UsageError(`NAME "${name}" must be lowercase letters, digits and underscores, starting with a letter (e.g. add_user_locale)`);
+    const dir = values['migrations-dir'] ?? env.AUTHDB_MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR;
+    const stem = `${timestamp(new Date())}_${name}`;
+    await mkdir(dir, { recursive: true });
+    const up = join(dir, `${stem}.up.sql`);
+    const down = join(dir, `${stem}.down.sql`);
+    await writeFile(up, template(stem, 'up'), { flag: 'wx' });
+    await writeFile(down, template(stem, 'down'), { flag: 'wx' });
+    output.out(relative(process.cwd(), up) || up);
+    output.out(relative(process.cwd(), down) || down);
+    return 0;
+  },
+};
+
+function timestamp(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, '').replace(/\D/g, '');
+}
+
+function template(stem: string, direction: 'up' | 'down'): string {
+  return direction === 'up'
+    ? `-- ${stem} (up)\n--\n-- What this migration does and why. Objects are created schema-unqualified:\n-- authdb runs it with search_path set to the target schema.\n-- First line "-- authdb:no-transaction" runs it outside a transaction\n-- (needed for CREATE INDEX CONCURRENTLY).\n\n`
+    : `-- ${stem} (down)\n--\n-- Exactly undoes ${stem}.up.sql, in reverse order.\n\n`;
+}

@@ -1,0 +1,50 @@
+import type { DownTarget } from '../migrate/plan.js';
+import type { Command } from './command.js';
+import { printPlan } from './dry-run.js';
+import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, withMigrator } from './migrate-options.js';
+import { help } from './migrate-up.js';
+import { parseCommand, parsePositiveInteger, UsageError } from './usage.js';
+
+const OPTIONS = {
+  ...MIGRATE_OPTIONS,
+  steps: { type: 'string' },
+  to: { type: 'string' },
+  all: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+} as const;
+
+export const migrateDown: Command = {
+  name: 'migrate down',
+  summary: 'revert applied migrations (default: the latest one)',
+  help: `Usage: authdb migrate down [--steps N | --to NAME | --all] [--dry-run] [options]
+
+Reverts applied migrations, newest first, each with its down file in its own
+transaction together with the removal of its authdb_migrations row.
+
+  --steps N     revert the latest N migrations (default: 1)
+  --to NAME     revert every migration applied after NAME; NAME stays applied
+  --all         revert every applied migration
+  --dry-run     print the SQL that would run, in order, and change nothing
+
+${MIGRATE_OPTIONS_HELP}`,
+  async run(argv, output, env) {
+    const { values } = parseCommand(argv, OPTIONS, { min: 0, max: 0 });
+    if (values.help) return help(output, this.help);
+    const target = downTarget(values);
+    const settings = migrateSettings(values, env);
+    return withMigrator(settings, 'migrate down', output, async (migrator) => {
+      const run = await migrator.down({ target, dryRun: values['dry-run'] ?? false });
+      if (run.planned) printPlan(output, run.planned, settings.schema);
+      else output.err(`authdb: ${run.names.length === 0 ? 'nothing to revert' : `reverted ${run.names.length} migration(s)`} (schema "${settings.schema}")`);
+      return 0;
+    });
+  },
+};
+
+function downTarget(values: { steps?: string; to?: string; all?: boolean }): DownTarget {
+  const chosen = [values.steps !== undefined && '--steps', values.to !== undefined && '--to', values.all && '--all'].filter(Boolean);
+  if (chosen.length > 1) throw new UsageError(`${chosen.join(' and ')} cannot be combined; choose one`);
+  if (values.all) return { all: true };
+  if (values.to !== undefined) return { to: values.to };
+  return { steps: values.steps === undefined ? 1 : parsePositiveInteger('steps', values.steps) };
+}

@@ -1,0 +1,39 @@
+import type { Command } from './command.js';
+import { printPlan } from './dry-run.js';
+import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, withMigrator } from './migrate-options.js';
+import { parseCommand } from './usage.js';
+
+const OPTIONS = { ...MIGRATE_OPTIONS, to: { type: 'string' }, 'dry-run': { type: 'boolean' } } as const;
+
+export const migrateUp: Command = {
+  name: 'migrate up',
+  summary: 'apply pending migrations',
+  help: `Usage: authdb migrate up [--to NAME] [--dry-run] [options]
+
+Applies pending migrations in name order, each in its own transaction together
+with its row in authdb_migrations. Holds a session advisory lock on the target
+schema, so concurrent runs wait for each other. Refuses to run when an applied
+migration's file was edited or removed.
+
+  --to NAME     stop after applying NAME
+  --dry-run     print the SQL that would run, in order, and change nothing
+
+${MIGRATE_OPTIONS_HELP}`,
+  async run(argv, output, env) {
+    const { values } = parseCommand(argv, OPTIONS, { min: 0, max: 0 });
+    if (values.help) return help(output, this.help);
+    const settings = migrateSettings(values, env);
+    return withMigrator(settings, 'migrate up', output, async (migrator) => {
+      const run = await migrator.up({ ...(values.to !== undefined && { to: values.to }), dryRun: values['dry-run'] ?? false });
+      if (run.planned) printPlan(output, run.planned, settings.schema);
+      else output.err(`authdb: ${run.names.length === 0 ? 'nothing to apply, schema is up to date' : `applied ${run.names.length} migration(s)`} (schema "${settings.schema}")`);
+      return 0;
+    });
+  },
+};
+
+/** Prints a command's help on stdout; exit code 0. */
+export function help(output: { out(line: string): void }, text: string): number {
+  output.out(text);
+  return 0;
+}

@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import type { ClientBase } from 'pg';
+import { LockTimeoutError } from './errors.js';
+
+/** Who holds the migration lock, as `pg_stat_activity` reports it. */
+export interface LockHolder {
+  readonly pid: number;
+  readonly applicationName: string;
+  readonly connectedSince: Date;
+  readonly state: string | null;
+}
+
+export interface AcquireLockOptions {
+  /** How long to wait for another run to finish. */
+  readonly timeoutMs: number;
+  /** Called once when the lock is busy, with its holder. */
+  readonly onWait?: (holder: LockHolder | undefined) => void;
+  /** Pause between attempts. Default is 200 ms. */
+  readonly pollMs?: number;
+}
+
+/** First key of every authdb advisory lock: "authdb" folded into a positive int4. */
+const LOCK_CLASS = 0x61757468;
+
+/**
+ * Takes the session advisory lock of `schema` on `client`, which must not be
+ * inside a transaction (so the lock outlives each migration's transaction and
+ * `CREATE INDEX CONCURRENTLY` never waits on the lock holder).
+ *
+ * It polls with `pg_try_advisory_lock` instead of blocking in
+ * `pg_advisory_lock`: a blocked statement holds a snapshot, which would make
+ * the holder's `CREATE INDEX CONCURRENTLY` wait for the waiter — a deadlock.
+ *
+ * Returns a function that releases the lock.
+ */
+export async function acquireMigrationLock(client: ClientBase, schema: string, options: AcquireLockOptions): Promise<() => Promise<void>> {
+  const key = lockKey(schema);
+  const deadline = Date.now() + options.timeoutMs;
+  let reported = false;
+  for (;;) {
+    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [LOCK_CLASS, key]);
+    if (rows[0]?.ok) {
+      return async () => {
+        await client.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_CLASS, key]);
+      };
+    }
+    const holder = await lockHolder(client, key);
+    if (!reported) {
+      options.onWait?.(holder);
+      reported = true;
+    }
+    if (Date.now() >= deadline) {
+      throw new LockTimeoutError(
+        `another migration run on schema "${schema}" held the lock for longer than ${options.timeoutMs} ms` +
+          `${holder ? ` (${describeHolder(holder)})` : ''}; retry later or raise --lock-timeout`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 200));
+  }
+}
+
+/** Human-readable description of a lock holder for diagnostics. */
+export function describeHolder(holder: LockHolder): string {
+  const app = holder.applicationName === '' ? 'no application_name' : `application "${holder.applicationName}"`;
+  return `held by pid ${holder.pid}, ${app}, connected since ${holder.connectedSince.toISOString()}${holder.state ? `, ${holder.state}` : ''}`;
+}
+
+async function lockHolder(client: ClientBase, key: number): Promise<LockHolder | undefined> {
+  const { rows } = await client.query<LockHolder>(
+    `SELECT a.pid, coalesce(a.application_name, '') AS "applicationName", a.backend_start AS "connectedSince", a.state
+       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 2
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    [LOCK_CLASS, key],
+  );
+  return rows[0];
+}
+
+/** Second key: the schema name hashed into a positive int4, so pg_locks shows it unchanged. */
+function lockKey(schema: string): number {
+  return createHash('sha256').update(schema).digest().readUInt32BE(0) & 0x7fffffff;
+}

@@ -1,0 +1,96 @@
+/** Stable codes of the errors the migration engine raises. */
+export type MigrationErrorCode =
+  | 'AUTHDB_MIGRATIONS_DIR'
+  | 'AUTHDB_HISTORY'
+  | 'AUTHDB_SQL'
+  | 'AUTHDB_LOCK_TIMEOUT'
+  | 'AUTHDB_PLAN';
+
+/** Base class of every error the migration engine raises on purpose. */
+export class MigrationError extends Error {
+  readonly code: MigrationErrorCode;
+
+  constructor(code: MigrationErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The migrations directory cannot be read, or holds misnamed or unpaired files. */
+export class MigrationSourceError extends MigrationError {
+  readonly problems: readonly string[];
+
+  constructor(message: string, problems: readonly string[], options?: ErrorOptions) {
+    super('AUTHDB_MIGRATIONS_DIR', [message, ...problems.map((p) => `  ${p}`)].join('\n'), options);
+    this.problems = problems;
+  }
+}
+
+/** An applied migration's up file was edited or removed since it was applied. */
+export class MigrationHistoryError extends MigrationError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(
+      'AUTHDB_HISTORY',
+      [
+        'applied migrations no longer match their files; refusing to continue:',
+        ...problems.map((p) => `  ${p}`),
+        'Restore the original files (applied history is immutable) and add a new migration for the change.',
+      ].join('\n'),
+    );
+    this.problems = problems;
+  }
+}
+
+/** Where in a migration file the server reported an error, and what it said. */
+export interface SqlErrorLocation {
+  readonly file: string;
+  readonly line?: number;
+  readonly column?: number;
+  readonly sqlState?: string;
+  readonly serverMessage: string;
+  readonly detail?: string;
+  readonly hint?: string;
+  readonly where?: string;
+  /** The offending line with a caret under the column. */
+  readonly snippet?: string;
+}
+
+/** A statement in a migration file failed; nothing of that migration was kept. */
+export class MigrationSqlError extends MigrationError {
+  readonly location: SqlErrorLocation;
+
+  constructor(location: SqlErrorLocation, options?: ErrorOptions) {
+    super('AUTHDB_SQL', formatSqlError(location), options);
+    this.location = location;
+  }
+}
+
+/** Another process held the migration lock longer than the lock timeout. */
+export class LockTimeoutError extends MigrationError {
+  constructor(message: string) {
+    super('AUTHDB_LOCK_TIMEOUT', message);
+  }
+}
+
+/** The requested plan is impossible (unknown `--to` name, nothing to roll back to…). */
+export class MigrationPlanError extends MigrationError {
+  constructor(message: string) {
+    super('AUTHDB_PLAN', message);
+  }
+}
+
+function formatSqlError(l: SqlErrorLocation): string {
+  const where = l.line === undefined ? l.file : `${l.file}:${l.line}:${l.column ?? 1}`;
+  return [
+    `${where}: ${l.sqlState ? `SQLSTATE ${l.sqlState}: ` : ''}${l.serverMessage}`,
+    l.snippet,
+    l.detail && `DETAIL: ${l.detail}`,
+    l.hint && `HINT: ${l.hint}`,
+    l.where && `CONTEXT: ${l.where}`,
+  ]
+    .filter((part): part is string => Boolean(part))
+    .join('\n');
+}

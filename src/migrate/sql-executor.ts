@@ -1,0 +1,127 @@
+import type { ClientBase } from 'pg';
+import type { UmzugStorage } from 'umzug';
+import { parseDirectives, type MigrationFile } from './migration-file.js';
+import { toMigrationSqlError } from './sql-error.js';
+import type { TrackingTable } from './tracking-table.js';
+
+export type Direction = 'up' | 'down';
+
+/** Called when a migration finished in one direction, with its wall time. */
+export type CompletionListener = (name: string, direction: Direction, durationMs: number) => void;
+
+interface RunningMigration {
+  readonly file: MigrationFile;
+  readonly direction: Direction;
+  readonly transaction: boolean;
+  readonly startedAt: number;
+}
+
+/**
+ * Runs migration files on one connection and doubles as umzug's storage, so
+ * that a migration and its tracking row share one transaction:
+ *
+ *   run(file, 'up')      BEGIN; SET LOCAL search_path, lock_timeout; <up.sql>
+ *   logMigration(name)   INSERT INTO authdb_migrations …; COMMIT
+ *
+ * umzug calls them in that order for each migration; any failure rolls the
+ * whole transaction back, so neither the objects nor the row survive. Files
+ * starting with `-- authdb:no-transaction` run in autocommit mode instead
+ * (for `CREATE INDEX CONCURRENTLY`), with the settings applied to the session.
+ */
+export class SqlExecutor implements UmzugStorage {
+  readonly #client: ClientBase;
+  readonly #schema: string;
+  readonly #tracking: TrackingTable;
+  readonly #ddlLockTimeoutMs: number;
+  readonly #onComplete: CompletionListener;
+  #current: RunningMigration | undefined;
+
+  constructor(options: {
+    client: ClientBase;
+    schema: string;
+    tracking: TrackingTable;
+    ddlLockTimeoutMs: number;
+    onComplete: CompletionListener;
+  }) {
+    this.#client = options.client;
+    this.#schema = options.schema;
+    this.#tracking = options.tracking;
+    this.#ddlLockTimeoutMs = options.ddlLockTimeoutMs;
+    this.#onComplete = options.onComplete;
+  }
+
+  /** The statements that precede a file, for `--dry-run` and for execution. */
+  async preamble(transaction: boolean): Promise<string> {
+    const scope = transaction ? 'SET LOCAL' : 'SET';
+    return `${scope} search_path TO ${(await this.#searchPath()).join(', ')};\n${scope} lock_timeout = ${this.#ddlLockTimeoutMs};\n`;
+  }
+
+  /** Body of an umzug migration: runs one file, leaving its transaction open for the tracking row. */
+  async run(file: MigrationFile, direction: Direction): Promise<void> {
+    const [path, sql] = direction === 'up' ? [file.upPath, file.upSql] : [file.downPath, file.downSql];
+    const { transaction } = parseDirectives(sql);
+    this.#current = { file, direction, transaction, startedAt: performance.now() };
+    try {
+      if (transaction) await this.#client.query('BEGIN');
+      await this.#client.query(await this.preamble(transaction));
+      await this.#client.query(sql).catch((error: unknown) => {
+        throw toMigrationSqlError(error, path, sql);
+      });
+    } catch (error) {
+      await this.#finish(false);
+      throw error;
+    }
+  }
+
+  async executed(): Promise<string[]> {
+    return (await this.#tracking.applied()).map((m) => m.name);
+  }
+
+  async logMigration({ name }: { name: string }): Promise<void> {
+    const current = this.#expect(name, 'up');
+    await this.#record(() => this.#tracking.insert(name, current.file.checksum, performance.now() - current.startedAt));
+  }
+
+  async unlogMigration({ name }: { name: string }): Promise<void> {
+    this.#expect(name, 'down');
+    await this.#record(() => this.#tracking.delete(name));
+  }
+
+  async #record(write: () => Promise<void>): Promise<void> {
+    const current = this.#current;
+    try {
+      await write();
+    } catch (error) {
+      await this.#finish(false);
+      throw error;
+    }
+    await this.#finish(true);
+    if (current) this.#onComplete(current.file.name, current.direction, performance.now() - current.startedAt);
+  }
+
+  async #finish(success: boolean): Promise<void> {
+    const current = this.#current;
+    this.#current = undefined;
+    if (!current) return;
+    if (current.transaction) await this.#client.query(success ? 'COMMIT' : 'ROLLBACK');
+    else await this.#client.query('RESET search_path; RESET lock_timeout');
+  }
+
+  #expect(name: string, direction: Direction): RunningMigration {
+    const current = this.#current;
+    if (current?.file.name !== name || current.direction !== direction) {
+      throw new Error(`internal error: ${direction} of ${name} was logged without being run`);
+    }
+    return current;
+  }
+
+  /** Target schema, then the schema holding pgcrypto when it lives elsewhere, then pg_temp. */
+  async #searchPath(): Promise<string[]> {
+    const { rows } = await this.#client.query<{ nspname: string }>(
+      `SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+        WHERE e.extname = 'pgcrypto' AND n.nspname NOT IN ($1, 'pg_catalog')`,
+      [this.#schema],
+    );
+    return [this.#schema, ...rows.map((r) => r.nspname)].map((s) => this.#client.escapeIdentifier(s)).concat('pg_temp');
+  }
+}

@@ -1,0 +1,59 @@
+import type { ClientBase } from 'pg';
+
+/** Name of the table, in the target schema, that records applied migrations. */
+export const TRACKING_TABLE = 'authdb_migrations';
+
+/** One row of the tracking table. */
+export interface AppliedMigration {
+  readonly name: string;
+  readonly checksum: string;
+  readonly appliedAt: Date;
+  readonly durationMs: number;
+}
+
+/** Reads and writes `authdb_migrations` in one schema. */
+export class TrackingTable {
+  readonly #client: ClientBase;
+  readonly #table: string;
+  readonly #schema: string;
+
+  constructor(client: ClientBase, schema: string) {
+    this.#client = client;
+    this.#schema = schema;
+    this.#table = `${client.escapeIdentifier(schema)}.${client.escapeIdentifier(TRACKING_TABLE)}`;
+  }
+
+  /** Creates the schema and the table when missing. */
+  async ensure(): Promise<void> {
+    await this.#client.query(`CREATE SCHEMA IF NOT EXISTS ${this.#client.escapeIdentifier(this.#schema)}`);
+    await this.#client.query(`
+      CREATE TABLE IF NOT EXISTS ${this.#table} (
+        name        text PRIMARY KEY,
+        checksum    text NOT NULL,
+        applied_at  timestamptz NOT NULL DEFAULT now(),
+        duration_ms integer NOT NULL
+      )`);
+  }
+
+  /** Applied migrations by name; empty when the table does not exist yet (read-only). */
+  async applied(): Promise<readonly AppliedMigration[]> {
+    const { rows } = await this.#client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [this.#table]);
+    if (!rows[0]?.exists) return [];
+    const result = await this.#client.query<AppliedMigration>(
+      `SELECT name, checksum, applied_at AS "appliedAt", duration_ms AS "durationMs" FROM ${this.#table} ORDER BY name`,
+    );
+    return result.rows;
+  }
+
+  async insert(name: string, checksum: string, durationMs: number): Promise<void> {
+    await this.#client.query(`INSERT INTO ${this.#table} (name, checksum, duration_ms) VALUES ($1, $2, $3)`, [
+      name,
+      checksum,
+      Math.round(durationMs),
+    ]);
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.#client.query(`DELETE FROM ${this.#table} WHERE name = $1`, [name]);
+  }
+}

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { Migrator } from '../../src/migrate/migrator.js';
+
+/** A database of its own for one test file. */
+export interface TestDatabase {
+  readonly name: string;
+  /** Connection URL (superuser). */
+  readonly url: string;
+  /** Pool on `url`, max 80 connections. */
+  readonly pool: pg.Pool;
+  /** Ends the pool and drops the database. */
+  close(): Promise<void>;
+}
+
+export interface MigratedDatabaseOptions {
+  /** Schema the migrations are applied in. Default is `public` (cloned from the migrated template). */
+  readonly schema?: string;
+}
+
+/** A fresh database with every migration applied. */
+export async function createMigratedDatabase(options: MigratedDatabaseOptions = {}): Promise<TestDatabase> {
+  const schema = options.schema ?? 'public';
+  if (schema === 'public') return createDatabase(inject('templateDatabase'));
+  const db = await createDatabase('template0');
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    await new Migrator({ client, schema }).up();
+  } finally {
+    await client.end();
+  }
+  return db;
+}
+
+/** A fresh database with nothing in it. */
+export function createEmptyDatabase(): Promise<TestDatabase> {
+  return createDatabase('template0');
+}
+
+/** URL of `database` on the test server. */
+export function databaseUrl(database: string): string {
+  const url = new URL(inject('adminUrl'));
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function createDatabase(template: string): Promise<TestDatabase> {
+  const name = `authdb_test_${randomBytes(6).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  const url = databaseUrl(name);
+  const pool = new pg.Pool({ connectionString: url, max: 80 });
+  return {
+    name,
+    url,
+    pool,
+    close: async () => {
+      await pool.end();
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: inject('adminUrl') });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
