@@ -39,11 +39,11 @@ const run = randomBytes(3).toString('hex');
 const scenarios: readonly Scenario[] = [
   {
     name: BASELINE,
-    prepare: async (p, _ops, tag) => (i) => twoStepRegistration(p, `base-${tag}-${i}@example.com`),
+    prepare: (p, _ops, tag) => Promise.resolve((i: number) => twoStepRegistration(p, `base-${tag}-${i}@example.com`)),
   },
   {
     name: 'register_user_with_token (new email)',
-    prepare: async (p, _ops, tag) => (i) => p.query('SELECT * FROM register_user_with_token($1)', [`new-${tag}-${i}@example.com`]),
+    prepare: (p, _ops, tag) => Promise.resolve((i: number) => p.query('SELECT * FROM register_user_with_token($1)', [`new-${tag}-${i}@example.com`])),
   },
   {
     name: 'register_user_with_token (reissue)',

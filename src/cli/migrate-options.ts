@@ -56,7 +56,7 @@ export function migrateSettings(values: MigrateValues, env: NodeJS.ProcessEnv): 
 
 /** Connects as the settings say and hands a migrator that reports progress to `output`. */
 export function withMigrator<T>(settings: MigrateSettings, command: string, output: Output, work: (migrator: Migrator, client: pg.Client) => Promise<T>): Promise<T> {
-  return withClient(settings.source, { applicationName: `authdb ${command}`, log: output.err }, (client) => {
+  return withClient(settings.source, { applicationName: `authdb ${command}`, log: (line) => { output.err(line); } }, (client) => {
     const migrator = new Migrator({
       client,
       schema: settings.schema,

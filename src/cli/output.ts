@@ -9,7 +9,7 @@ export interface Output {
 const COLORS = { green: 32, yellow: 33, red: 31, dim: 2 } as const;
 
 export function processOutput(): Output {
-  const colored = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  const colored = process.stdout.isTTY && !process.env.NO_COLOR;
   // A closed pipe (`authdb migrate up --dry-run | head`) must not crash the
   // command halfway: drop further output and let it finish and clean up.
   let stdoutOpen = true;
@@ -18,8 +18,12 @@ export function processOutput(): Output {
     stdoutOpen = false;
   });
   return {
-    out: (line) => void (stdoutOpen && process.stdout.write(`${line}\n`)),
-    err: (line) => void process.stderr.write(`${line}\n`),
+    out: (line) => {
+      if (stdoutOpen) process.stdout.write(`${line}\n`);
+    },
+    err: (line) => {
+      process.stderr.write(`${line}\n`);
+    },
     color: (name, text) => (colored ? `\u001b[${COLORS[name]}m${text}\u001b[0m` : text),
   };
 }

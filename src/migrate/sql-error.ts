@@ -3,7 +3,7 @@ import { MigrationSqlError } from './errors.js';
 import { lineAndColumn } from './migration-file.js';
 
 /** Turns a server error raised while running `sql` (the contents of `file`) into a located error. */
-export function toMigrationSqlError(error: unknown, file: string, sql: string): MigrationSqlError | unknown {
+export function toMigrationSqlError(error: unknown, file: string, sql: string): unknown {
   if (!isDatabaseError(error)) return error;
   const position = error.position === undefined ? undefined : Number(error.position);
   const at = position === undefined ? undefined : lineAndColumn(sql, position);

@@ -40,7 +40,9 @@ async function startContainer(): Promise<TestServer> {
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
   const container = await new PostgreSqlContainer('postgres:17-alpine').withCommand(['postgres', '-c', 'max_connections=300', '-c', 'fsync=off']).start();
   const adminUrl = container.getConnectionUri().replace(/\/[^/]*$/, '/postgres');
-  return { adminUrl, description: 'Testcontainers postgres:17-alpine', stop: async () => void (await container.stop()) };
+  return { adminUrl, description: 'Testcontainers postgres:17-alpine', stop: async () => {
+      await container.stop();
+    } };
 }
 
 async function startEmbedded(): Promise<TestServer> {
