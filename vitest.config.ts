@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Tests mostly wait on PostgreSQL and child processes: more files than cores in flight.
+    maxWorkers: 3,
   },
 });

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { DEFAULT_MIGRATIONS_DIR } from '../migrate/migration-source.js';
 import type { Command } from './command.js';
@@ -29,13 +29,24 @@ overwriting a file. NAME is lowercase letters, digits and underscores.
     await mkdir(dir, { recursive: true });
     const up = join(dir, `${stem}.up.sql`);
     const down = join(dir, `${stem}.down.sql`);
-    await writeFile(up, template(stem, 'up'), { flag: 'wx' });
-    await writeFile(down, template(stem, 'down'), { flag: 'wx' });
+    await writeNewFile(up, template(stem, 'up'));
+    await writeNewFile(down, template(stem, 'down')).catch(async (error: unknown) => {
+      await rm(up);
+      throw error;
+    });
     output.out(relative(process.cwd(), up) || up);
     output.out(relative(process.cwd(), down) || down);
     return 0;
   },
 };
+
+/** Writes `path`, failing (and never overwriting) when it exists. */
+async function writeNewFile(path: string, text: string): Promise<void> {
+  await writeFile(path, text, { flag: 'wx' }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    throw new Error(`${path} already exists; authdb never overwrites a migration (wait a second or choose another NAME)`, { cause: error });
+  });
+}
 
 function timestamp(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, '').replace(/\D/g, '');

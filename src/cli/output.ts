@@ -1,9 +1,12 @@
-/** Where a command writes: results on stdout, diagnostics on stderr. */
+/**
+ * Where a command writes: results on stdout, diagnostics on stderr. Plain
+ * functions, not methods, so they can be passed on (`log: output.err`).
+ */
 export interface Output {
-  out(line: string): void;
-  err(line: string): void;
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
   /** Wraps text in an ANSI color when stdout is a terminal and NO_COLOR is unset. */
-  color(name: keyof typeof COLORS, text: string): string;
+  readonly color: (name: keyof typeof COLORS, text: string) => string;
 }
 
 const COLORS = { green: 32, yellow: 33, red: 31, dim: 2 } as const;

@@ -23,11 +23,15 @@ export function resolveConnectionSource(flags: ConnectionFlags, env: NodeJS.Proc
   return { kind: 'embedded', dir: flags.embeddedDir ?? env.AUTHDB_EMBEDDED_DIR ?? DEFAULT_EMBEDDED_DIR };
 }
 
-/** The URL with its password replaced, safe for logs and error messages. */
+/** Query parameters that carry secrets (pg reads `?password=` as the password). */
+const SECRET_PARAMS = ['password', 'sslpassword'];
+
+/** The URL with its passwords replaced, safe for logs and error messages. */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
+    for (const name of SECRET_PARAMS) if (parsed.searchParams.has(name)) parsed.searchParams.set(name, '***');
     return parsed.toString();
   } catch {
     return '<unparseable connection string>';

@@ -1,5 +1,5 @@
 import type { ClientBase } from 'pg';
-import { Umzug } from 'umzug';
+import type { Umzug } from 'umzug';
 import { acquireMigrationLock, type LockHolder } from './advisory-lock.js';
 import { parseDirectives, type MigrationFile } from './migration-file.js';
 import { DEFAULT_MIGRATIONS_DIR, loadMigrations } from './migration-source.js';
@@ -104,9 +104,11 @@ export class Migrator {
       },
     });
     try {
-      await this.#tracking.ensure();
+      // Only `up` creates the schema and table: a `down` against the wrong
+      // database or a mistyped --schema must not leave an empty one behind.
+      if (direction === 'up') await this.#tracking.ensure();
       const names = plan(this.#checked(files, await this.#tracking.applied()));
-      const umzug = this.#umzug(files);
+      const umzug = await this.#umzug(files);
       await (direction === 'up' ? umzug.up({ migrations: names }) : umzug.down({ migrations: names }));
       return { names };
     } catch (error) {
@@ -122,7 +124,10 @@ export class Migrator {
     return statuses;
   }
 
-  #umzug(files: readonly MigrationFile[]): Umzug {
+  async #umzug(files: readonly MigrationFile[]): Promise<Umzug> {
+    // Loaded on first use: umzug and its dependencies are much of the
+    // CLI's start-up time, which `--help`, `status` and `--dry-run` do not need.
+    const { Umzug } = await import('umzug');
     const executor = this.#executor((name, direction, durationMs) => {
       this.#onEvent({ type: direction === 'up' ? 'applied' : 'reverted', name, durationMs });
     });

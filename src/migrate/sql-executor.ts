@@ -1,7 +1,9 @@
 import type { ClientBase } from 'pg';
 import type { UmzugStorage } from 'umzug';
+import { MigrationSqlError } from './errors.js';
 import { parseDirectives, type MigrationFile } from './migration-file.js';
-import { toMigrationSqlError } from './sql-error.js';
+import { toMigrationSqlError, toTrackingError } from './sql-error.js';
+import { splitStatements } from './split-statements.js';
 import type { TrackingTable } from './tracking-table.js';
 
 export type Direction = 'up' | 'down';
@@ -12,6 +14,8 @@ export type CompletionListener = (name: string, direction: Direction, durationMs
 interface RunningMigration {
   readonly file: MigrationFile;
   readonly direction: Direction;
+  /** The up or down file being run. */
+  readonly path: string;
   readonly transaction: boolean;
   readonly startedAt: number;
 }
@@ -26,7 +30,8 @@ interface RunningMigration {
  * umzug calls them in that order for each migration; any failure rolls the
  * whole transaction back, so neither the objects nor the row survive. Files
  * starting with `-- authdb:no-transaction` run in autocommit mode instead
- * (for `CREATE INDEX CONCURRENTLY`), with the settings applied to the session.
+ * (for `CREATE INDEX CONCURRENTLY`), one statement at a time, with the
+ * settings applied to the session.
  */
 export class SqlExecutor implements UmzugStorage {
   readonly #client: ClientBase;
@@ -60,13 +65,12 @@ export class SqlExecutor implements UmzugStorage {
   async run(file: MigrationFile, direction: Direction): Promise<void> {
     const [path, sql] = direction === 'up' ? [file.upPath, file.upSql] : [file.downPath, file.downSql];
     const { transaction } = parseDirectives(sql);
-    this.#current = { file, direction, transaction, startedAt: performance.now() };
+    this.#current = { file, direction, path, transaction, startedAt: performance.now() };
     try {
       if (transaction) await this.#client.query('BEGIN');
       await this.#client.query(await this.preamble(transaction));
-      await this.#client.query(sql).catch((error: unknown) => {
-        throw toMigrationSqlError(error, path, sql);
-      });
+      if (transaction) await this.#runInTransaction(path, sql);
+      else await this.#runStatements(path, sql);
     } catch (error) {
       await this.#finish(false);
       throw error;
@@ -87,13 +91,38 @@ export class SqlExecutor implements UmzugStorage {
     await this.#record(() => this.#tracking.delete(name));
   }
 
+  /** The whole file as one query, inside the transaction `run` opened. */
+  async #runInTransaction(path: string, sql: string): Promise<void> {
+    await this.#client.query(sql).catch((error: unknown) => {
+      throw toMigrationSqlError(error, path, sql);
+    });
+    if (this.#client.getTransactionStatus() === 'I') {
+      throw new MigrationSqlError({
+        file: path,
+        serverMessage:
+          'the file ended the transaction authdb runs it in (it contains COMMIT or ROLLBACK), so the migration cannot be ' +
+          'recorded atomically and statements before that point may be committed; remove BEGIN/COMMIT/ROLLBACK ' +
+          '(authdb wraps every file in a transaction), or start the file with "-- authdb:no-transaction"',
+      });
+    }
+  }
+
+  /** Each statement on its own, in autocommit mode (a multi-statement query would be one implicit transaction). */
+  async #runStatements(path: string, sql: string): Promise<void> {
+    for (const statement of await splitStatements(sql)) {
+      await this.#client.query(statement.text).catch((error: unknown) => {
+        throw toMigrationSqlError(error, path, sql, statement.offset);
+      });
+    }
+  }
+
   async #record(write: () => Promise<void>): Promise<void> {
     const current = this.#current;
     try {
       await write();
     } catch (error) {
       await this.#finish(false);
-      throw error;
+      throw current ? toTrackingError(error, current.path, current.transaction) : error;
     }
     await this.#finish(true);
     if (current) this.#onComplete(current.file.name, current.direction, performance.now() - current.startedAt);

@@ -240,6 +240,9 @@ export async function releaseTogether<T>(
       await client.query('SELECT pg_advisory_lock_shared($1), pg_advisory_unlock_shared($1)', [key]);
       return work(client, index);
     });
+    // Settle-tracking starts now: sessions may fail as soon as the gate opens,
+    // before this function gets back from the unlock round trip.
+    const settled = Promise.allSettled(runs);
     const deadline = Date.now() + 20_000;
     for (let waiting = 0; waiting < clients.length; ) {
       if (Date.now() > deadline) throw new Error(`only ${waiting} of ${clients.length} sessions reached the barrier`);
@@ -253,7 +256,7 @@ export async function releaseTogether<T>(
     }
     await gate.query('SELECT pg_advisory_unlock($1)', [key]);
     released = true;
-    return await Promise.allSettled(runs);
+    return await settled;
   } finally {
     if (!released) await gate.query('SELECT pg_advisory_unlock($1)', [key]);
   }

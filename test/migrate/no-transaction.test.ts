@@ -1,0 +1,137 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MigrationSqlError } from '../../src/migrate/errors.js';
+import { Migrator, type MigratorEvent } from '../../src/migrate/migrator.js';
+import { createEmptyDatabase, type TestDatabase } from '../support/database.js';
+import { writeMigrationDir, type TempDir } from '../support/migration-fixtures.js';
+
+// "-- authdb:no-transaction" files run in autocommit mode, one statement at a
+// time, so CREATE INDEX CONCURRENTLY works; and the lock waiter polls with
+// pg_try_advisory_lock, so it holds no snapshot that CIC would wait for.
+
+const TABLE = '20260101000001_table';
+const INDEXES = '20260101000002_indexes';
+
+const MIGRATIONS = {
+  [TABLE]: {
+    up: 'CREATE TABLE items (id int PRIMARY KEY, code text, qty int);\nINSERT INTO items SELECT g, g::text, g FROM generate_series(1, 1000) g;\n',
+    down: 'DROP TABLE items;\n',
+  },
+  [INDEXES]: {
+    up: [
+      '-- authdb:no-transaction',
+      '-- Two statements: sent together they would form one implicit transaction.',
+      'CREATE INDEX CONCURRENTLY items_code_idx ON items (code);',
+      "CREATE INDEX CONCURRENTLY items_qty_idx ON items (qty) WHERE qty > 0 AND code <> ';';",
+      '',
+    ].join('\n'),
+    down: '-- authdb:no-transaction\nDROP INDEX CONCURRENTLY items_qty_idx;\nDROP INDEX CONCURRENTLY items_code_idx;\n',
+  },
+};
+
+let db: TestDatabase;
+let dir: TempDir;
+const clients: pg.Client[] = [];
+
+beforeAll(async () => {
+  db = await createEmptyDatabase();
+  dir = await writeMigrationDir(MIGRATIONS);
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.end()));
+  await db.close();
+  await dir.remove();
+});
+
+async function connect(applicationName: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: db.url, application_name: applicationName });
+  await client.connect();
+  clients.push(client);
+  return client;
+}
+
+async function validIndexes(schema: string): Promise<string[]> {
+  const { rows } = await db.pool.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+      WHERE c.relnamespace = to_regnamespace($1) AND i.indisvalid AND c.relname LIKE 'items\\_%\\_idx' ORDER BY 1`,
+    [schema],
+  );
+  return rows.map((r) => r.name);
+}
+
+describe('-- authdb:no-transaction', () => {
+  it('applies CREATE INDEX CONCURRENTLY statements, tracks the file, and reverts with DROP INDEX CONCURRENTLY', async () => {
+    const client = await connect('cic');
+    const migrator = new Migrator({ client, schema: 'cic_plain', migrationsDir: dir.path });
+
+    expect((await migrator.up()).names).toEqual([TABLE, INDEXES]);
+
+    expect(await validIndexes('cic_plain')).toEqual(['items_code_idx', 'items_qty_idx']);
+    expect((await migrator.status()).map((s) => [s.name, s.state])).toEqual([
+      [TABLE, 'applied'],
+      [INDEXES, 'applied'],
+    ]);
+    // Session settings made for the file do not leak into the next one.
+    const { rows } = await client.query<{ search_path: string }>('SHOW search_path');
+    expect(rows[0]?.search_path).toBe('"$user", public');
+
+    await migrator.down();
+    expect(await validIndexes('cic_plain')).toEqual([]);
+    expect((await migrator.status()).map((s) => s.state)).toEqual(['applied', 'pending']);
+  });
+
+  it('maps an error in a later statement to its line in the file', async () => {
+    const bad = await writeMigrationDir({
+      [INDEXES]: { up: '-- authdb:no-transaction\nCREATE TABLE ok_t (id int);\n\nSELECT 1;  SELECT id, nope FROM ok_t;\n', down: '' },
+    });
+    try {
+      const migrator = new Migrator({ client: await connect('cic-bad'), schema: 'cic_bad', migrationsDir: bad.path });
+      const error = await migrator.up().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(MigrationSqlError);
+      expect((error as MigrationSqlError).location).toMatchObject({ line: 4, column: 23, sqlState: '42703' });
+      expect((await migrator.status()).map((s) => s.state)).toEqual(['pending']);
+    } finally {
+      await bad.remove();
+    }
+  });
+
+  it('completes while a second migrator waits for the lock, well within the lock timeouts', async () => {
+    // The holder first runs a slow transactional migration, so the waiter is
+    // certainly polling by the time the CIC file runs.
+    const slow = await writeMigrationDir({
+      ...MIGRATIONS,
+      [TABLE]: { ...MIGRATIONS[TABLE], up: `${MIGRATIONS[TABLE].up}SELECT pg_sleep(0.5);\n` },
+    });
+    try {
+      const events: MigratorEvent[] = [];
+      const options = { schema: 'cic_busy', migrationsDir: slow.path, lockTimeoutMs: 20_000, ddlLockTimeoutMs: 5_000 } as const;
+      const holder = new Migrator({ ...options, client: await connect('holder') });
+      const waiter = new Migrator({ ...options, client: await connect('waiter'), onEvent: (event) => events.push(event) });
+
+      const started = performance.now();
+      const holding = holder.up();
+      const lockHeld = `SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+                         WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()`;
+      await until(async () => (await db.pool.query(lockHeld)).rowCount === 1);
+      const waiting = waiter.up();
+
+      const [held, waited] = await Promise.all([holding, waiting]);
+      expect(held.names).toEqual([TABLE, INDEXES]);
+      expect(waited.names).toEqual([]);
+      expect(events).toEqual([{ type: 'lock-wait', holder: expect.objectContaining({ applicationName: 'holder' }) as unknown }]);
+      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(await validIndexes('cic_busy')).toEqual(['items_code_idx', 'items_qty_idx']);
+    } finally {
+      await slow.remove();
+    }
+  });
+});
+
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('condition not met within 2 s');
+}
