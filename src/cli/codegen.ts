@@ -1,0 +1,110 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
+import type pg from 'pg';
+import type { Command } from './command.js';
+import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, withMigrator } from './migrate-options.js';
+import { help } from './migrate-up.js';
+import type { Output } from './output.js';
+import { parseCommand } from './usage.js';
+
+const OPTIONS = { ...MIGRATE_OPTIONS, out: { type: 'string' }, check: { type: 'boolean' } } as const;
+
+export const codegen: Command = {
+  name: 'codegen',
+  summary: 'generate (or --check) the Kysely types of the authdb tables',
+  help: `Usage: authdb codegen [--out FILE] [--check] [options]
+
+Introspects the authdb tables of the target schema (every table except
+authdb_migrations) with kysely-codegen and writes their Kysely types:
+Database, Users, EmailVerificationTokens, Roles. The output does not depend
+on the schema name and is deterministic. Every migration must be applied
+first (\`authdb migrate up\`), so the types describe the migrations.
+
+  --out FILE    file to write or check (default: src/client/database-types.ts
+                of the authdb package)
+  --check       do not write; exit 1 and print a diff (- file, + database)
+                when FILE is stale, exit 0 when it is up to date
+
+${MIGRATE_OPTIONS_HELP}`,
+  async run(argv, output, env) {
+    const { values } = parseCommand(argv, OPTIONS, { min: 0, max: 0 });
+    if (values.help) return help(output, this.help);
+    const settings = migrateSettings(values, env);
+    // Loaded here, not at the top: kysely-codegen is only needed by this command.
+    const { DEFAULT_DATABASE_TYPES_FILE, CODEGEN_COMMAND, diffDatabaseTypes, generateDatabaseTypes } = await import('../codegen/database-types.js');
+    const file = resolve(values.out ?? DEFAULT_DATABASE_TYPES_FILE);
+    const shown = displayPath(file);
+    return withMigrator(settings, 'codegen', output, async (migrator, client) => {
+      const unapplied = (await migrator.status()).filter((s) => s.state !== 'applied');
+      if (unapplied.length > 0) {
+        output.err(
+          `authdb codegen: error: schema "${settings.schema}" does not match the migrations (${unapplied.map((s) => `${s.name}: ${s.state}`).join(', ')}); ` +
+            `run \`authdb migrate up\` (or use a freshly migrated database) so the types describe the migrations`,
+        );
+        return 1;
+      }
+      const generated = await generateDatabaseTypes({ db: singleClientKysely(client), schema: settings.schema });
+      if (!values.check) {
+        await mkdir(dirname(file), { recursive: true });
+        await writeFile(file, generated);
+        output.err(`authdb: wrote ${shown} from schema "${settings.schema}"`);
+        return 0;
+      }
+      const committed = await readFile(file, 'utf8').catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      });
+      if (committed === undefined) {
+        output.err(`authdb codegen --check: ${shown} does not exist; run \`${CODEGEN_COMMAND} --out ${shown}\` to create it`);
+        return 1;
+      }
+      const diff = diffDatabaseTypes(committed, generated);
+      if (diff === undefined) {
+        output.err(`authdb: ${shown} is up to date with schema "${settings.schema}"`);
+        return 0;
+      }
+      output.err(`authdb codegen --check: ${shown} is stale: it does not match the tables of schema "${settings.schema}".`);
+      printDiff(output, shown, diff);
+      output.err(`Regenerate it with \`${CODEGEN_COMMAND}\` (against a freshly migrated database) and commit the result.`);
+      return 1;
+    });
+  },
+};
+
+/** Relative to the working directory when the file is below it, else absolute. */
+function displayPath(file: string): string {
+  const path = relative(process.cwd(), file);
+  return path === '' || path.startsWith('..') || isAbsolute(path) ? file : path;
+}
+
+function printDiff(output: Output, file: string, diff: string): void {
+  output.out(`--- ${file} (committed)`);
+  output.out('+++ generated from the database');
+  for (const line of diff.trimEnd().split('\n')) {
+    output.out(line.startsWith('+') ? output.color('green', line) : line.startsWith('-') ? output.color('red', line) : line);
+  }
+}
+
+/**
+ * A Kysely over one connected client, for the introspection queries.
+ * Connections are handed out one at a time (kysely-codegen introspects in
+ * parallel, and a pg client must not run overlapping queries); destroying
+ * the Kysely leaves the client open.
+ */
+function singleClientKysely(client: pg.Client): Kysely<unknown> {
+  let previousReleased = Promise.resolve();
+  const pool: PostgresPool = {
+    connect: () => {
+      let release = (): void => undefined;
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const granted = previousReleased.then(() => Object.assign(client, { release }));
+      previousReleased = released;
+      return granted;
+    },
+    end: () => Promise.resolve(),
+  };
+  return new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+}

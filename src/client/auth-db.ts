@@ -1,0 +1,176 @@
+import type { Duration } from './duration.js';
+
+/**
+ * authdb from TypeScript: every write goes through the SQL functions of the
+ * authdb migrations, so the database enforces the same rules for every
+ * client. Create one with `createAuthDb`.
+ *
+ * Methods reject with the typed errors of `errors.ts` (all extending
+ * `AuthDbError`, code `AU001`–`AU012`) for every rule the database enforces,
+ * and with `InvalidArgumentError` (AU009) — before anything is sent — for
+ * malformed arguments; any other database error is rethrown untouched.
+ *
+ * `Role` is the union of role names declared with
+ * `createAuthDb<{ roles: … }>()`; `string` when none are declared.
+ */
+export interface AuthDb<Role extends string = string> {
+  /**
+   * Registers an e-mail address (stored trimmed and lower-cased) and issues a
+   * verification token, via `register_user_with_token`.
+   *
+   * `outcome` is `'created'` for a new user and `'reissued'` for an existing,
+   * still unconfirmed one; either way the password hash, phone and role of
+   * *this* call are carried by the new token and become the user's only when
+   * the token is verified. A `password` is hashed with argon2id in this
+   * process first — always, whatever the outcome, so the call takes about as
+   * long for a registered address as for a new one.
+   *
+   * @throws EmailAlreadyRegisteredError AU001 · PhoneAlreadyRegisteredError AU002 ·
+   *   UnknownRoleError AU003 · RoleNotSelfAssignableError AU004 · InvalidEmailError AU005 ·
+   *   InvalidPhoneError AU006 · ResendTooSoonError AU008 · InvalidArgumentError AU009
+   */
+  registerUser(input: RegisterUserInput<Role>): Promise<RegisteredUser>;
+
+  /**
+   * Consumes a verification token (`verify_email`): confirms the e-mail and
+   * applies the password hash, phone and role the token carries.
+   *
+   * @throws UnknownTokenError AU010 · TokenExpiredError AU011 · TokenAlreadyUsedError AU012 ·
+   *   InvalidArgumentError AU009
+   */
+  verifyEmail(token: string): Promise<VerifiedEmail>;
+
+  /**
+   * Issues a new token for an unconfirmed user (`resend_email_verification`),
+   * revoking the outstanding one and carrying its registration details forward.
+   *
+   * @throws EmailAlreadyRegisteredError AU001 · InvalidEmailError AU005 · UserNotFoundError AU007 ·
+   *   ResendTooSoonError AU008 · InvalidArgumentError AU009
+   */
+  resendEmailVerification(email: string, options?: ResendEmailVerificationOptions): Promise<IssuedToken>;
+
+  /**
+   * Deletes tokens that stopped being usable more than `olderThan` ago
+   * (`purge_expired_email_verification_tokens`), keeping the latest token of
+   * every unconfirmed user. Returns how many were deleted.
+   * Default `olderThan` is the function's default, 7 days.
+   *
+   * @throws InvalidArgumentError AU009
+   */
+  purgeExpiredTokens(olderThan?: Duration): Promise<number>;
+
+  /**
+   * The user with this e-mail address, compared after the database's own
+   * normalisation (`lower(btrim(email))`, evaluated by the server), or
+   * `undefined`. Never returns the password hash.
+   */
+  findUserByEmail(email: string): Promise<UserRecord<Role> | undefined>;
+
+  /**
+   * Metadata of a user's outstanding verification tokens (neither consumed
+   * nor revoked; expired ones included and flagged), oldest first. The
+   * database keeps at most one. Never returns token or password hashes.
+   *
+   * @throws InvalidArgumentError AU009 when `userId` is not a UUID
+   */
+  listOutstandingTokens(userId: string): Promise<readonly TokenMetadata<Role>[]>;
+
+  /**
+   * Closes the pool `createAuthDb` opened for a connection string. Does
+   * nothing for a `pg.Pool` or `Kysely` instance you passed in: those
+   * remain yours to close.
+   */
+  destroy(): Promise<void>;
+}
+
+/**
+ * What `registerUser` takes. `email` is required; give `password` (hashed
+ * here with argon2id), or `passwordHash` (already hashed by you), or neither
+ * (a passwordless account) — never both: that does not compile.
+ */
+export type RegisterUserInput<Role extends string = string> = RegisterUserDetails<Role> & PasswordInput;
+
+/** The fields of {@link RegisterUserInput} besides the password. */
+export interface RegisterUserDetails<Role extends string = string> {
+  /** The address to register; the database trims and lower-cases it. */
+  readonly email: string;
+  /** E.164 phone number; spaces, dashes, dots and parentheses are removed by the database. */
+  readonly phone?: string | undefined;
+  /** Role to register with; it must be self-assignable. Default is the function's default, `'user'`. */
+  readonly role?: Role | undefined;
+  /** How long the token stays valid. Default is the function's default, 24 hours. */
+  readonly tokenTtl?: Duration | undefined;
+  /** Minimum time between two tokens for one address (AU008 otherwise). Default is the function's default, 60 seconds. */
+  readonly minResendInterval?: Duration | undefined;
+}
+
+/** `password` or `passwordHash` or neither; `never` makes "both" a type error. */
+export type PasswordInput =
+  | {
+      /** Plaintext password: hashed with argon2id before it leaves the process. */
+      readonly password?: string | undefined;
+      readonly passwordHash?: never;
+    }
+  | {
+      readonly password?: never;
+      /** A hash you computed (any scheme); stored as given. */
+      readonly passwordHash?: string | undefined;
+    };
+
+export interface RegisteredUser {
+  readonly userId: string;
+  /** The verification token, in plaintext. Only its SHA-256 is stored: mail it now, do not log it. */
+  readonly token: string;
+  readonly expiresAt: Date;
+  /** `'created'`: a new user. `'reissued'`: the address was registered but unconfirmed; a new token replaces the old one. */
+  readonly outcome: 'created' | 'reissued';
+}
+
+export interface VerifiedEmail {
+  readonly userId: string;
+}
+
+export interface ResendEmailVerificationOptions {
+  /** How long the new token stays valid. Default is the function's default, 24 hours. */
+  readonly tokenTtl?: Duration | undefined;
+  /** Minimum time since the previous token (AU008 otherwise). Default is the function's default, 60 seconds. */
+  readonly minResendInterval?: Duration | undefined;
+}
+
+export interface IssuedToken {
+  readonly userId: string;
+  /** The verification token, in plaintext. Only its SHA-256 is stored. */
+  readonly token: string;
+  readonly expiresAt: Date;
+}
+
+/** A user as admin tools see it: no password hash. */
+export interface UserRecord<Role extends string = string> {
+  readonly id: string;
+  /** Normalised (trimmed, lower-cased). */
+  readonly email: string;
+  readonly phone: string | null;
+  readonly role: Role;
+  /** Whether a password hash is stored (false for passwordless accounts). */
+  readonly hasPassword: boolean;
+  readonly emailConfirmedAt: Date | null;
+  readonly phoneConfirmedAt: Date | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** A verification token without its hash, and the registration details it carries. */
+export interface TokenMetadata<Role extends string = string> {
+  /** Row id (a bigint, as a string). */
+  readonly id: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  /** `expiresAt` has passed: verifying it would fail with TokenExpiredError. */
+  readonly expired: boolean;
+  /** Role the user gets when this token is verified. */
+  readonly role: Role;
+  /** Phone the user gets when this token is verified. */
+  readonly phone: string | null;
+  /** Whether verifying this token sets a password hash (false: the account becomes passwordless). */
+  readonly hasPassword: boolean;
+}

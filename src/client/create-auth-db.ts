@@ -1,0 +1,188 @@
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { DEFAULT_SCHEMA } from '../migrate/migrator.js';
+import type {
+  AuthDb,
+  IssuedToken,
+  RegisteredUser,
+  RegisterUserInput,
+  ResendEmailVerificationOptions,
+  TokenMetadata,
+  UserRecord,
+  VerifiedEmail,
+} from './auth-db.js';
+import { openConnection, type AuthDbConnection } from './connection.js';
+import type { Database } from './database-types.js';
+import { parseDuration, type Duration } from './duration.js';
+import { InvalidArgumentError, toAuthDbError } from './errors.js';
+import { hashPassword, type PasswordHashingOptions } from './password-hashing.js';
+import { findUserByEmail, listOutstandingTokens } from './read-helpers.js';
+
+/** Compile-time configuration of {@link createAuthDb}, given as its type argument. */
+export interface AuthDbConfig {
+  /**
+   * The names in your `roles` table. Declaring them makes any other role in
+   * `registerUser` a type error. Default is `string` (any role compiles; the
+   * database still rejects unknown ones with UnknownRoleError).
+   */
+  readonly roles: string;
+}
+
+export interface AuthDbOptions {
+  /** A connection string, a `pg.Pool` or a `Kysely` instance; see {@link AuthDbConnection}. */
+  readonly connection: AuthDbConnection;
+  /** Schema the authdb migrations were applied to. Default is `public`. */
+  readonly schema?: string | undefined;
+  /** Argon2id costs for `registerUser({ password })`. Default is {@link DEFAULT_PASSWORD_HASHING}. */
+  readonly passwordHashing?: PasswordHashingOptions | undefined;
+}
+
+/**
+ * Creates the authdb client. It connects lazily, on the first call.
+ *
+ * @example
+ * const authDb = createAuthDb<{ roles: 'user' | 'admin' }>({ connection: process.env.DATABASE_URL! });
+ * const { token } = await authDb.registerUser({ email: 'ada@example.com', password: 'correct horse battery staple' });
+ * // … mail the token; when the user clicks the link:
+ * const { userId } = await authDb.verifyEmail(token);
+ * await authDb.destroy();
+ */
+export function createAuthDb<Config extends AuthDbConfig = AuthDbConfig>(options: AuthDbOptions): AuthDb<Config['roles']> {
+  return new AuthDbClient<Config['roles']>(options);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+class AuthDbClient<Role extends string> implements AuthDb<Role> {
+  /** Plugin-free; runs the function calls, whose names carry the schema. */
+  readonly #db: Kysely<Database>;
+  /** The same, bound to the schema: reads the tables. */
+  readonly #tables: Kysely<Database>;
+  readonly #close: () => Promise<void>;
+  readonly #schema: string;
+  readonly #hashing: PasswordHashingOptions;
+
+  constructor(options: AuthDbOptions) {
+    const { db, close } = openConnection(options.connection);
+    this.#schema = options.schema ?? DEFAULT_SCHEMA;
+    this.#db = db;
+    this.#tables = db.withSchema(this.#schema);
+    this.#close = close;
+    this.#hashing = options.passwordHashing ?? {};
+  }
+
+  async registerUser(input: RegisterUserInput<Role>): Promise<RegisteredUser> {
+    const { email, password, passwordHash, phone, role } = input;
+    requireString(email, 'email');
+    // Both cannot compile; this is for JavaScript callers.
+    const untyped = input as { readonly password?: unknown; readonly passwordHash?: unknown };
+    if (untyped.password !== undefined && untyped.passwordHash !== undefined) {
+      throw new InvalidArgumentError('password, passwordHash: give one of them, not both', { argument: 'password' });
+    }
+    if (password !== undefined) requireString(password, 'password', { nonEmpty: true });
+    if (passwordHash !== undefined) requireString(passwordHash, 'passwordHash');
+    if (phone !== undefined) requireString(phone, 'phone');
+    if (role !== undefined) requireString(role, 'role');
+    const tokenTtl = optionalDuration(input.tokenTtl, 'tokenTtl');
+    const minResendInterval = optionalDuration(input.minResendInterval, 'minResendInterval');
+    // Hash first, whatever the outcome will be: an address that is already
+    // registered must not answer faster than a new one.
+    const hash = password === undefined ? passwordHash : await hashPassword(password, this.#hashing);
+    const row = await this.#call<{ user_id: string; token: string; expires_at: Date | string; outcome: RegisteredUser['outcome'] }>(
+      sql`select r.user_id, r.token, r.expires_at, r.outcome from ${this.#function('register_user_with_token')}(${namedArguments([
+        ['p_email', email, 'text'],
+        ['p_password_hash', hash, 'text'],
+        ['p_phone', phone, 'text'],
+        ['p_role', role, 'text'],
+        ['p_token_ttl', tokenTtl, 'interval'],
+        ['p_min_resend_interval', minResendInterval, 'interval'],
+      ])}) as r`,
+    );
+    return { userId: row.user_id, token: row.token, expiresAt: toDate(row.expires_at), outcome: row.outcome };
+  }
+
+  async verifyEmail(token: string): Promise<VerifiedEmail> {
+    requireString(token, 'token');
+    const row = await this.#call<{ user_id: string }>(sql`select ${this.#function('verify_email')}(${namedArguments([['p_token', token, 'text']])}) as user_id`);
+    return { userId: row.user_id };
+  }
+
+  async resendEmailVerification(email: string, options: ResendEmailVerificationOptions = {}): Promise<IssuedToken> {
+    requireString(email, 'email');
+    const tokenTtl = optionalDuration(options.tokenTtl, 'tokenTtl');
+    const minResendInterval = optionalDuration(options.minResendInterval, 'minResendInterval');
+    const row = await this.#call<{ user_id: string; token: string; expires_at: Date | string }>(
+      sql`select r.user_id, r.token, r.expires_at from ${this.#function('resend_email_verification')}(${namedArguments([
+        ['p_email', email, 'text'],
+        ['p_token_ttl', tokenTtl, 'interval'],
+        ['p_min_resend_interval', minResendInterval, 'interval'],
+      ])}) as r`,
+    );
+    return { userId: row.user_id, token: row.token, expiresAt: toDate(row.expires_at) };
+  }
+
+  async purgeExpiredTokens(olderThan?: Duration): Promise<number> {
+    const interval = optionalDuration(olderThan, 'olderThan');
+    const row = await this.#call<{ deleted: string | number | bigint }>(
+      sql`select ${this.#function('purge_expired_email_verification_tokens')}(${namedArguments([['p_older_than', interval, 'interval']])}) as deleted`,
+    );
+    return Number(row.deleted);
+  }
+
+  async findUserByEmail(email: string): Promise<UserRecord<Role> | undefined> {
+    requireString(email, 'email');
+    return findUserByEmail<Role>(this.#tables, email);
+  }
+
+  async listOutstandingTokens(userId: string): Promise<readonly TokenMetadata<Role>[]> {
+    requireString(userId, 'userId');
+    if (!UUID.test(userId)) throw new InvalidArgumentError(`userId: ${JSON.stringify(userId.slice(0, 60))} is not a UUID`, { argument: 'userId' });
+    return listOutstandingTokens<Role>(this.#tables, userId);
+  }
+
+  destroy(): Promise<void> {
+    return this.#close();
+  }
+
+  /** The schema-qualified name of an authdb SQL function. */
+  #function(name: string): RawBuilder<unknown> {
+    return sql.id(this.#schema, name);
+  }
+
+  /** Runs a call that returns exactly one row; authdb SQLSTATEs become typed errors. */
+  async #call<Row>(query: RawBuilder<Row>): Promise<Row> {
+    let rows: Row[];
+    try {
+      ({ rows } = await query.execute(this.#db));
+    } catch (error) {
+      throw toAuthDbError(error);
+    }
+    const [row] = rows;
+    if (row === undefined) throw new Error('authdb: the SQL function returned no row; are the authdb migrations applied to this schema?');
+    return row;
+  }
+}
+
+type SqlArgument = readonly [name: string, value: string | undefined, type: 'text' | 'interval'];
+
+/**
+ * `name => $n::type, …` for the arguments that have a value. Omitted ones
+ * take the SQL function's own default, so defaults live in one place.
+ */
+function namedArguments(args: readonly SqlArgument[]): RawBuilder<unknown> {
+  const present = args.filter(([, value]) => value !== undefined);
+  return sql.join(present.map(([name, value, type]) => sql`${sql.id(name)} => ${value}::${sql.raw(type)}`));
+}
+
+function requireString(value: unknown, argument: string, options: { readonly nonEmpty?: boolean } = {}): asserts value is string {
+  if (typeof value !== 'string') throw new InvalidArgumentError(`${argument}: must be a string, got ${value === null ? 'null' : typeof value}`, { argument });
+  if (options.nonEmpty && value === '') throw new InvalidArgumentError(`${argument}: must not be empty`, { argument });
+}
+
+function optionalDuration(value: Duration | undefined, argument: string): string | undefined {
+  return value === undefined ? undefined : parseDuration(value, argument).interval;
+}
+
+/** A timestamptz as a Date, also when the caller's pool parses timestamps as strings. */
+function toDate(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(value);
+}

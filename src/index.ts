@@ -1,0 +1,40 @@
+export type {
+  AuthDb,
+  IssuedToken,
+  PasswordInput,
+  RegisteredUser,
+  RegisterUserDetails,
+  RegisterUserInput,
+  ResendEmailVerificationOptions,
+  TokenMetadata,
+  UserRecord,
+  VerifiedEmail,
+} from './client/auth-db.js';
+export type { AuthDbConnection } from './client/connection.js';
+export { createAuthDb, type AuthDbConfig, type AuthDbOptions } from './client/create-auth-db.js';
+export type { Database, EmailVerificationTokens, Roles, Users } from './client/database-types.js';
+export { MAX_DURATION_MS, parseDuration, type Duration, type ParsedDuration } from './client/duration.js';
+export {
+  AUTH_DB_ERROR_CODES,
+  AuthDbError,
+  EmailAlreadyRegisteredError,
+  InvalidArgumentError,
+  InvalidEmailError,
+  InvalidPhoneError,
+  isAuthDbError,
+  isAuthDbErrorCode,
+  PhoneAlreadyRegisteredError,
+  ResendTooSoonError,
+  RoleNotSelfAssignableError,
+  toAuthDbError,
+  TokenAlreadyUsedError,
+  TokenExpiredError,
+  UnknownRoleError,
+  UnknownTokenError,
+  UserNotFoundError,
+  type AuthDbErrorCode,
+  type AuthDbErrorMap,
+  type AuthDbErrorOf,
+  type AuthDbErrorOptions,
+} from './client/errors.js';
+export { DEFAULT_PASSWORD_HASHING, hashPassword, type PasswordHashingOptions } from './client/password-hashing.js';

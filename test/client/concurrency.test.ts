@@ -1,0 +1,87 @@
+// Concurrent registerUser calls for one address through one pool: the SQL
+// contract says exactly one 'created', every other call 'reissued' or
+// ResendTooSoonError, one user, one outstanding token — and only the newest
+// token verifies.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthDb, ResendTooSoonError, TokenAlreadyUsedError, type AuthDb, type RegisteredUser } from '../../src/index.js';
+import { createMigratedDatabase, type TestDatabase } from '../support/database.js';
+import { uniqueEmail } from './helpers.js';
+
+const CALLS = 24;
+
+let db: TestDatabase;
+let pool: pg.Pool;
+let authDb: AuthDb;
+
+beforeAll(async () => {
+  db = await createMigratedDatabase();
+  pool = new pg.Pool({ connectionString: db.url, max: CALLS });
+  authDb = createAuthDb({ connection: pool });
+});
+
+afterAll(async () => {
+  await pool.end();
+  await db.close();
+});
+
+/** Spellings of one address that all normalise to it. */
+function spellings(email: string): string[] {
+  return Array.from({ length: CALLS }, (_, i) => (i % 3 === 0 ? email : i % 3 === 1 ? email.toUpperCase() : `  ${email}\t`));
+}
+
+async function settle(calls: readonly Promise<RegisteredUser>[]): Promise<{ created: RegisteredUser[]; reissued: RegisteredUser[]; tooSoon: unknown[]; other: unknown[] }> {
+  const results = await Promise.allSettled(calls);
+  const values = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  return {
+    created: values.filter((v) => v.outcome === 'created'),
+    reissued: values.filter((v) => v.outcome === 'reissued'),
+    tooSoon: errors.filter((e) => e instanceof ResendTooSoonError),
+    other: errors.filter((e) => !(e instanceof ResendTooSoonError)),
+  };
+}
+
+async function usersWithEmail(email: string): Promise<number> {
+  const { rows } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE email = $1', [email]);
+  return rows[0]?.n ?? -1;
+}
+
+describe('concurrent registerUser for one address', () => {
+  it('default resend interval: exactly one created, every other call ResendTooSoonError', async () => {
+    const email = uniqueEmail('race');
+    const { created, reissued, tooSoon, other } = await settle(spellings(email).map((spelling) => authDb.registerUser({ email: spelling, password: 'pw' })));
+    expect(other).toEqual([]);
+    expect(created).toHaveLength(1);
+    expect(reissued).toHaveLength(0);
+    expect(tooSoon).toHaveLength(CALLS - 1);
+    expect(await usersWithEmail(email)).toBe(1);
+    const [winner] = created;
+    expect(await authDb.listOutstandingTokens(winner?.userId ?? '')).toHaveLength(1);
+    expect(await authDb.verifyEmail(winner?.token ?? '')).toEqual({ userId: winner?.userId });
+  });
+
+  it('tiny resend interval: one created, the rest reissued or too soon; one outstanding token, and only the newest verifies', async () => {
+    const email = uniqueEmail('race');
+    const { created, reissued, tooSoon, other } = await settle(spellings(email).map((spelling) => authDb.registerUser({ email: spelling, minResendInterval: 1 })));
+    expect(other).toEqual([]);
+    expect(created).toHaveLength(1);
+    expect(created.length + reissued.length + tooSoon.length).toBe(CALLS);
+    expect(await usersWithEmail(email)).toBe(1);
+    const issued = [...created, ...reissued];
+    expect(new Set(issued.map((r) => r.userId)).size).toBe(1);
+    const userId = created[0]?.userId ?? '';
+    const outstanding = await authDb.listOutstandingTokens(userId);
+    expect(outstanding).toHaveLength(1);
+
+    const verifications = await Promise.allSettled(issued.map((r) => authDb.verifyEmail(r.token)));
+    const verified = verifications.filter((v) => v.status === 'fulfilled');
+    const refused = verifications.flatMap((v) => (v.status === 'rejected' ? [v.reason as unknown] : []));
+    expect(verified).toHaveLength(1);
+    // The one that verified is the outstanding (newest) token.
+    expect(issued[verifications.findIndex((v) => v.status === 'fulfilled')]?.expiresAt).toEqual(outstanding[0]?.expiresAt);
+    expect(refused).toHaveLength(issued.length - 1);
+    expect(refused.every((e) => e instanceof TokenAlreadyUsedError)).toBe(true);
+    expect(await authDb.listOutstandingTokens(userId)).toEqual([]);
+  });
+});

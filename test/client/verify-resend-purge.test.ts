@@ -1,0 +1,157 @@
+// verifyEmail, resendEmailVerification and purgeExpiredTokens against real
+// PostgreSQL, with every error they raise.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createAuthDb,
+  EmailAlreadyRegisteredError,
+  InvalidArgumentError,
+  InvalidEmailError,
+  ResendTooSoonError,
+  TokenAlreadyUsedError,
+  TokenExpiredError,
+  UnknownTokenError,
+  UserNotFoundError,
+  type AuthDb,
+} from '../../src/index.js';
+import { createMigratedDatabase, type TestDatabase } from '../support/database.js';
+import { expectClientError, expectDatabaseError, sleep, uniqueEmail, uniquePhone } from './helpers.js';
+
+let db: TestDatabase;
+let authDb: AuthDb;
+
+beforeAll(async () => {
+  db = await createMigratedDatabase();
+  authDb = createAuthDb({ connection: db.url });
+});
+
+afterAll(async () => {
+  await authDb.destroy();
+  await db.close();
+});
+
+async function tokenStates(userId: string): Promise<string[]> {
+  const { rows } = await db.pool.query<{ state: string }>(
+    `SELECT CASE WHEN consumed_at IS NOT NULL THEN 'consumed' WHEN revoked_at IS NOT NULL THEN 'revoked' ELSE 'outstanding' END AS state
+       FROM email_verification_tokens WHERE user_id = $1 ORDER BY id`,
+    [userId],
+  );
+  return rows.map((r) => r.state);
+}
+
+describe('verifyEmail', () => {
+  it('confirms the address and returns the user id', async () => {
+    const { userId, token } = await authDb.registerUser({ email: uniqueEmail() });
+    expect(await authDb.verifyEmail(token)).toEqual({ userId });
+    const { rows } = await db.pool.query<{ confirmed: boolean }>('SELECT email_confirmed_at IS NOT NULL AS confirmed FROM users WHERE id = $1', [userId]);
+    expect(rows[0]?.confirmed).toBe(true);
+    expect(await tokenStates(userId)).toEqual(['consumed']);
+  });
+
+  it('an unknown token: UnknownTokenError (AU010)', async () => {
+    await expectDatabaseError(authDb.verifyEmail('no-such-token'), UnknownTokenError, 'AU010');
+    await expectDatabaseError(authDb.verifyEmail(''), UnknownTokenError, 'AU010');
+  });
+
+  it('an expired token: TokenExpiredError (AU011)', async () => {
+    const { token } = await authDb.registerUser({ email: uniqueEmail(), tokenTtl: 1 });
+    await sleep(20);
+    const error = await expectDatabaseError(authDb.verifyEmail(token), TokenExpiredError, 'AU011');
+    expect(error.detail).toMatch(/^It expired at /);
+    expect(error.hint).toBe('Request a new verification email.');
+  });
+
+  it('a token used twice: TokenAlreadyUsedError (AU012)', async () => {
+    const { token } = await authDb.registerUser({ email: uniqueEmail() });
+    await authDb.verifyEmail(token);
+    await expectDatabaseError(authDb.verifyEmail(token), TokenAlreadyUsedError, 'AU012');
+  });
+
+  it('a token revoked by a newer one: TokenAlreadyUsedError (AU012)', async () => {
+    const email = uniqueEmail();
+    const first = await authDb.registerUser({ email });
+    await authDb.resendEmailVerification(email, { minResendInterval: '1 ms' });
+    const error = await expectDatabaseError(authDb.verifyEmail(first.token), TokenAlreadyUsedError, 'AU012');
+    expect(error.message).toContain('revoked');
+  });
+
+  it('rejects a non-string token before any query (JavaScript callers)', async () => {
+    await expectClientError(authDb.verifyEmail(undefined as unknown as string), InvalidArgumentError);
+  });
+});
+
+describe('resendEmailVerification', () => {
+  it('issues a new token that carries the pending registration forward and revokes the old one', async () => {
+    const email = uniqueEmail();
+    const phone = uniquePhone();
+    const first = await authDb.registerUser({ email, phone });
+    const before = Date.now();
+    const resent = await authDb.resendEmailVerification(` ${email.toUpperCase()} `, { tokenTtl: '00:30:00', minResendInterval: 1 });
+    expect(resent.userId).toBe(first.userId);
+    expect(resent.token).not.toBe(first.token);
+    expect(Math.abs(resent.expiresAt.getTime() - before - 1_800_000)).toBeLessThan(60_000);
+    expect(await tokenStates(first.userId)).toEqual(['revoked', 'outstanding']);
+    await authDb.verifyEmail(resent.token);
+    const { rows } = await db.pool.query<{ phone: string }>('SELECT phone FROM users WHERE id = $1', [first.userId]);
+    expect(rows[0]?.phone).toBe(phone);
+  });
+
+  it('too soon (default 60 seconds): ResendTooSoonError (AU008)', async () => {
+    const email = uniqueEmail();
+    await authDb.registerUser({ email });
+    await expectDatabaseError(authDb.resendEmailVerification(email), ResendTooSoonError, 'AU008');
+  });
+
+  it('an unknown address: UserNotFoundError (AU007)', async () => {
+    await expectDatabaseError(authDb.resendEmailVerification(uniqueEmail('nobody')), UserNotFoundError, 'AU007');
+  });
+
+  it('a confirmed address: EmailAlreadyRegisteredError (AU001)', async () => {
+    const email = uniqueEmail();
+    const { token } = await authDb.registerUser({ email });
+    await authDb.verifyEmail(token);
+    await expectDatabaseError(authDb.resendEmailVerification(email, { minResendInterval: 1 }), EmailAlreadyRegisteredError, 'AU001');
+  });
+
+  it('an invalid address: InvalidEmailError (AU005)', async () => {
+    await expectDatabaseError(authDb.resendEmailVerification('nope'), InvalidEmailError, 'AU005');
+  });
+});
+
+describe('purgeExpiredTokens', () => {
+  // A database of its own: the purge counts every dead token in it.
+  let purgeDb: TestDatabase;
+  let purging: AuthDb;
+  beforeAll(async () => {
+    purgeDb = await createMigratedDatabase();
+    purging = createAuthDb({ connection: purgeDb.pool });
+  });
+  afterAll(() => purgeDb.close());
+
+  async function consumedStates(userId: string): Promise<string[]> {
+    const { rows } = await purgeDb.pool.query<{ consumed: boolean }>('SELECT consumed_at IS NOT NULL AS consumed FROM email_verification_tokens WHERE user_id = $1', [userId]);
+    return rows.map((r) => (r.consumed ? 'consumed' : 'not consumed'));
+  }
+
+  it('deletes dead tokens older than olderThan, keeping the latest token of unconfirmed users, and returns the count', async () => {
+    // Confirmed user: its consumed token is purgeable.
+    const confirmed = await purging.registerUser({ email: uniqueEmail() });
+    await purging.verifyEmail(confirmed.token);
+    // Unconfirmed user with a revoked token and a newer expired one: only the revoked one goes.
+    const email = uniqueEmail();
+    const pending = await purging.registerUser({ email, tokenTtl: 1 });
+    await purging.resendEmailVerification(email, { tokenTtl: 1, minResendInterval: 1 });
+    await sleep(30);
+
+    expect(await purging.purgeExpiredTokens()).toBe(0); // default: older than 7 days
+    expect(await purging.purgeExpiredTokens('1 hour')).toBe(0);
+    expect(await purging.purgeExpiredTokens(10)).toBe(2);
+    expect(await consumedStates(confirmed.userId)).toEqual([]);
+    expect(await consumedStates(pending.userId)).toEqual(['not consumed']);
+    expect(await purging.purgeExpiredTokens('10 milliseconds')).toBe(0);
+  });
+
+  it('rejects a bad olderThan before any query', async () => {
+    const error = await expectClientError(purging.purgeExpiredTokens('-7 days'), InvalidArgumentError);
+    expect(error.argument).toBe('olderThan');
+  });
+});
