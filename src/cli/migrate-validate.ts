@@ -1,0 +1,43 @@
+import { validateMigrations } from '../contract/validate.js';
+import type { Command } from './command.js';
+import { withReadOnlyClient } from './contract-options.js';
+import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings } from './migrate-options.js';
+import { help } from './migrate-up.js';
+import { parseCommand } from './usage.js';
+
+const OPTIONS = { ...MIGRATE_OPTIONS, json: { type: 'boolean' } } as const;
+
+export const migrateValidate: Command = {
+  name: 'migrate validate',
+  summary: 'check applied migrations against the files; exit 1 on any problem',
+  help: `Usage: authdb migrate validate [--json] [options]
+
+Compares authdb_migrations with the migration files and reports, one per line:
+  changed        an applied migration's up file was edited (checksum differs)
+  missing-file   an applied migration's file was deleted or renamed
+  unknown        the database applied a migration newer than every file
+                 (a newer release or another branch migrated it)
+  out-of-order   a pending migration sorts before an applied one
+  invalid-file   a misnamed or unpaired file in the migrations directory
+Line-ending changes (CRLF/LF) are not changes. Read-only; exit 1 on any finding.
+
+  --json        print an array of {kind, name, message}
+
+${MIGRATE_OPTIONS_HELP}`,
+  async run(argv, output, env) {
+    const { values } = parseCommand(argv, OPTIONS, { min: 0, max: 0 });
+    if (values.help) return help(output, this.help);
+    const settings = migrateSettings(values, env);
+    const findings = await withReadOnlyClient(settings.source, 'migrate validate', output, (client) =>
+      validateMigrations({ client, schema: settings.schema, migrationsDir: settings.migrationsDir }),
+    );
+    if (values.json) output.out(JSON.stringify(findings, null, 2));
+    else for (const f of findings) output.out(`${output.color('red', f.kind)}: ${f.message}`);
+    output.err(
+      findings.length === 0
+        ? `authdb: the migration history of schema "${settings.schema}" matches ${settings.migrationsDir}`
+        : `authdb: ${findings.length} problem(s) in the migration history of schema "${settings.schema}"`,
+    );
+    return findings.length === 0 ? 0 : 1;
+  },
+};

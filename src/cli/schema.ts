@@ -1,0 +1,102 @@
+import { writeFile } from 'node:fs/promises';
+import { checkContract, DEFAULT_CONTRACT_FILE, readContractFile } from '../contract/check.js';
+import { formatDrift } from '../contract/format-drift.js';
+import { serializeSnapshot, takeSnapshot } from '../contract/snapshot.js';
+import type { Command } from './command.js';
+import { connectionSettings, CONNECTION_OPTIONS, CONNECTION_OPTIONS_HELP, withReadOnlyClient } from './contract-options.js';
+import { help } from './migrate-up.js';
+import { parseCommand } from './usage.js';
+
+const CONTENTS = `The contract covers the target schema: tables and columns (type, nullability,
+default, identity, generated), constraints, indexes, functions (signature,
+result, language, volatility, SECURITY DEFINER, settings such as search_path,
+body and its SHA-256), triggers, grants, row-level security and policies,
+comments, sequences, enums, domains, views, and the rows of the seeded roles
+table. It leaves out objects owned by extensions (pgcrypto) and authdb's own
+authdb_migrations table. The schema's name is written as <schema> and the role
+that ran the migrations (owner of authdb_migrations) as <owner>, so a contract
+taken in one schema or as one role checks an install in any other.`;
+
+export const schemaDump: Command = {
+  name: 'schema dump',
+  summary: 'write the schema contract: a canonical JSON snapshot of the schema',
+  help: `Usage: authdb schema dump [--out FILE] [options]
+
+Writes a canonical, deterministic description of the target schema as JSON:
+one entry per object, keys sorted, so the same schema always gives the same
+bytes and a change shows up as a small diff. Read-only.
+
+${CONTENTS}
+
+  --out FILE    write to FILE instead of stdout (e.g. schema/contract.json)
+
+${CONNECTION_OPTIONS_HELP}`,
+  async run(argv, output, env) {
+    const { values } = parseCommand(argv, { ...CONNECTION_OPTIONS, out: { type: 'string' } }, { min: 0, max: 0 });
+    if (values.help) return help(output, this.help);
+    const settings = connectionSettings(values, env);
+    const snapshot = await withReadOnlyClient(settings.source, 'schema dump', output, (client) => takeSnapshot(client, { schema: settings.schema }));
+    const text = serializeSnapshot(snapshot);
+    if (values.out === undefined) output.out(text.trimEnd());
+    else {
+      await writeFile(values.out, text);
+      output.err(`authdb: wrote the contract of schema "${settings.schema}" (${Object.keys(snapshot.objects).length} objects) to ${values.out}`);
+    }
+    return 0;
+  },
+};
+
+export const schemaCheck: Command = {
+  name: 'schema check',
+  summary: 'compare the schema with its contract; exit 1 on drift',
+  help: `Usage: authdb schema check [--contract FILE] [--json] [--ignore-extra-rows] [options]
+
+Compares the live schema with a contract written by \`authdb schema dump\` and
+prints every difference, one object per block:
+  + KEY   in the database, not in the contract
+  - KEY   in the contract, missing from the database
+  ~ KEY   in both, with fields that differ (contract value → database value)
+Exits 0 when they match, 1 on drift.
+
+It never writes: the session is read-only (default_transaction_read_only) and
+the snapshot runs in a READ ONLY transaction, so it is safe against production
+as a role with read privileges only (it needs SELECT on the roles table, whose
+seeded rows are part of the contract).
+
+${CONTENTS}
+
+  --contract FILE       the contract (default: $AUTHDB_CONTRACT, else the contract
+                        shipped with authdb, ${DEFAULT_CONTRACT_FILE})
+  --json                print {equal, schema, contract, summary, drifts} as JSON
+  --ignore-extra-rows   rows added to the seeded tables (roles created by an
+                        operator) are not drift
+
+${CONNECTION_OPTIONS_HELP}`,
+  async run(argv, output, env) {
+    const options = { ...CONNECTION_OPTIONS, contract: { type: 'string' }, json: { type: 'boolean' }, 'ignore-extra-rows': { type: 'boolean' } } as const;
+    const { values } = parseCommand(argv, options, { min: 0, max: 0 });
+    if (values.help) return help(output, this.help);
+    const settings = connectionSettings(values, env);
+    const file = values.contract ?? env.AUTHDB_CONTRACT ?? DEFAULT_CONTRACT_FILE;
+    const contract = await readContractFile(file);
+    const result = await withReadOnlyClient(settings.source, 'schema check', output, (client) =>
+      checkContract({ client, schema: settings.schema, contract, ignoreExtraRows: values['ignore-extra-rows'] ?? false }),
+    );
+    if (values.json) {
+      output.out(JSON.stringify({ equal: result.equal, schema: settings.schema, contract: file, summary: result.summary, drifts: result.drifts }, null, 2));
+    } else if (result.equal) {
+      output.err(`authdb: schema "${settings.schema}" matches the contract ${file} (${Object.keys(contract.objects).length} objects)`);
+    } else {
+      const { added, missing, changed } = result.summary;
+      output.out(`schema "${settings.schema}" does not match the contract ${file}: ${added} added, ${missing} missing, ${changed} changed`);
+      output.out('(+ only in the database, - only in the contract, ~ changed: contract value → database value)\n');
+      for (const line of formatDrift(result.drifts)) output.out(line);
+      output.out(
+        `\nIf the database is right (a new migration changed the schema on purpose), regenerate the contract from a freshly migrated database and commit it:\n` +
+          `  authdb schema dump --out ${file}\n` +
+          'If the contract is right, the database drifted (a manual change, or a migration missing or edited): restore the objects marked - and ~ and remove those marked +, with a new migration.',
+      );
+    }
+    return result.equal ? 0 : 1;
+  },
+};

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { ConnectionSource } from '../connection/connection-source.js';
+import { EmbeddedCluster } from '../embedded/cluster.js';
+import { ContractError } from './errors.js';
+
+/** Prefix of the databases `migrate verify-reversible` creates (and drops). */
+export const SCRATCH_PREFIX = 'authdb_verify_';
+
+export interface ScratchOptions {
+  /** A connection to the server, used for CREATE DATABASE and DROP DATABASE only. */
+  readonly admin: pg.ClientBase;
+  /** How `admin` was reached; the scratch database is reached the same way. */
+  readonly source: ConnectionSource;
+  readonly applicationName: string;
+  /** Leave the database in place for inspection. Default is `false`. */
+  readonly keep?: boolean;
+}
+
+/**
+ * Creates `authdb_verify_<random>` from `template0` on the server of
+ * `admin`, runs `work` connected to it, and drops it afterwards (also when
+ * `work` fails), unless `keep` is set.
+ */
+export async function withScratchDatabase<T>(options: ScratchOptions, work: (client: pg.Client, name: string) => Promise<T>): Promise<T> {
+  const name = `${SCRATCH_PREFIX}${randomBytes(6).toString('hex')}`;
+  await options.admin.query(`CREATE DATABASE ${name} TEMPLATE template0`).catch((error: unknown) => {
+    throw new ContractError(
+      'AUTHDB_SCRATCH',
+      `cannot create the scratch database ${name}: ${(error as Error).message}; the role needs CREATEDB (ALTER ROLE … CREATEDB), or pass --scratch-url with an empty database`,
+      { cause: error },
+    );
+  });
+  try {
+    const client = new pg.Client({ ...(await scratchConfig(options.source, name)), application_name: options.applicationName });
+    await client.connect();
+    try {
+      return await work(client, name);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  } finally {
+    if (!options.keep) await options.admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  }
+}
+
+/** Connection settings for database `name` on the server `source` names. */
+async function scratchConfig(source: ConnectionSource, name: string): Promise<pg.ClientConfig> {
+  switch (source.kind) {
+    case 'url': {
+      const url = new URL(source.url);
+      url.pathname = `/${name}`;
+      return { connectionString: url.toString() };
+    }
+    case 'pg-env':
+      return { database: name };
+    case 'embedded':
+      return { connectionString: await new EmbeddedCluster({ dir: source.dir }).url(name) };
+  }
+}

@@ -1,0 +1,96 @@
+import { join } from 'node:path';
+import type { ClientBase } from 'pg';
+import { MigrationSourceError } from '../migrate/errors.js';
+import type { MigrationFile } from '../migrate/migration-file.js';
+import { loadMigrations } from '../migrate/migration-source.js';
+import { migrationStatus } from '../migrate/plan.js';
+import { TRACKING_TABLE, TrackingTable, type AppliedMigration } from '../migrate/tracking-table.js';
+import { compareCodeUnits } from './canonical-json.js';
+
+/**
+ * What `migrate validate` can find:
+ * `changed` an applied migration's up file was edited;
+ * `missing-file` an applied migration's file was deleted or renamed;
+ * `unknown` the tracking table names a migration newer than every file;
+ * `out-of-order` a pending migration sorts before an applied one;
+ * `invalid-file` the directory holds a misnamed or unpaired file.
+ */
+export type FindingKind = 'changed' | 'missing-file' | 'unknown' | 'out-of-order' | 'invalid-file';
+
+export interface ValidationFinding {
+  readonly kind: FindingKind;
+  /** The migration concerned; absent for `invalid-file`. */
+  readonly name?: string;
+  /** One line saying what is wrong and what to do. */
+  readonly message: string;
+}
+
+export interface ValidateOptions {
+  /** A connected client; only reads the tracking table. */
+  readonly client: ClientBase;
+  readonly schema: string;
+  readonly migrationsDir: string;
+}
+
+/**
+ * Checks the migration history of a database against the files. Line-ending
+ * changes (CRLF/LF) are not changes: checksums are computed on LF text.
+ *
+ * @example
+ * const findings = await validateMigrations({ client, schema: 'public', migrationsDir: 'migrations' });
+ * for (const f of findings) console.error(f.message);
+ */
+export async function validateMigrations(options: ValidateOptions): Promise<ValidationFinding[]> {
+  const applied = await new TrackingTable(options.client, options.schema).applied();
+  let files: readonly MigrationFile[];
+  try {
+    files = await loadMigrations(options.migrationsDir);
+  } catch (error) {
+    if (!(error instanceof MigrationSourceError)) throw error;
+    return error.problems.map((problem) => ({ kind: 'invalid-file', message: `${problem}; fix the file name (NAME.up.sql and NAME.down.sql, NAME = 14-digit timestamp + "_" + lowercase words) or move it out of the directory` }));
+  }
+  return validateHistory(files, applied, { dir: options.migrationsDir, table: `${options.schema}.${TRACKING_TABLE}` });
+}
+
+/** The pure part of {@link validateMigrations}: files and tracking rows in, findings out (by migration name). */
+export function validateHistory(
+  files: readonly MigrationFile[],
+  applied: readonly AppliedMigration[],
+  where: { readonly dir: string; readonly table: string },
+): ValidationFinding[] {
+  const statuses = migrationStatus(files, applied);
+  const fileByName = new Map(files.map((f) => [f.name, f]));
+  const newestFile = files.map((f) => f.name).sort(compareCodeUnits).at(-1) ?? '';
+  const newestApplied = applied.map((a) => a.name).sort(compareCodeUnits).at(-1) ?? '';
+  const findings: ValidationFinding[] = [];
+  for (const s of statuses) {
+    const when = s.appliedAt ? `applied at ${s.appliedAt.toISOString()}` : '';
+    const file = fileByName.get(s.name);
+    if (s.state === 'changed' && file) {
+      findings.push({
+        kind: 'changed',
+        name: s.name,
+        message: `${s.name}: ${file.upPath} changed after it was ${when} (checksum now ${file.checksum.slice(0, 12)}…, recorded ${s.checksum.slice(0, 12)}…); applied history is immutable: restore the file as it was applied and put the change in a new migration (authdb migrate create)`,
+      });
+    } else if (s.state === 'missing' && compareCodeUnits(s.name, newestFile) > 0) {
+      findings.push({
+        kind: 'unknown',
+        name: s.name,
+        message: `${s.name}: ${where.table} records it (${when}) but ${where.dir} has no such migration, and it is newer than every file there: the database was migrated by a newer release or another branch; deploy that code, or revert the migration with its down file and delete its row`,
+      });
+    } else if (s.state === 'missing') {
+      findings.push({
+        kind: 'missing-file',
+        name: s.name,
+        message: `${s.name}: ${when} but ${join(where.dir, `${s.name}.up.sql`)} no longer exists (deleted or renamed); restore the file (applied history is immutable) and undo its effects with a new migration if needed`,
+      });
+    } else if (s.state === 'pending' && compareCodeUnits(s.name, newestApplied) < 0) {
+      findings.push({
+        kind: 'out-of-order',
+        name: s.name,
+        message: `${s.name}: not applied, but sorts before ${newestApplied}, which is applied (probably merged from a branch after ${newestApplied} was deployed); give it a timestamp after ${newestApplied} by renaming both files (authdb migrate create prints a current one) so every database applies migrations in the same order`,
+      });
+    }
+  }
+  return findings;
+}
