@@ -1,19 +1,40 @@
 import { MigrationError } from '../migrate/errors.js';
+import { codegen } from './codegen.js';
 import type { Command } from './command.js';
 import { db } from './db.js';
+import { lint } from './lint.js';
 import { migrateCreate } from './migrate-create.js';
 import { migrateDown } from './migrate-down.js';
 import { migrateStatus } from './migrate-status.js';
 import { migrateUp } from './migrate-up.js';
+import { migrateValidate } from './migrate-validate.js';
+import { migrateVerifyReversible } from './migrate-verify-reversible.js';
 import type { Output } from './output.js';
+import { schemaCheck, schemaDump } from './schema.js';
 import { UsageError } from './usage.js';
 
-const COMMANDS: readonly Command[] = [migrateUp, migrateDown, migrateStatus, migrateCreate, db];
+/** Every command, in the order `authdb --help` lists them. */
+export const COMMANDS: readonly Command[] = [
+  migrateUp,
+  migrateDown,
+  migrateStatus,
+  migrateCreate,
+  migrateValidate,
+  migrateVerifyReversible,
+  schemaDump,
+  schemaCheck,
+  lint,
+  db,
+  codegen,
+];
+
+/** Width of the command column in help listings. */
+const NAME_WIDTH = Math.max(...COMMANDS.map((c) => c.name.length));
 
 const HELP = `Usage: authdb <command> [options]
 
 Commands:
-${COMMANDS.map((c) => `  ${c.name.padEnd(16)} ${c.summary}`).join('\n')}
+${COMMANDS.map((c) => `  ${c.name.padEnd(NAME_WIDTH)} ${c.summary}`).join('\n')}
 
 Run \`authdb <command> --help\` for a command's options.
 Exit codes: 0 success, 1 failure, 2 usage error.`;
@@ -21,15 +42,22 @@ Exit codes: 0 success, 1 failure, 2 usage error.`;
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[], output: Output, env: NodeJS.ProcessEnv): Promise<number> {
   const [first, second] = argv;
-  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+  if (first === undefined) {
+    output.err(HELP);
+    return 2;
+  }
+  if (isHelp(first)) {
     output.out(HELP);
-    return first === undefined ? 2 : 0;
+    return 0;
   }
   const command = COMMANDS.find((c) => c.name === `${first} ${second ?? ''}`) ?? COMMANDS.find((c) => c.name === first);
-  if (!command && first === 'migrate') {
-    const subcommands = COMMANDS.filter((c) => c.name.startsWith('migrate '));
-    output.out(`Usage: authdb migrate <${subcommands.map((c) => c.name.slice('migrate '.length)).join('|')}> [options]\n\n${subcommands.map((c) => `  ${c.name.padEnd(16)} ${c.summary}`).join('\n')}`);
-    return second === '--help' || second === '-h' ? 0 : 2;
+  // A command group (`migrate`, `schema`) without a subcommand: list its subcommands.
+  const subcommands = COMMANDS.filter((c) => c.name.startsWith(`${first} `));
+  if (!command && subcommands.length > 0 && (second === undefined || isHelp(second))) {
+    (second === undefined ? output.err : output.out)(
+      `Usage: authdb ${first} <${subcommands.map((c) => c.name.slice(first.length + 1)).join('|')}> [options]\n\n${subcommands.map((c) => `  ${c.name.padEnd(NAME_WIDTH)} ${c.summary}`).join('\n')}`,
+    );
+    return second === undefined ? 2 : 0;
   }
   if (!command) return usageFailure(output, `unknown command "${[first, second].filter(Boolean).join(' ')}"`, 'authdb --help');
   try {
@@ -41,6 +69,10 @@ export async function main(argv: readonly string[], output: Output, env: NodeJS.
   }
 }
 
+function isHelp(arg: string): boolean {
+  return arg === '--help' || arg === '-h' || arg === 'help';
+}
+
 function usageFailure(output: Output, message: string, helpCommand: string): number {
   output.err(`authdb: ${message}\nRun \`${helpCommand}\` for usage.`);
   return 2;
@@ -50,6 +82,7 @@ function describe(error: unknown): string {
   if (error instanceof MigrationError) return `${error.message} [${error.code}]`;
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('AUTHDB_')) return `${error.message} [${code}]`;
     return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? `SQLSTATE ${code}: ${error.message}` : error.message;
   }
   return String(error);
