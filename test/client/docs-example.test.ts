@@ -1,4 +1,4 @@
-// docs/use-from-typescript.md cannot rot: every ```ts block whose first
+// README.md's "Use from TypeScript" examples cannot rot: every ```ts block whose first
 // line is `// NAME.ts` is extracted, compiled as a consumer would compile it
 // (strict, exactOptionalPropertyTypes, noUncheckedIndexedAccess, importing
 // 'authdb' through node_modules — the built package, npm test builds first),
@@ -16,7 +16,7 @@ import { uniqueEmail } from './helpers.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const DOC = join(ROOT, 'docs', 'use-from-typescript.md');
+const DOC = join(ROOT, 'README.md');
 
 /** The named TypeScript blocks of a Markdown document, by file name. */
 export function namedTypeScriptBlocks(markdown: string): Map<string, string> {
@@ -67,7 +67,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('docs/use-from-typescript.md', () => {
+describe('README.md, Use from TypeScript', () => {
   it('has the complete example and the non-enumeration recipe as named blocks', async () => {
     expect([...namedTypeScriptBlocks(await readFile(DOC, 'utf8')).keys()]).toEqual(['register.ts', 'sign-up.ts']);
   });

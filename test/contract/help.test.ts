@@ -39,9 +39,9 @@ describe('contract command help', () => {
   });
 });
 
-describe('docs/in-ci.md', () => {
+describe('README.md, In CI', () => {
   it('documents every lint rule and every error code the contract commands raise', async () => {
-    const docs = await readFile(new URL('../../docs/in-ci.md', import.meta.url), 'utf8');
+    const docs = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
     const ids = [...RULES.map((r) => r.id), ...Object.values(SUPPRESSION_RULES), 'parse-error'];
     const codes = ['AUTHDB_CONTRACT_FILE', 'AUTHDB_SCHEMA_NOT_FOUND', 'AUTHDB_SNAPSHOT', 'AUTHDB_SCRATCH', 'AUTHDB_LINT_FILE'];
     for (const id of [...ids, ...codes]) expect(docs).toContain(`\`${id}\``);
