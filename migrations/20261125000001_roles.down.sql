@@ -4,9 +4,6 @@
 -- rows) and the shared updated_at trigger function, in reverse order of
 -- creation.  No IF EXISTS: if an object is missing the schema has drifted and
 -- the migration should fail loudly (the engine rolls the transaction back).
---
--- The pgcrypto extension is intentionally NOT dropped: it is a database-wide
--- resource that may predate authdb or be used by other schemas/installs.
 
 DROP TRIGGER roles_set_updated_at ON roles;
 DROP TABLE roles;

@@ -1,7 +1,6 @@
 -- authdb migration 20261125000001_roles (up)
 --
 -- Creates the foundation the other authdb migrations build on:
---   * the pgcrypto extension (gen_random_bytes() for verification tokens);
 --   * authdb_set_updated_at(), the trigger function that keeps every
 --     "updated_at" column current;
 --   * the roles table, seeded with the two built-in roles.
@@ -12,11 +11,7 @@
 -- so every object below is created schema-unqualified, in the target schema.
 -- Two schemas of one database can therefore hold independent installs.
 
--- pgcrypto is a database-wide resource that may predate authdb (and may live
--- in another schema, which the engine then puts on the search_path).  It is
--- created only if missing and is deliberately NOT dropped by the down
--- migration.
-CREATE EXTENSION IF NOT EXISTS pgcrypto;
+-- pgcrypto comes from 20261125000000_pgcrypto.
 
 -- ---------------------------------------------------------------------------
 -- Shared trigger function: updated_at is maintained by the database, so it is

@@ -124,9 +124,8 @@ describe('takeSnapshot', () => {
   });
 
   it('is schema-neutral and leaves out authdb_migrations and the objects of pgcrypto installed in the schema', async () => {
-    const [inPublic, inAuth] = await Promise.all([track(createMigratedDatabase()), track(createMigratedDatabase({ schema: 'auth' }))]);
-    const { rows } = await inAuth.pool.query<{ schema: string }>(`SELECT extnamespace::regnamespace::text AS schema FROM pg_extension WHERE extname = 'pgcrypto'`);
-    expect(rows[0]?.schema).toBe('auth');
+    // pgcrypto installed in the target schema before authdb: its functions must not show up.
+    const [inPublic, inAuth] = await Promise.all([installWithPgcryptoIn('public'), installWithPgcryptoIn('auth')]);
 
     const publicDump = serializeSnapshot(await snapshotOf(inPublic.url));
     const authDump = serializeSnapshot(await snapshotOf(inAuth.url, 'auth'));
@@ -164,3 +163,17 @@ describe('takeSnapshot', () => {
     expect(error).toMatchObject({ code: 'AUTHDB_SCHEMA_NOT_FOUND', message: expect.stringContaining('schema "nope" does not exist') as string });
   });
 });
+
+/** A fresh database where pgcrypto already lives in `schema` when authdb is migrated into it. */
+async function installWithPgcryptoIn(schema: string): Promise<TestDatabase> {
+  const db = await track(createEmptyDatabase());
+  await db.pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}; CREATE EXTENSION pgcrypto SCHEMA ${schema}`);
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    await new Migrator({ client, schema }).up();
+  } finally {
+    await client.end();
+  }
+  return db;
+}

@@ -85,6 +85,7 @@ describe('up and down', () => {
     const migrator = new Migrator({ client });
     const names = (await migrator.status()).map((s) => s.name);
     expect(names).toEqual([
+      '20261125000000_pgcrypto',
       '20261125000001_roles',
       '20261125000002_users',
       '20261125000003_email_verification_tokens',
@@ -97,7 +98,9 @@ describe('up and down', () => {
       states.push(await fingerprint(client, 'public'));
     }
     // Every step changes something.
-    for (let i = 1; i < states.length; i += 1) expect(states[i]).not.toEqual(states[i - 1]);
+    // 20261125000000_pgcrypto creates nothing in the target schema; every other step does.
+    expect(states[1]).toEqual(states[0]);
+    for (let i = 2; i < states.length; i += 1) expect(states[i]).not.toEqual(states[i - 1]);
 
     for (let i = names.length - 1; i >= 0; i -= 1) {
       await migrator.down({ target: { steps: 1 } });
@@ -115,14 +118,14 @@ describe('up and down', () => {
 
 describe('schemas', () => {
   it('a second install in another schema of the same database is independent', async () => {
-    // The first install (public) holds pgcrypto; the second finds it on the search_path.
+    // Both installs use the one pgcrypto in authdb_extensions.
     await new Migrator({ client }).up();
     await new Migrator({ client, schema: 'tenant_b' }).up();
 
     const pub = await fingerprint(client, 'public');
     const tenant = await fingerprint(client, 'tenant_b');
     expect(tenant.objects).toEqual(pub.objects);
-    for (const line of tenant.searchPaths) expect(line).toMatch(/: search_path=tenant_b, public, pg_temp$/);
+    for (const line of tenant.searchPaths) expect(line).toMatch(/: search_path=tenant_b, authdb_extensions, pg_temp$/);
 
     // Same address in both installs: two different users.
     const email = uniqueEmail('tenant');
@@ -135,10 +138,19 @@ describe('schemas', () => {
     const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM tenant_b.users WHERE id = $1', [b.user_id]);
     expect(single(rows).n).toBe('1');
 
-    // Reverting one install leaves the other (and pgcrypto) intact.
+    // Reverting one install leaves the other (and pgcrypto) intact; so does
+    // dropping the first install's schema outright.
     await new Migrator({ client, schema: 'tenant_b' }).down({ target: { all: true } });
     expect((await fingerprint(client, 'tenant_b')).objects).toEqual([]);
     expect((await fingerprint(client, 'public')).objects).toEqual(pub.objects);
+
+    // pgcrypto lives in its own schema, so dropping an install's schema cannot take it from the other.
+    const ext = await client.query<{ schema: string }>("SELECT extnamespace::regnamespace::text AS schema FROM pg_extension WHERE extname = 'pgcrypto'");
+    expect(single(ext.rows).schema).toBe('authdb_extensions');
+    await new Migrator({ client, schema: 'tenant_b' }).up();
+    await client.query('DROP SCHEMA tenant_b CASCADE');
+    const again = await client.query<{ outcome: string }>('SELECT outcome FROM public.register_user_with_token($1)', [uniqueEmail('after-drop')]);
+    expect(single(again.rows).outcome).toBe('created');
   });
 
   it('a fresh database migrated into a non-public schema works end to end', async () => {
@@ -147,7 +159,7 @@ describe('schemas', () => {
       const { rows } = await auth.pool.query<{ config: string[] }>(
         "SELECT proconfig AS config FROM pg_proc WHERE oid = 'auth.verify_email(text)'::regprocedure",
       );
-      expect(single(rows).config).toEqual(['search_path=auth, pg_temp']);
+      expect(single(rows).config).toEqual(['search_path=auth, authdb_extensions, pg_temp']);
       const c = await auth.pool.connect();
       try {
         await c.query('SET search_path TO auth');

@@ -29,7 +29,7 @@ async function insertUser(email: string, extra: { phone?: string; confirmedPhone
 async function insertToken(userId: string): Promise<string> {
   const { rows } = await db.pool.query<{ id: string }>(
     `INSERT INTO email_verification_tokens (user_id, token_hash, role, expires_at)
-     VALUES ($1, sha256(gen_random_bytes(16)), 'user', now() + interval '1 hour') RETURNING id`,
+     VALUES ($1, sha256(authdb_extensions.gen_random_bytes(16)), 'user', now() + interval '1 hour') RETURNING id`,
     [userId],
   );
   return single(rows).id;
@@ -232,9 +232,9 @@ describe('function security', () => {
     }
   });
 
-  it('every function pins search_path to the target schema with pg_temp last', async () => {
+  it('every function pins search_path to the target schema, then pgcrypto\'s schema, pg_temp last', async () => {
     for (const f of await functions()) {
-      expect({ signature: f.signature, config: f.config }).toEqual({ signature: f.signature, config: ['search_path=public, pg_temp'] });
+      expect({ signature: f.signature, config: f.config }).toEqual({ signature: f.signature, config: ['search_path=public, authdb_extensions, pg_temp'] });
     }
   });
 
