@@ -38,3 +38,24 @@ export {
   type AuthDbErrorOptions,
 } from './client/errors.js';
 export { DEFAULT_PASSWORD_HASHING, hashPassword, type PasswordHashingOptions } from './client/password-hashing.js';
+export {
+  DEFAULT_DDL_LOCK_TIMEOUT_MS,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_SCHEMA,
+  Migrator,
+  type MigrationRun,
+  type MigratorEvent,
+  type MigratorOptions,
+  type PlannedMigration,
+} from './migrate/migrator.js';
+export { DEFAULT_MIGRATIONS_DIR } from './migrate/migration-source.js';
+export type { DownTarget, MigrationState, MigrationStatus } from './migrate/plan.js';
+export {
+  LockTimeoutError,
+  MigrationError,
+  MigrationHistoryError,
+  MigrationPlanError,
+  MigrationSourceError,
+  MigrationSqlError,
+  type MigrationErrorCode,
+} from './migrate/errors.js';

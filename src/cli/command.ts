@@ -7,3 +7,9 @@ export interface Command {
   readonly help: string;
   run(argv: readonly string[], output: Output, env: NodeJS.ProcessEnv): Promise<number>;
 }
+
+/** Prints a command's help on stdout; exit code 0. */
+export function help(output: Pick<Output, 'out'>, text: string): number {
+  output.out(text);
+  return 0;
+}

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { DEFAULT_EMBEDDED_DIR, EmbeddedCluster } from '../embedded/cluster.js';
-import type { Command } from './command.js';
-import { help } from './migrate-up.js';
+import { help, type Command } from './command.js';
 import { parseCommand, UsageError } from './usage.js';
 
 const OPTIONS = { 'embedded-dir': { type: 'string' } } as const;

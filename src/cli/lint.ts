@@ -3,8 +3,7 @@ import { lintFiles, migrationFilesIn, type LintFinding } from '../lint/lint.js';
 import { RULES } from '../lint/rules/index.js';
 import { SUPPRESSION_RULES } from '../lint/suppressions.js';
 import { DEFAULT_MIGRATIONS_DIR } from '../migrate/migration-source.js';
-import type { Command } from './command.js';
-import { help } from './migrate-up.js';
+import { help, type Command } from './command.js';
 import { parseCommand } from './usage.js';
 
 const OPTIONS = { 'migrations-dir': { type: 'string' }, json: { type: 'boolean' } } as const;

@@ -1,8 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { DEFAULT_MIGRATIONS_DIR } from '../migrate/migration-source.js';
-import type { Command } from './command.js';
-import { help } from './migrate-up.js';
+import { help, type Command } from './command.js';
 import { parseCommand, UsageError } from './usage.js';
 
 const OPTIONS = { 'migrations-dir': { type: 'string' } } as const;

@@ -1,8 +1,7 @@
 import type { DownTarget } from '../migrate/plan.js';
-import type { Command } from './command.js';
+import { help, type Command } from './command.js';
 import { printPlan } from './dry-run.js';
 import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, withMigrator } from './migrate-options.js';
-import { help } from './migrate-up.js';
 import { parseCommand, parsePositiveInteger, UsageError } from './usage.js';
 
 const OPTIONS = {

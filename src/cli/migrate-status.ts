@@ -1,7 +1,6 @@
 import type { MigrationStatus } from '../migrate/plan.js';
-import type { Command } from './command.js';
+import { help, type Command } from './command.js';
 import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, withMigrator } from './migrate-options.js';
-import { help } from './migrate-up.js';
 import type { Output } from './output.js';
 import { parseCommand } from './usage.js';
 

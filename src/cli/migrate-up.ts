@@ -1,4 +1,4 @@
-import type { Command } from './command.js';
+import { help, type Command } from './command.js';
 import { printPlan } from './dry-run.js';
 import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, withMigrator } from './migrate-options.js';
 import { parseCommand } from './usage.js';
@@ -31,9 +31,3 @@ ${MIGRATE_OPTIONS_HELP}`,
     });
   },
 };
-
-/** Prints a command's help on stdout; exit code 0. */
-export function help(output: { out(line: string): void }, text: string): number {
-  output.out(text);
-  return 0;
-}

@@ -1,8 +1,7 @@
 import { validateMigrations } from '../contract/validate.js';
-import type { Command } from './command.js';
+import { help, type Command } from './command.js';
 import { withReadOnlyClient } from './contract-options.js';
 import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings } from './migrate-options.js';
-import { help } from './migrate-up.js';
 import { parseCommand } from './usage.js';
 
 const OPTIONS = { ...MIGRATE_OPTIONS, json: { type: 'boolean' } } as const;

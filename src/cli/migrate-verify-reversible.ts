@@ -4,9 +4,8 @@ import { REVERSIBILITY_WORDING, verifyReversible, type ReversibilityResult } fro
 import { SCRATCH_PREFIX, withScratchDatabase } from '../contract/scratch-database.js';
 import { redactUrl } from '../connection/connection-source.js';
 import { withClient } from '../connection/open-client.js';
-import type { Command } from './command.js';
+import { help, type Command } from './command.js';
 import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, type MigrateSettings } from './migrate-options.js';
-import { help } from './migrate-up.js';
 import type { Output } from './output.js';
 import { parseCommand } from './usage.js';
 

@@ -2,9 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { checkContract, DEFAULT_CONTRACT_FILE, readContractFile } from '../contract/check.js';
 import { formatDrift } from '../contract/format-drift.js';
 import { serializeSnapshot, takeSnapshot } from '../contract/snapshot.js';
-import type { Command } from './command.js';
+import { help, type Command } from './command.js';
 import { connectionSettings, CONNECTION_OPTIONS, CONNECTION_OPTIONS_HELP, withReadOnlyClient } from './contract-options.js';
-import { help } from './migrate-up.js';
 import { parseCommand } from './usage.js';
 
 const CONTENTS = `The contract covers the target schema: tables and columns (type, nullability,

@@ -3,8 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContractError } from '../../src/contract/errors.js';
 import { serializeSnapshot, takeSnapshot, type Snapshot } from '../../src/contract/snapshot.js';
-import { Migrator } from '../../src/migrate/migrator.js';
-import { createEmptyDatabase, createMigratedDatabase, databaseUrl, type TestDatabase } from '../support/database.js';
+import { createEmptyDatabase, createMigratedDatabase, databaseUrl, migrateDatabase, type TestDatabase } from '../support/database.js';
 
 // A snapshot describes a schema, not the history of how it was built: the
 // same objects give the same bytes whatever the creation order, OIDs, schema
@@ -143,13 +142,7 @@ describe('takeSnapshot', () => {
     const url = new URL(byOwner.url);
     url.username = OWNER;
     url.password = 'owner-pw';
-    const client = new pg.Client({ connectionString: url.toString() });
-    await client.connect();
-    try {
-      await new Migrator({ client }).up();
-    } finally {
-      await client.end();
-    }
+    await migrateDatabase(url.toString());
     const expected = serializeSnapshot(await snapshotOf(bySuperuser.url));
     expect(serializeSnapshot(await snapshotOf(byOwner.url))).toBe(expected);
     expect(expected).toContain('"<owner>": [');
@@ -168,12 +161,6 @@ describe('takeSnapshot', () => {
 async function installWithPgcryptoIn(schema: string): Promise<TestDatabase> {
   const db = await track(createEmptyDatabase());
   await db.pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}; CREATE EXTENSION pgcrypto SCHEMA ${schema}`);
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  try {
-    await new Migrator({ client, schema }).up();
-  } finally {
-    await client.end();
-  }
+  await migrateDatabase(db.url, { schema });
   return db;
 }

@@ -24,14 +24,19 @@ export async function createMigratedDatabase(options: MigratedDatabaseOptions = 
   const schema = options.schema ?? 'public';
   if (schema === 'public') return createDatabase(inject('templateDatabase'));
   const db = await createDatabase('template0');
-  const client = new pg.Client({ connectionString: db.url });
+  await migrateDatabase(db.url, { schema });
+  return db;
+}
+
+/** Applies every shipped migration to the database at `url`, on a connection of its own. */
+export async function migrateDatabase(url: string, options: { readonly schema?: string } = {}): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await new Migrator({ client, schema }).up();
+    await new Migrator({ client, ...options }).up();
   } finally {
     await client.end();
   }
-  return db;
 }
 
 /** A fresh database with nothing in it. */

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { Migrator } from '../../src/migrate/migrator.js';
+import { migrateDatabase } from './database.js';
 import { provideTestServer } from './server-provider.js';
 
 /** Database every per-file test database is cloned from: all migrations applied in `public`. */
@@ -40,11 +40,5 @@ async function createTemplate(adminUrl: string): Promise<void> {
   }
   const url = new URL(adminUrl);
   url.pathname = `/${TEMPLATE_DATABASE}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    await new Migrator({ client }).up();
-  } finally {
-    await client.end();
-  }
+  await migrateDatabase(url.toString());
 }
