@@ -158,12 +158,23 @@ export async function readCatalog(client: ClientBase, schemaOid: string): Promis
   };
 }
 
-/** `aclexplode` of an ACL, with the default ACL of `kind` standing in for NULL; grantee 0 is PUBLIC. */
+/**
+ * `aclexplode` of an ACL, with the default ACL of `kind` standing in for NULL;
+ * grantee 0 is PUBLIC. When the owner holds every privilege an owner holds by
+ * default, those entries collapse into one `ALL`: the set itself depends on
+ * the server version (PostgreSQL 17 added MAINTAIN), the fact does not.
+ */
 function acl(column: string, kind: string, owner: string): string {
-  return `(SELECT coalesce(jsonb_agg(jsonb_build_object(
-             'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
-             'privilege', a.privilege_type, 'grantable', a.is_grantable)), '[]')
-            FROM aclexplode(coalesce(${column}, acldefault(${kind}, ${owner}))) AS a)`;
+  const actual = `aclexplode(coalesce(${column}, acldefault(${kind}, ${owner})))`;
+  const ownerDefaults = `(SELECT dflt.privilege_type FROM aclexplode(acldefault(${kind}, ${owner})) AS dflt WHERE dflt.grantee = ${owner})`;
+  const ownerHasAll = `NOT EXISTS (SELECT FROM ${ownerDefaults} AS owned(privilege_type)
+      WHERE NOT EXISTS (SELECT FROM ${actual} AS x WHERE x.grantee = ${owner} AND x.privilege_type = owned.privilege_type))`;
+  return `(SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object(
+             'grantee', CASE WHEN e.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(e.grantee) END,
+             'privilege', CASE WHEN e.grantee = ${owner} AND NOT e.is_grantable AND e.privilege_type IN ${ownerDefaults} AND ${ownerHasAll}
+                               THEN 'ALL' ELSE e.privilege_type END,
+             'grantable', e.is_grantable)), '[]')
+            FROM ${actual} AS e)`;
 }
 
 /** True when the object belongs to an extension (pgcrypto installed in the target schema, say). */

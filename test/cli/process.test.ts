@@ -31,9 +31,11 @@ function pgEnv(url: string): Record<string, string> {
   return { PGHOST: u.hostname, PGPORT: u.port, PGUSER: decodeURIComponent(u.username), PGPASSWORD: decodeURIComponent(u.password), PGDATABASE: u.pathname.slice(1) };
 }
 
+/** A wrong password and a missing database: refused under password and trust authentication alike. */
 function withPassword(url: string, password: string): string {
   const u = new URL(url);
   u.password = password;
+  u.pathname = '/authdb_no_such_database';
   return u.toString();
 }
 
@@ -83,7 +85,8 @@ describe('connection resolution', () => {
       runCli(status, { env: { ...noEmbedded, ...pgEnv(bad) } }),
     ]);
     const { host, pathname, username } = new URL(bad);
-    expect(flag.stderr).toContain(`cannot connect to postgres://${username}:***@${host}${pathname} (from --database-url): password authentication failed`);
+    expect(flag.stderr).toContain(`cannot connect to postgres://${username}:***@${host}${pathname} (from --database-url): `);
+    expect(flag.stderr).toMatch(/password authentication failed|database "authdb_no_such_database" does not exist/);
     expect(env.stderr).toContain(`cannot connect to postgres://${username}:***@${host}${pathname}?sslmode=disable (from DATABASE_URL)`);
     expect(pg.stderr).toContain(`cannot connect to the server named by the PG* environment variables (PGHOST=${new URL(bad).hostname}, PGDATABASE=${pathname.slice(1)})`);
     for (const result of [flag, env, pg]) {

@@ -116,10 +116,23 @@ describe('takeSnapshot', () => {
     expect(objects['table things']).toMatchObject({ rowSecurity: true, grants: { [GRANTEE]: ['INSERT', 'SELECT'] } });
     expect(objects['column things.label']).toMatchObject({ type: 'short_text', comment: 'a label', grants: { [GRANTEE]: ['UPDATE'] } });
     expect(objects['constraint things.things_role_fkey']).toMatchObject({ definition: 'FOREIGN KEY (role) REFERENCES roles(name) ON DELETE RESTRICT' });
-    expect(objects['function touch()']).toMatchObject({ securityDefiner: true, settings: { search_path: '<schema>, pg_temp' }, grants: { '<owner>': ['EXECUTE'], [GRANTEE]: ['EXECUTE'] } });
+    expect(objects['function touch()']).toMatchObject({ securityDefiner: true, settings: { search_path: '<schema>, pg_temp' }, grants: { '<owner>': ['ALL'], [GRANTEE]: ['EXECUTE'] } });
     expect(objects['function twice(integer)']).toMatchObject({ grants: { PUBLIC: ['EXECUTE'] } });
     // Seed rows leave out when they were inserted.
     expect(objects['row roles (name)=(user)']).toEqual({ name: 'user', self_assignable: true });
+  });
+
+  it("records the owner's default privileges as ALL (the same on every server version), but lists them once one is revoked", async () => {
+    const db = await track(createEmptyDatabase());
+    await db.pool.query('CREATE TABLE t (id int)');
+    const before = (await snapshotOf(db.url)).objects['table t'];
+    expect(before).toMatchObject({ grants: { '<owner>': ['ALL'] } });
+
+    await db.pool.query('REVOKE TRUNCATE ON t FROM CURRENT_USER');
+    const after = (await snapshotOf(db.url)).objects['table t'] as { grants: Record<string, string[]> };
+    expect(after.grants['<owner>']).not.toContain('ALL');
+    expect(after.grants['<owner>']).not.toContain('TRUNCATE');
+    expect(after.grants['<owner>']).toEqual(expect.arrayContaining(['DELETE', 'INSERT', 'REFERENCES', 'SELECT', 'TRIGGER', 'UPDATE']));
   });
 
   it('is schema-neutral and leaves out authdb_migrations and the objects of pgcrypto installed in the schema', async () => {
