@@ -6,13 +6,21 @@
  *
  * Server: BENCH_DATABASE_URL (a database the bench may create databases on),
  * else a throwaway embedded cluster with default durability settings.
- * Size: BENCH_OPS operations per scenario and concurrency (default 2000).
+ * Size: BENCH_OPS operations per scenario and concurrency (default 2000);
+ * BENCH_HASH_OPS for the argon2id rows (default 100).
+ *
+ * The second table answers "does registerUser reveal whether an address is
+ * taken by how long it takes?": with a password, a confirmed address (AU001)
+ * should cost about as much as a new one, because the password is hashed
+ * before the database call on every path.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { createAuthDb } from '../src/client/create-auth-db.js';
+import { EmailAlreadyRegisteredError } from '../src/client/errors.js';
 import { EmbeddedCluster } from '../src/embedded/cluster.js';
 import { Migrator } from '../src/migrate/migrator.js';
 
@@ -32,8 +40,10 @@ interface Result {
 }
 
 const OPS = Number(process.env.BENCH_OPS ?? 2000);
+const HASH_OPS = Number(process.env.BENCH_HASH_OPS ?? 100);
 const CONCURRENCY = [1, 8];
 const BASELINE = 'two-step insert (app side, 1 tx)';
+const NEW_WITH_PASSWORD = 'registerUser({ password }), new email';
 const run = randomBytes(3).toString('hex');
 
 const scenarios: readonly Scenario[] = [
@@ -65,6 +75,29 @@ const scenarios: readonly Scenario[] = [
   },
 ];
 
+/** The client with a password: a new address, and one that is registered and confirmed (AU001). */
+const enumerationScenarios: readonly Scenario[] = [
+  {
+    name: NEW_WITH_PASSWORD,
+    prepare: (p, _ops, tag) => {
+      const authDb = createAuthDb({ connection: p });
+      return Promise.resolve((i: number) => authDb.registerUser({ email: `pw-${tag}-${i}@example.com`, password: 'correct horse battery staple' }));
+    },
+  },
+  {
+    name: 'registerUser({ password }), confirmed email (AU001)',
+    prepare: async (p, _ops, tag) => {
+      const authDb = createAuthDb({ connection: p });
+      const email = `taken-${tag}@example.com`;
+      await authDb.verifyEmail((await authDb.registerUser({ email })).token);
+      return async () => {
+        const outcome = await authDb.registerUser({ email, password: 'correct horse battery staple' }).catch((error: unknown) => error);
+        if (!(outcome instanceof EmailAlreadyRegisteredError)) throw new Error(`expected AU001, got ${String(outcome)}`);
+      };
+    },
+  },
+];
+
 /** What applications did before authdb: two INSERTs from the app, in one transaction. */
 async function twoStepRegistration(p: pg.Pool, email: string): Promise<void> {
   const client = await p.connect();
@@ -88,14 +121,14 @@ async function twoStepRegistration(p: pg.Pool, email: string): Promise<void> {
   }
 }
 
-async function measure(scenario: Scenario, p: pg.Pool, concurrency: number): Promise<Result> {
-  const op = await scenario.prepare(p, OPS, `${run}-c${concurrency}`);
+async function measure(scenario: Scenario, p: pg.Pool, concurrency: number, ops = OPS): Promise<Result> {
+  const op = await scenario.prepare(p, ops, `${run}-c${concurrency}`);
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < OPS; i = next++) {
+      for (let i = next++; i < ops; i = next++) {
         const t0 = performance.now();
         await op(i);
         latencies.push(performance.now() - t0);
@@ -105,13 +138,13 @@ async function measure(scenario: Scenario, p: pg.Pool, concurrency: number): Pro
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { scenario: scenario.name, concurrency, ops: OPS, opsPerSecond: OPS / seconds, p50: at(0.5), p95: at(0.95) };
+  return { scenario: scenario.name, concurrency, ops, opsPerSecond: ops / seconds, p50: at(0.5), p95: at(0.95) };
 }
 
-function printTable(results: readonly Result[]): void {
+function printTable(results: readonly Result[], baseline: string): void {
   const header = ['scenario', 'conc.', 'ops', 'ops/s', 'p50 ms', 'p95 ms', 'vs baseline'];
   const rows = results.map((r) => {
-    const base = results.find((b) => b.scenario === BASELINE && b.concurrency === r.concurrency);
+    const base = results.find((b) => b.scenario === baseline && b.concurrency === r.concurrency);
     const ratio = base ? `${(r.opsPerSecond / base.opsPerSecond).toFixed(2)}x` : '-';
     return [r.scenario, String(r.concurrency), String(r.ops), r.opsPerSecond.toFixed(0), r.p50.toFixed(2), r.p95.toFixed(2), ratio];
   });
@@ -161,7 +194,18 @@ async function main(): Promise<void> {
           await pool.end();
         }
       }
-      printTable(results);
+      printTable(results, BASELINE);
+
+      console.log(`\nregisterUser with a password (argon2id, ${HASH_OPS} operations per row): the ratio should stay near 1.00x\n`);
+      const pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
+      pool.on('error', () => undefined);
+      try {
+        const hashed: Result[] = [];
+        for (const scenario of enumerationScenarios) hashed.push(await measure(scenario, pool, 1, HASH_OPS));
+        printTable(hashed, NEW_WITH_PASSWORD);
+      } finally {
+        await pool.end();
+      }
     } finally {
       await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
       await admin.end();
