@@ -1,32 +1,28 @@
 import type pg from 'pg';
-import { resolveConnectionSource, type ConnectionSource } from '../connection/connection-source.js';
+import type { ConnectionSource } from '../connection/connection-source.js';
 import { withClient } from '../connection/open-client.js';
 import { DEFAULT_MIGRATIONS_DIR } from '../migrate/migration-source.js';
-import { DEFAULT_DDL_LOCK_TIMEOUT_MS, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_SCHEMA, Migrator } from '../migrate/migrator.js';
+import { DEFAULT_DDL_LOCK_TIMEOUT_MS, DEFAULT_LOCK_TIMEOUT_MS, Migrator } from '../migrate/migrator.js';
 import { describeHolder } from '../migrate/advisory-lock.js';
 import { formatMs, type Output } from './output.js';
-import { parseDuration, UsageError, type OptionSpec } from './usage.js';
+import { CONNECTION_OPTIONS, CONNECTION_OPTIONS_LINES, connectionSettings, HELP_OPTION_LINE } from './connection-options.js';
+import { parseDuration, type OptionSpec } from './usage.js';
 
 /** Options every `migrate` subcommand accepts. */
 export const MIGRATE_OPTIONS = {
-  'database-url': { type: 'string' },
-  schema: { type: 'string' },
+  ...CONNECTION_OPTIONS,
   'migrations-dir': { type: 'string' },
-  'embedded-dir': { type: 'string' },
   'lock-timeout': { type: 'string' },
   'ddl-lock-timeout': { type: 'string' },
 } as const satisfies OptionSpec;
 
 export const MIGRATE_OPTIONS_HELP = `Connection and engine options:
-  --database-url URL       server to use (default: $DATABASE_URL, else PG* variables
-                           when PGHOST or PGDATABASE is set, else the embedded cluster)
-  --schema NAME            target schema (default: ${DEFAULT_SCHEMA})
+${CONNECTION_OPTIONS_LINES}
   --migrations-dir DIR     migration files (default: $AUTHDB_MIGRATIONS_DIR, else the
                            migrations shipped with authdb)
-  --embedded-dir DIR       embedded cluster directory (default: $AUTHDB_EMBEDDED_DIR, else .authdb)
   --lock-timeout DUR       wait this long for another run's migration lock (default: ${DEFAULT_LOCK_TIMEOUT_MS / 1000}s)
   --ddl-lock-timeout DUR   lock_timeout of migration statements (default: ${DEFAULT_DDL_LOCK_TIMEOUT_MS / 1000}s)
-  -h, --help               show this help`;
+${HELP_OPTION_LINE}`;
 
 /** Parsed, validated settings of a `migrate` subcommand. */
 export interface MigrateSettings {
@@ -39,14 +35,9 @@ export interface MigrateSettings {
 
 type MigrateValues = { readonly [K in keyof typeof MIGRATE_OPTIONS]?: string | undefined };
 
-const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
-
 export function migrateSettings(values: MigrateValues, env: NodeJS.ProcessEnv): MigrateSettings {
-  const schema = values.schema ?? DEFAULT_SCHEMA;
-  if (!SCHEMA_NAME.test(schema)) throw new UsageError(`--schema: "${schema}" is not a plain identifier (letters, digits, _ and $; at most 63)`);
   return {
-    source: resolveConnectionSource({ databaseUrl: values['database-url'], embeddedDir: values['embedded-dir'] }, env),
-    schema,
+    ...connectionSettings(values, env),
     migrationsDir: values['migrations-dir'] ?? env.AUTHDB_MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
     lockTimeoutMs: values['lock-timeout'] === undefined ? DEFAULT_LOCK_TIMEOUT_MS : parseDuration('lock-timeout', values['lock-timeout']),
     ddlLockTimeoutMs:

@@ -1,6 +1,6 @@
 import { validateMigrations } from '../contract/validate.js';
 import { help, type Command } from './command.js';
-import { withReadOnlyClient } from './contract-options.js';
+import { withReadOnlyClient } from './connection-options.js';
 import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings } from './migrate-options.js';
 import { parseCommand } from './usage.js';
 

@@ -31,10 +31,15 @@ export const COMMANDS: readonly Command[] = [
 /** Width of the command column in help listings. */
 const NAME_WIDTH = Math.max(...COMMANDS.map((c) => c.name.length));
 
+/** One line per command: name and summary. */
+function listCommands(commands: readonly Command[]): string {
+  return commands.map((c) => `  ${c.name.padEnd(NAME_WIDTH)} ${c.summary}`).join('\n');
+}
+
 const HELP = `Usage: authdb <command> [options]
 
 Commands:
-${COMMANDS.map((c) => `  ${c.name.padEnd(NAME_WIDTH)} ${c.summary}`).join('\n')}
+${listCommands(COMMANDS)}
 
 Run \`authdb <command> --help\` for a command's options.
 Exit codes: 0 success, 1 failure, 2 usage error.`;
@@ -55,7 +60,7 @@ export async function main(argv: readonly string[], output: Output, env: NodeJS.
   const subcommands = COMMANDS.filter((c) => c.name.startsWith(`${first} `));
   if (!command && subcommands.length > 0 && (second === undefined || isHelp(second))) {
     (second === undefined ? output.err : output.out)(
-      `Usage: authdb ${first} <${subcommands.map((c) => c.name.slice(first.length + 1)).join('|')}> [options]\n\n${subcommands.map((c) => `  ${c.name.padEnd(NAME_WIDTH)} ${c.summary}`).join('\n')}`,
+      `Usage: authdb ${first} <${subcommands.map((c) => c.name.slice(first.length + 1)).join('|')}> [options]\n\n${listCommands(subcommands)}`,
     );
     return second === undefined ? 2 : 0;
   }

@@ -3,7 +3,7 @@ import { checkContract, DEFAULT_CONTRACT_FILE, readContractFile } from '../contr
 import { formatDrift } from '../contract/format-drift.js';
 import { serializeSnapshot, takeSnapshot } from '../contract/snapshot.js';
 import { help, type Command } from './command.js';
-import { connectionSettings, CONNECTION_OPTIONS, CONNECTION_OPTIONS_HELP, withReadOnlyClient } from './contract-options.js';
+import { connectionSettings, CONNECTION_OPTIONS, CONNECTION_OPTIONS_HELP, withReadOnlyClient } from './connection-options.js';
 import { parseCommand } from './usage.js';
 
 const CONTENTS = `The contract covers the target schema: tables and columns (type, nullability,

@@ -1,24 +1,28 @@
 import type pg from 'pg';
-import type { ConnectionSource } from '../connection/connection-source.js';
+import { resolveConnectionSource, type ConnectionSource } from '../connection/connection-source.js';
 import { withClient } from '../connection/open-client.js';
 import { DEFAULT_SCHEMA } from '../migrate/migrator.js';
-import { migrateSettings } from './migrate-options.js';
 import type { Output } from './output.js';
-import type { OptionSpec } from './usage.js';
+import { UsageError, type OptionSpec } from './usage.js';
 
-/** Where to connect and which schema: the connection options of the migrate commands. */
+/** Where to connect and which schema: options of every command that talks to a database. */
 export const CONNECTION_OPTIONS = {
   'database-url': { type: 'string' },
   schema: { type: 'string' },
   'embedded-dir': { type: 'string' },
 } as const satisfies OptionSpec;
 
-export const CONNECTION_OPTIONS_HELP = `Connection options:
-  --database-url URL       server to use (default: $DATABASE_URL, else PG* variables
+/** Help lines of {@link CONNECTION_OPTIONS}, for commands that add options of their own. */
+export const CONNECTION_OPTIONS_LINES = `  --database-url URL       server to use (default: $DATABASE_URL, else PG* variables
                            when PGHOST or PGDATABASE is set, else the embedded cluster)
   --schema NAME            target schema (default: ${DEFAULT_SCHEMA})
-  --embedded-dir DIR       embedded cluster directory (default: $AUTHDB_EMBEDDED_DIR, else .authdb)
-  -h, --help               show this help`;
+  --embedded-dir DIR       embedded cluster directory (default: $AUTHDB_EMBEDDED_DIR, else .authdb)`;
+
+export const HELP_OPTION_LINE = '  -h, --help               show this help';
+
+export const CONNECTION_OPTIONS_HELP = `Connection options:
+${CONNECTION_OPTIONS_LINES}
+${HELP_OPTION_LINE}`;
 
 export interface ConnectionSettings {
   readonly source: ConnectionSource;
@@ -27,10 +31,16 @@ export interface ConnectionSettings {
 
 type ConnectionValues = { readonly [K in keyof typeof CONNECTION_OPTIONS]?: string | undefined };
 
-/** Validated connection settings, resolved as the migrate commands resolve them. */
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
+
+/** Validated connection settings: flag → DATABASE_URL → PG* → embedded, and a plain schema name. */
 export function connectionSettings(values: ConnectionValues, env: NodeJS.ProcessEnv): ConnectionSettings {
-  const { source, schema } = migrateSettings(values, env);
-  return { source, schema };
+  const schema = values.schema ?? DEFAULT_SCHEMA;
+  if (!SCHEMA_NAME.test(schema)) throw new UsageError(`--schema: "${schema}" is not a plain identifier (letters, digits, _ and $; at most 63)`);
+  return {
+    source: resolveConnectionSource({ databaseUrl: values['database-url'], embeddedDir: values['embedded-dir'] }, env),
+    schema,
+  };
 }
 
 /**
