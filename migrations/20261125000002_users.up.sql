@@ -636,7 +636,8 @@ BEGIN
     IF v_domain OPERATOR(pg_catalog.=) ''::text THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU005',
-            MESSAGE = 'p_email: the domain (after "@") is empty';
+            MESSAGE = pg_catalog.format('p_email: domain %s is not valid', authdb_quote_for_message(p_domain)),
+            DETAIL  = 'The domain (after "@") must not be empty once a trailing dot is dropped.';
     END IF;
 
     FOREACH v_label IN ARRAY pg_catalog.string_to_array(v_domain, '.'::text) LOOP
@@ -713,8 +714,9 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'AU005',
             MESSAGE = pg_catalog.format('p_email: %s is not a valid email address', v_quoted),
-            DETAIL  = pg_catalog.format('It contains the code point U+%s (hexadecimal), which is not a character assigned in Unicode 13.0 (the Unicode version of PostgreSQL 14, the oldest server authdb supports), so its canonical form could differ between servers.',
-                                        pg_catalog.upper(pg_catalog.to_hex(pg_catalog.ascii(v_bad))));
+            DETAIL  = pg_catalog.format('It contains U+%s, which is not a character assigned in Unicode 13.0 (the Unicode version of PostgreSQL 14, the oldest server authdb supports), so its canonical form could differ between servers.',
+                                        pg_catalog.upper(pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.ascii(v_bad)),
+                                                                         GREATEST(4, pg_catalog.length(pg_catalog.to_hex(pg_catalog.ascii(v_bad)))), '0'::text)));
     END IF;
 
     IF v_email OPERATOR(pg_catalog.~) v_invisible THEN
@@ -733,6 +735,13 @@ BEGIN
 
     v_local  := pg_catalog.split_part(v_email, '@'::text, 1);
     v_domain := pg_catalog.split_part(v_email, '@'::text, 2);
+
+    IF v_domain OPERATOR(pg_catalog.=) ''::text THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'AU005',
+            MESSAGE = pg_catalog.format('p_email: %s is not a valid email address', v_quoted),
+            DETAIL  = 'The domain (after "@") must not be empty.';
+    END IF;
 
     v_local  := pg_catalog.normalize(authdb_email_lower(pg_catalog.normalize(v_local, 'NFC'::text)), 'NFC'::text);
     v_domain := authdb_email_canonical_domain(v_domain);
