@@ -6,6 +6,7 @@
 -- row is lost: this is a destructive rollback.
 
 DROP TRIGGER users_set_updated_at ON users;
+DROP FUNCTION authdb_check_email_import(text[], boolean);
 DROP INDEX users_confirmed_phone_key;
 DROP TABLE users;
 DROP FUNCTION authdb_require_canonical_email(text);

@@ -219,6 +219,7 @@ describe('function security', () => {
     const names = (await functions()).map((f) => f.signature);
     expect(names.filter((n) => !n.startsWith('authdb_'))).toEqual([...API, ...API_INVOKER].sort());
     expect(names.filter((n) => n.startsWith('authdb_'))).toEqual([
+      'authdb_check_email_import(text[],boolean)',
       'authdb_email_canonical_domain(text)',
       'authdb_email_canonical_once(text)',
       'authdb_email_lower(text)',

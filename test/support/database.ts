@@ -39,9 +39,9 @@ export async function migrateDatabase(url: string, options: { readonly schema?: 
   }
 }
 
-/** A fresh database with nothing in it. */
-export function createEmptyDatabase(): Promise<TestDatabase> {
-  return createDatabase('template0');
+/** A fresh database with nothing in it; `clause` is appended to CREATE DATABASE (e.g. a locale provider). */
+export function createEmptyDatabase(clause = ''): Promise<TestDatabase> {
+  return createDatabase('template0', clause);
 }
 
 /** URL of `database` on the test server. */
@@ -51,9 +51,9 @@ export function databaseUrl(database: string): string {
   return url.toString();
 }
 
-async function createDatabase(template: string): Promise<TestDatabase> {
+async function createDatabase(template: string, clause = ''): Promise<TestDatabase> {
   const name = `authdb_test_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template} ${clause}`);
   const url = databaseUrl(name);
   const pool = new pg.Pool({ connectionString: url, max: 80 });
   return {
