@@ -53,19 +53,9 @@
 --                                        database, Turkish collation included
 
 -- The canonical form needs pg_catalog.normalize(), which works only in a
--- UTF8 database.  Refuse any other encoding before anything is created.
-DO $check_encoding$
-BEGIN
-    IF pg_catalog.getdatabaseencoding() OPERATOR(pg_catalog.<>) 'UTF8'::text THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'AU013',
-            MESSAGE = pg_catalog.format('authdb needs a UTF8 database; database %I has encoding %s',
-                                        pg_catalog.current_database(), pg_catalog.getdatabaseencoding()),
-            DETAIL  = 'The canonical form of e-mail addresses uses Unicode normalization (normalize()), which PostgreSQL supports only in UTF8 databases.',
-            HINT    = 'Create the database with ENCODING ''UTF8'' TEMPLATE template0 and migrate that one.';
-    END IF;
-END
-$check_encoding$;
+-- UTF8 database: migration 20261125000001_roles refuses any other encoding
+-- before anything is created (this file could not even be sent to such a
+-- database: it contains non-ASCII escapes).
 
 -- BEGIN GENERATED: email unicode data
 -- Written by scripts/generate-email-unicode-sql.ts; do not edit by hand.
