@@ -90,10 +90,14 @@
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION authdb_normalize_email(p_email text)
 RETURNS text
-LANGUAGE sql
+LANGUAGE plpgsql
 IMMUTABLE
 SET search_path FROM CURRENT
-RETURN canonical_email(p_email);
+AS $function$
+BEGIN
+    RETURN canonical_email(p_email);
+END;
+$function$;
 
 COMMENT ON FUNCTION authdb_normalize_email(text) IS
     'Private. Returns canonical_email(p_email): NFC, fixed lower-case table, domain per IDNA in Unicode form; raises AU009 if NULL, AU005 if it is not a valid address.';

@@ -30,6 +30,15 @@ const MAX_AGE = [13, 0] as const;
 
 type Range = readonly [number, number];
 
+/** Blocks of the lower-case table: Latin, Greek and Cyrillic, the rest of the BMP letters, symbols and fullwidth, supplementary planes. */
+const BLOCKS: readonly Range[] = [
+  [0x80, 0x24f],
+  [0x250, 0x52f],
+  [0x530, 0x1fff],
+  [0x2000, 0xffff],
+  [0x10000, 0x10ffff],
+];
+
 function assignedRanges(derivedAge: string): Range[] {
   const ranges: Range[] = [];
   for (const raw of derivedAge.split('\n')) {
@@ -101,6 +110,7 @@ function lowerCaseMappings(allowed: Uint8Array): { from: number[]; to: number[];
     if (again.join() !== lower.join()) throw new Error(`lower-case of U+${c.toString(16)} is not stable`);
     if (c < 0x80 && !(c >= 0x41 && c <= 0x5a)) throw new Error(`unexpected ASCII mapping U+${c.toString(16)}`);
     if (c < 0x80 && lower.some((l) => l >= 0x80)) throw new Error('an ASCII letter would become non-ASCII');
+    if (c < 0x80) continue; // A-Z: translated first, without the table
     if (lower.length === 1) {
       from.push(c);
       to.push(lower[0] ?? 0);
@@ -143,12 +153,16 @@ function generate(derivedAge: string): string {
     '-- the regex engine, not of the string literal.',
     'CREATE FUNCTION authdb_email_unassigned_pattern()',
     'RETURNS text',
-    'LANGUAGE sql',
+    'LANGUAGE plpgsql',
     'IMMUTABLE',
     'PARALLEL SAFE',
     'SET search_path FROM CURRENT',
-    'RETURN',
-    wrap(['[', ...pattern, ']'], '    ') + ';',
+    'AS $function$',
+    'BEGIN',
+    '    RETURN',
+    wrap(['[', ...pattern, ']'], '        ') + '::text;',
+    'END;',
+    '$function$;',
     '',
     "COMMENT ON FUNCTION authdb_email_unassigned_pattern() IS",
     "    'Private. Regular expression matching the code points that are not characters assigned in Unicode 13.0 (generated).';",
@@ -163,16 +177,34 @@ function generate(derivedAge: string): string {
     '-- the ICU or libc version can change the result.',
     'CREATE FUNCTION authdb_email_lower(p_value text)',
     'RETURNS text',
-    'LANGUAGE sql',
+    'LANGUAGE plpgsql',
     'IMMUTABLE',
     'STRICT',
     'PARALLEL SAFE',
     'SET search_path FROM CURRENT',
-    'RETURN pg_catalog.translate(',
-    `    pg_catalog.replace(p_value, E'\\u0130', E'i\\u0307'),`,
-    wrap(from.map(literalEscape), '    ') + ',',
-    wrap(to.map(literalEscape), '    '),
-    ');',
+    'AS $function$',
+    'DECLARE',
+    '    v_value text := pg_catalog.translate(p_value, \'ABCDEFGHIJKLMNOPQRSTUVWXYZ\'::text, \'abcdefghijklmnopqrstuvwxyz\'::text);',
+    'BEGIN',
+    '    -- translate() scans its second argument once per input character, so',
+    '    -- the table is cut into blocks of code points, each applied only to a',
+    '    -- string that holds a character of that block.  The blocks can be',
+    '    -- applied one after the other because no result is itself mapped.',
+    `    v_value := pg_catalog.replace(v_value, E'\\u0130'::text, E'i\\u0307'::text);`,
+    ...BLOCKS.flatMap(([low, high]) => {
+      const pairs = from.map((f, i) => [f, to[i] ?? 0] as const).filter(([f]) => f >= low && f <= high);
+      if (pairs.length === 0) return [];
+      return [
+        `    IF v_value OPERATOR(pg_catalog.~) E'[${regexEscape(low)}-${regexEscape(high)}]'::text THEN`,
+        '        v_value := pg_catalog.translate(v_value,',
+        wrap(pairs.map(([f]) => literalEscape(f)), '            ') + '::text,',
+        wrap(pairs.map(([, t]) => literalEscape(t)), '            ') + '::text);',
+        '    END IF;',
+      ];
+    }),
+    '    RETURN v_value;',
+    'END;',
+    '$function$;',
     '',
     "COMMENT ON FUNCTION authdb_email_lower(text) IS",
     "    'Private. Lower-cases p_value with a fixed table (Unicode lower-case mapping of the characters of Unicode 13.0, generated); independent of collation and ICU.';",

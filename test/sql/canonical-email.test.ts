@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthDb, type AuthDb } from '../../src/index.js';
-import { createEmptyDatabase, createMigratedDatabase, migrateDatabase, type TestDatabase } from '../support/database.js';
+import { createEmptyDatabase, createMigratedDatabase, createMigratedTurkishDatabase, migrateDatabase, serverVersion, type TestDatabase } from '../support/database.js';
 import { expectSqlState, register, resend, single, userById, verify } from './helpers.js';
 
 /** Registration options that let a second registration follow at once (no AU008). */
@@ -19,36 +19,9 @@ interface Flavour {
   create(): Promise<TestDatabase>;
 }
 
-async function serverVersion(db: TestDatabase): Promise<number> {
-  const { rows } = await db.pool.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
-  return Number(single(rows).v);
-}
-
-/**
- * PostgreSQL 15+: a database whose default collation is ICU tr-TR (the
- * setting of the issue). PostgreSQL 14 cannot create such a database, so
- * there the users.email column gets the ICU collation "tr-TR-x-icu" after
- * migrating (every comparison and every collation-aware function on the
- * column then folds the Turkish way).
- */
-async function createTurkishDatabase(): Promise<TestDatabase> {
-  const probe = await createEmptyDatabase();
-  const version = await serverVersion(probe);
-  await probe.close();
-  if (version >= 150000) {
-    const db = await createEmptyDatabase("LOCALE_PROVIDER icu ICU_LOCALE 'tr-TR' LOCALE 'C.UTF-8'");
-    await migrateDatabase(db.url);
-    return db;
-  }
-  const db = await createEmptyDatabase();
-  await migrateDatabase(db.url);
-  await db.pool.query('ALTER TABLE users ALTER COLUMN email TYPE text COLLATE "tr-TR-x-icu"');
-  return db;
-}
-
 const FLAVOURS: readonly Flavour[] = [
   { name: 'default database', turkish: false, create: () => createMigratedDatabase() },
-  { name: 'Turkish ICU collation', turkish: true, create: createTurkishDatabase },
+  { name: 'Turkish ICU collation', turkish: true, create: createMigratedTurkishDatabase },
 ];
 
 /** A fresh local part, so that tests never meet each other's users. */
