@@ -95,6 +95,11 @@ function literalEscape(c: number): string {
   return c <= 0xffff ? `\\u${c.toString(16).padStart(4, '0')}` : `\\U${c.toString(16).padStart(8, '0')}`;
 }
 
+/** The code points of a string (Array.from iterates by code point, as intended here). */
+function codePoints(s: string): number[] {
+  return Array.from(s, (ch) => ch.codePointAt(0) ?? 0);
+}
+
 function lowerCaseMappings(allowed: Uint8Array): { from: number[]; to: number[]; special: Map<number, number[]> } {
   const from: number[] = [];
   const to: number[] = [];
@@ -102,11 +107,11 @@ function lowerCaseMappings(allowed: Uint8Array): { from: number[]; to: number[];
   for (let c = 1; c < 0x110000; c++) {
     if (!allowed[c]) continue;
     const s = String.fromCodePoint(c);
-    const lower = [...s.toLowerCase()].map((ch) => ch.codePointAt(0) ?? 0);
+    const lower = codePoints(s.toLowerCase());
     if (lower.length === 1 && lower[0] === c) continue;
     if (!lower.every((l) => allowed[l])) continue;
     // The result must be a fixed point, or the mapping would not be idempotent.
-    const again = [...String.fromCodePoint(...lower).toLowerCase()].map((ch) => ch.codePointAt(0) ?? 0);
+    const again = codePoints(String.fromCodePoint(...lower).toLowerCase());
     if (again.join() !== lower.join()) throw new Error(`lower-case of U+${c.toString(16)} is not stable`);
     if (c < 0x80 && !(c >= 0x41 && c <= 0x5a)) throw new Error(`unexpected ASCII mapping U+${c.toString(16)}`);
     if (c < 0x80 && lower.some((l) => l >= 0x80)) throw new Error('an ASCII letter would become non-ASCII');
