@@ -722,7 +722,6 @@ AS $function$
 DECLARE
     -- E'\x0b' is vertical tab.
     v_email      text := pg_catalog.btrim(p_email, E' \t\n\r\f\x0b'::text);
-    v_quoted     text := authdb_quote_for_message(v_email);
     v_invisible  CONSTANT text := E'[\\x01-\\x20\\x7f-\\x9f\\u00a0\\u00ad\\u1680\\u180e\\u2000-\\u200f\\u2028-\\u202f\\u205f-\\u206f\\u3000\\ufeff]';
     v_bad        text;
     v_local      text;
@@ -738,7 +737,7 @@ BEGIN
     IF v_bad IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU005',
-            MESSAGE = pg_catalog.format('p_email: %s is not a valid email address', v_quoted),
+            MESSAGE = pg_catalog.format('p_email: %s is not a valid email address', authdb_quote_for_message(v_email)),
             DETAIL  = pg_catalog.format('It contains U+%s, which is not a character assigned in Unicode 13.0 (the Unicode version of PostgreSQL 14, the oldest server authdb supports), so its canonical form could differ between servers.',
                                         pg_catalog.upper(pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.ascii(v_bad)),
                                                                          GREATEST(4, pg_catalog.length(pg_catalog.to_hex(pg_catalog.ascii(v_bad)))), '0'::text)));
@@ -747,14 +746,14 @@ BEGIN
     IF v_email OPERATOR(pg_catalog.~) v_invisible THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU005',
-            MESSAGE = pg_catalog.format('p_email: %s is not a valid email address', v_quoted),
+            MESSAGE = pg_catalog.format('p_email: %s is not a valid email address', authdb_quote_for_message(v_email)),
             DETAIL  = 'An email address must not contain whitespace, control or invisible formatting characters.';
     END IF;
 
     IF pg_catalog.array_length(pg_catalog.string_to_array(v_email, '@'::text), 1) OPERATOR(pg_catalog.<>) 2 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU005',
-            MESSAGE = pg_catalog.format('p_email: %s is not a valid email address', v_quoted),
+            MESSAGE = pg_catalog.format('p_email: %s is not a valid email address', authdb_quote_for_message(v_email)),
             DETAIL  = 'An email address must contain exactly one "@".';
     END IF;
 
@@ -764,7 +763,7 @@ BEGIN
     IF v_domain OPERATOR(pg_catalog.=) ''::text THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU005',
-            MESSAGE = pg_catalog.format('p_email: %s is not a valid email address', v_quoted),
+            MESSAGE = pg_catalog.format('p_email: %s is not a valid email address', authdb_quote_for_message(v_email)),
             DETAIL  = 'The domain (after "@") must not be empty.';
     END IF;
 
@@ -774,14 +773,14 @@ BEGIN
     IF v_domain OPERATOR(pg_catalog.~) '[@]'::text OR v_domain OPERATOR(pg_catalog.~) v_invisible THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU005',
-            MESSAGE = pg_catalog.format('p_email: %s is not a valid email address', v_quoted),
+            MESSAGE = pg_catalog.format('p_email: %s is not a valid email address', authdb_quote_for_message(v_email)),
             DETAIL  = pg_catalog.format('Its domain maps (IDNA: NFKC, lower case) to %s, which contains "@", whitespace or an invisible character.', authdb_quote_for_message(v_domain));
     END IF;
 
     IF pg_catalog.char_length(v_local) NOT BETWEEN 1 AND 64 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU005',
-            MESSAGE = pg_catalog.format('p_email: %s is not a valid email address', v_quoted),
+            MESSAGE = pg_catalog.format('p_email: %s is not a valid email address', authdb_quote_for_message(v_email)),
             DETAIL  = 'The local part (before "@") must be 1 to 64 characters long.';
     END IF;
 
