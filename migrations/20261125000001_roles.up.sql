@@ -13,6 +13,22 @@
 
 -- pgcrypto comes from 20261125000000_pgcrypto.
 
+-- authdb needs a UTF8 database: the canonical form of e-mail addresses
+-- (migration 20261125000002_users) uses pg_catalog.normalize(), which works
+-- only there.  Refuse any other encoding before anything is created.
+DO $check_encoding$
+BEGIN
+    IF pg_catalog.getdatabaseencoding() OPERATOR(pg_catalog.<>) 'UTF8'::text THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '0A000',  -- feature_not_supported
+            MESSAGE = pg_catalog.format('authdb needs a UTF8 database; database %I has encoding %s',
+                                        pg_catalog.current_database(), pg_catalog.getdatabaseencoding()),
+            DETAIL  = 'The canonical form of e-mail addresses uses Unicode normalization (normalize()), which PostgreSQL supports only in UTF8 databases.',
+            HINT    = 'Create the database with ENCODING ''UTF8'' TEMPLATE template0 and migrate that one.';
+    END IF;
+END
+$check_encoding$;
+
 -- ---------------------------------------------------------------------------
 -- Shared trigger function: updated_at is maintained by the database, so it is
 -- correct no matter which client or tool performs the UPDATE.  It uses now()

@@ -14,4 +14,3 @@ DROP FUNCTION authdb_require_self_assignable_role(text);
 DROP FUNCTION authdb_require_positive_interval(interval, text);
 DROP FUNCTION authdb_normalize_phone(text);
 DROP FUNCTION authdb_normalize_email(text);
-DROP FUNCTION authdb_quote_for_message(text);

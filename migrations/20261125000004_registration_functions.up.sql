@@ -79,50 +79,14 @@
 -- Private helpers
 -- ===========================================================================
 
--- ---------------------------------------------------------------------------
--- authdb_quote_for_message(p_value) -> p_value as a double-quoted string for
--- error messages, safe to write to a server log: backslash and double quote
--- are backslash-escaped, and whitespace other than the plain space, control
--- characters and invisible formatting characters (zero-width, bidirectional
--- overrides, BOM, ...) are written as \uXXXX.  Values longer than 100
--- characters are cut, marked with "...".
--- ---------------------------------------------------------------------------
-CREATE FUNCTION authdb_quote_for_message(p_value text)
-RETURNS text
-LANGUAGE sql
-IMMUTABLE
-STRICT
-SET search_path FROM CURRENT
-AS $function$
-    SELECT '"'
-        || coalesce(string_agg(
-               CASE
-                   WHEN c IN ('"', '\') THEN '\' || c
-                   WHEN c ~ '[\x01-\x1f\x7f-\x9f\u00a0\u00ad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]'
-                       THEN '\u' || lpad(to_hex(ascii(c)), 4, '0')
-                   ELSE c
-               END, '' ORDER BY i), '')
-        || CASE WHEN char_length(p_value) > 100 THEN '..."' ELSE '"' END
-      FROM unnest(string_to_array(left(p_value, 100), NULL)) WITH ORDINALITY AS chars (c, i)
-$function$;
-
-COMMENT ON FUNCTION authdb_quote_for_message(text) IS
-    'Private. Quotes an untrusted value for an error message: escapes quotes, backslashes, control and invisible characters; cuts after 100 characters.';
-REVOKE EXECUTE ON FUNCTION authdb_quote_for_message(text) FROM PUBLIC;
+-- authdb_quote_for_message(p_value), used by every message below, is created
+-- by migration 20261125000002_users (the canonical e-mail form needs it).
 
 -- ---------------------------------------------------------------------------
--- authdb_normalize_email(p_email) -> normalised address, or AU009 / AU005.
---
--- Normalisation: strip leading/trailing ASCII whitespace (space, tab, CR,
--- LF, VT, FF), then lower-case with lower(), which folds letters according
--- to the database's collation (a "C"-locale database folds only ASCII
--- letters; the users_email_normalized CHECK uses the same lower(), so the two
--- always agree).  Validation (the same rules as the CHECK
--- users_email_format): at most 254 characters, no whitespace / control /
--- invisible formatting characters, exactly one "@", a local part of 1 to 64
--- characters and a non-empty domain.  Deliberately no further RFC 5322
--- parsing: the only real proof that an address works is the verification
--- e-mail.
+-- authdb_normalize_email(p_email) -> canonical_email(p_email): the canonical
+-- form defined (with examples) in migration 20261125000002_users, which the
+-- CHECK users_email_canonical also enforces.  AU009 if NULL, AU005 if it is
+-- not a valid address.  Every lookup by e-mail goes through this function.
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION authdb_normalize_email(p_email text)
 RETURNS text
@@ -130,77 +94,28 @@ LANGUAGE plpgsql
 IMMUTABLE
 SET search_path FROM CURRENT
 AS $function$
-DECLARE
-    v_email  text;
-    v_quoted text;  -- v_email quoted for messages
 BEGIN
-    IF p_email IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'AU009',
-            MESSAGE = 'p_email: must not be NULL';
-    END IF;
-
-    -- E'\x0b' is vertical tab.
-    v_email  := lower(btrim(p_email, E' \t\n\r\f\x0b'));
-    v_quoted := authdb_quote_for_message(v_email);
-
-    IF v_email = '' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'AU005',
-            MESSAGE = 'p_email: email address is empty';
-    END IF;
-
-    IF char_length(v_email) > 254 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'AU005',
-            MESSAGE = 'p_email: email address is longer than 254 characters',
-            DETAIL  = format('It has %s characters after trimming.', char_length(v_email));
-    END IF;
-
-    IF v_email ~ '[\x01-\x20\x7f-\x9f\u00a0\u00ad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'AU005',
-            MESSAGE = format('p_email: %s is not a valid email address', v_quoted),
-            DETAIL  = 'An email address must not contain whitespace, control or invisible formatting characters.';
-    END IF;
-
-    IF char_length(v_email) - char_length(replace(v_email, '@', '')) <> 1 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'AU005',
-            MESSAGE = format('p_email: %s is not a valid email address', v_quoted),
-            DETAIL  = 'An email address must contain exactly one "@".';
-    END IF;
-
-    IF char_length(split_part(v_email, '@', 1)) NOT BETWEEN 1 AND 64 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'AU005',
-            MESSAGE = format('p_email: %s is not a valid email address', v_quoted),
-            DETAIL  = 'The local part (before "@") must be 1 to 64 characters long.';
-    END IF;
-
-    IF split_part(v_email, '@', 2) = '' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'AU005',
-            MESSAGE = format('p_email: %s is not a valid email address', v_quoted),
-            DETAIL  = 'The domain (after "@") must not be empty.';
-    END IF;
-
-    RETURN v_email;
+    RETURN canonical_email(p_email);
 END;
 $function$;
 
 COMMENT ON FUNCTION authdb_normalize_email(text) IS
-    'Private. Returns p_email trimmed and lower-cased; raises AU009 if NULL, AU005 if it is not a valid address (<= 254 chars, exactly one "@", local part 1-64 chars, non-empty domain, no whitespace/control characters).';
+    'Private. Returns canonical_email(p_email): NFC, fixed lower-case table, domain per IDNA in Unicode form; raises AU009 if NULL, AU005 if it is not a valid address.';
 REVOKE EXECUTE ON FUNCTION authdb_normalize_email(text) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
 -- authdb_normalize_phone(p_phone) -> E.164 number, NULL for NULL, or AU006.
 --
--- Removes the separators people type (spaces, "-", ".", "(" and ")") and
--- requires "+" followed by 8 to 15 digits.  No conversion of national
--- formats or "00" prefixes: the application must send international numbers.
--- An empty string is rejected rather than treated as "no phone": callers pass
--- NULL for that, so a form bug cannot silently drop a number.
+-- A "(0)" right after the country code -- the trunk prefix people write in
+-- "+49 (0) 209 22334455" -- is removed: it is dialled only inside the
+-- country and is never part of the international number.  ("(0)" anywhere
+-- else is refused, AU006.)  Then the separators people type (spaces, "-",
+-- ".", "(" and ")") are removed, and the result must be "+", a country code
+-- that does not start with 0, and 8 to 15 digits in all.  No conversion of
+-- national formats or "00" prefixes: the application must send
+-- international numbers.  An empty string is rejected rather than treated as
+-- "no phone": callers pass NULL for that, so a form bug cannot silently drop
+-- a number.
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION authdb_normalize_phone(p_phone text)
 RETURNS text
@@ -215,15 +130,26 @@ BEGIN
         RETURN NULL;
     END IF;
 
-    -- translate() deletes every character of its second argument that has
-    -- no counterpart in the third.
-    v_phone := translate(p_phone, ' -.()', '');
+    -- "+", a country code of 1 to 3 digits, then "(0)" (spaces allowed
+    -- around and inside): drop the "(0)".
+    v_phone := pg_catalog.regexp_replace(p_phone, E'^( *\\+ *[0-9]{1,3}) *\\( *0 *\\)'::text, E'\\1 '::text);
 
-    IF v_phone !~ '^\+[0-9]{8,15}$' THEN
+    IF v_phone OPERATOR(pg_catalog.~) E'\\( *0 *\\)'::text THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU006',
-            MESSAGE = format('p_phone: %s is not a valid E.164 phone number', authdb_quote_for_message(p_phone)),
-            DETAIL  = 'After removing spaces, dashes, dots and parentheses a phone number must be "+" followed by 8 to 15 digits.',
+            MESSAGE = pg_catalog.format('p_phone: %s is not a valid E.164 phone number', authdb_quote_for_message(p_phone)),
+            DETAIL  = 'A "(0)" trunk prefix is accepted (and removed) only right after the country code, as in "+49 (0) 209 22334455".';
+    END IF;
+
+    -- translate() deletes every character of its second argument that has
+    -- no counterpart in the third.
+    v_phone := pg_catalog.translate(v_phone, ' -.()'::text, ''::text);
+
+    IF v_phone OPERATOR(pg_catalog.!~) E'^\\+[1-9][0-9]{7,14}$'::text THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'AU006',
+            MESSAGE = pg_catalog.format('p_phone: %s is not a valid E.164 phone number', authdb_quote_for_message(p_phone)),
+            DETAIL  = 'After removing a "(0)" trunk prefix, spaces, dashes, dots and parentheses a phone number must be "+" followed by 8 to 15 digits, the first not 0 (country codes never start with 0).',
             HINT    = 'Pass NULL when the user gave no phone number.';
     END IF;
 
@@ -232,7 +158,7 @@ END;
 $function$;
 
 COMMENT ON FUNCTION authdb_normalize_phone(text) IS
-    'Private. Returns p_phone in E.164 form (spaces, dashes, dots and parentheses removed; "+" and 8-15 digits), NULL for NULL; raises AU006 otherwise.';
+    'Private. Returns p_phone in E.164 form ("(0)" trunk prefix after the country code, spaces, dashes, dots and parentheses removed; "+", a non-zero digit, 7-14 more digits), NULL for NULL; raises AU006 otherwise.';
 REVOKE EXECUTE ON FUNCTION authdb_normalize_phone(text) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------

@@ -60,9 +60,10 @@ export interface AuthDb<Role extends string = string> {
   purgeExpiredTokens(olderThan?: Duration): Promise<number>;
 
   /**
-   * The user with this e-mail address, compared after the database's own
-   * normalisation (`lower(btrim(email))`, evaluated by the server), or
-   * `undefined`. Never returns the password hash.
+   * The user with this e-mail address, compared in the database's canonical
+   * form (`canonical_email(email)`, evaluated by the server, the form every
+   * SQL function uses), or `undefined` (also for an address the database
+   * refuses as invalid). Never returns the password hash.
    */
   findUserByEmail(email: string): Promise<UserRecord<Role> | undefined>;
 

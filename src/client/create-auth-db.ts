@@ -130,7 +130,7 @@ class AuthDbClient<Role extends string> implements AuthDb<Role> {
 
   async findUserByEmail(email: string): Promise<UserRecord<Role> | undefined> {
     requireString(email, 'email');
-    return findUserByEmail<Role>(this.#tables, email);
+    return findUserByEmail<Role>(this.#tables, this.#schema, email);
   }
 
   async listOutstandingTokens(userId: string): Promise<readonly TokenMetadata<Role>[]> {

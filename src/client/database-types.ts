@@ -71,7 +71,7 @@ export interface Roles {
 export interface Users {
   created_at: Generated<Timestamp>;
   /**
-   * E-mail address, normalised: trimmed and lower-cased (CHECK users_email_normalized). Unique.
+   * E-mail address in canonical form (canonical_email(); CHECK users_email_canonical). Unique.
    */
   email: string;
   /**
@@ -87,7 +87,7 @@ export interface Users {
    */
   password_hash: string | null;
   /**
-   * Phone number in E.164 format (+ and 8-15 digits). Unique among confirmed phones only (index users_confirmed_phone_key).
+   * Phone number in E.164 format (+, a non-zero digit, 7-14 more digits). Unique among confirmed phones only (index users_confirmed_phone_key).
    */
   phone: string | null;
   /**

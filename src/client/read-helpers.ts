@@ -2,26 +2,27 @@ import { sql, type Kysely } from 'kysely';
 import type { TokenMetadata, UserRecord } from './auth-db.js';
 import type { Database } from './database-types.js';
 
-/**
- * The characters authdb_normalize_email() trims: ASCII space, tab, LF, CR,
- * FF and VT (`btrim(p_email, E' \t\n\r\f\x0b')`).
- */
-const EMAIL_TRIM_CHARACTERS = ' \t\n\r\f\v';
+/** SQLSTATE of canonical_email() for a string that is not a valid address. */
+const INVALID_EMAIL = 'AU005';
 
 /**
- * The user whose stored (normalised) address equals `email` normalised the
- * way the database does it. The normalisation is evaluated by the server —
- * the same btrim() and lower() with the same collation — so non-ASCII
- * letters compare exactly as register_user_with_token stored them.
- * `db` must already be bound to the authdb schema.
+ * The user whose stored address equals `canonical_email(email)`: the
+ * database's own canonical form (the one register_user_with_token stores and
+ * every SQL function looks up), computed by the server, never re-implemented
+ * here. An address the database refuses as invalid (AU005) cannot belong to
+ * any user: `undefined`. `db` must already be bound to the authdb schema,
+ * which `schema` names (for the function).
  */
-export async function findUserByEmail<Role extends string>(db: Kysely<Database>, email: string): Promise<UserRecord<Role> | undefined> {
-  const row = await db
+export async function findUserByEmail<Role extends string>(db: Kysely<Database>, schema: string, email: string): Promise<UserRecord<Role> | undefined> {
+  const query = db
     .selectFrom('users')
     .select(['id', 'email', 'phone', 'role', 'email_confirmed_at', 'phone_confirmed_at', 'created_at', 'updated_at'])
     .select((eb) => eb('password_hash', 'is not', null).$castTo<boolean>().as('has_password'))
-    .where('email', '=', sql<string>`lower(btrim(${email}::text, ${EMAIL_TRIM_CHARACTERS}::text))`)
-    .executeTakeFirst();
+    .where('email', '=', sql<string>`${sql.id(schema, 'canonical_email')}(${email}::text)`);
+  const row = await query.executeTakeFirst().catch((error: unknown) => {
+    if ((error as { code?: unknown } | null)?.code === INVALID_EMAIL) return undefined;
+    throw error;
+  });
   if (row === undefined) return undefined;
   return {
     id: row.id,

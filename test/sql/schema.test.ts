@@ -79,8 +79,9 @@ describe('users', () => {
     ['inner whitespace', 'bob smith@example.com'],
     ['65-character local part', `${'b'.repeat(65)}@example.com`],
     ['255 characters', `b@${'d'.repeat(253)}`],
-  ])('CHECK rejects a non-normalised or invalid e-mail: %s (23514)', async (_label, email) => {
-    await expectSqlState(insertUser(email), '23514');
+  ])('CHECK rejects a non-canonical or invalid e-mail: %s (AU005, saying why)', async (_label, email) => {
+    const error = await expectSqlState(insertUser(email), 'AU005');
+    expect(error.message).toMatch(/not in canonical form|not a valid email address|longer than 254/);
   });
 
   it('rejects a duplicate e-mail (23505)', async () => {
@@ -187,6 +188,8 @@ describe('function security', () => {
     'resend_email_verification(text,interval,interval)',
     'verify_email(text)',
   ];
+  /** API functions that read no table and need no privilege: SECURITY INVOKER. */
+  const API_INVOKER = ['canonical_email(text)'];
 
   interface FunctionInfo {
     signature: string;
@@ -214,12 +217,20 @@ describe('function security', () => {
 
   it('defines exactly the API and the authdb_* helpers', async () => {
     const names = (await functions()).map((f) => f.signature);
-    expect(names.filter((n) => !n.startsWith('authdb_'))).toEqual(API);
+    expect(names.filter((n) => !n.startsWith('authdb_'))).toEqual([...API, ...API_INVOKER].sort());
     expect(names.filter((n) => n.startsWith('authdb_'))).toEqual([
+      'authdb_check_email_import(text[],boolean)',
+      'authdb_email_canonical_domain(text)',
+      'authdb_email_canonical_once(text)',
+      'authdb_email_lower(text)',
+      'authdb_email_map_domain(text)',
+      'authdb_email_unassigned_pattern()',
       'authdb_issue_email_verification_token(uuid,text,text,text,interval)',
       'authdb_normalize_email(text)',
       'authdb_normalize_phone(text)',
+      'authdb_punycode_decode(text)',
       'authdb_quote_for_message(text)',
+      'authdb_require_canonical_email(text)',
       'authdb_require_positive_interval(interval,text)',
       'authdb_require_self_assignable_role(text)',
       'authdb_set_updated_at()',

@@ -39,9 +39,37 @@ export async function migrateDatabase(url: string, options: { readonly schema?: 
   }
 }
 
-/** A fresh database with nothing in it. */
-export function createEmptyDatabase(): Promise<TestDatabase> {
-  return createDatabase('template0');
+/** `server_version_num` of the server `db` is on, e.g. 170006. */
+export async function serverVersion(db: TestDatabase): Promise<number> {
+  const { rows } = await db.pool.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+  return Number(rows[0]?.v);
+}
+
+/**
+ * A migrated database whose e-mail comparisons use a Turkish ICU collation
+ * (where lower('I') is dotless 'ı'). PostgreSQL 15+: the database's default
+ * collation is ICU tr-TR (`LOCALE_PROVIDER icu ICU_LOCALE 'tr-TR'`).
+ * PostgreSQL 14 cannot create such a database, so there the users.email
+ * column gets the ICU collation "tr-TR-x-icu" after migrating: every
+ * comparison and collation-aware function on the column folds the Turkish way.
+ */
+export async function createMigratedTurkishDatabase(): Promise<TestDatabase> {
+  const probe = await createEmptyDatabase();
+  const version = await serverVersion(probe).finally(() => probe.close());
+  if (version >= 150000) {
+    const db = await createEmptyDatabase("LOCALE_PROVIDER icu ICU_LOCALE 'tr-TR' LOCALE 'C.UTF-8'");
+    await migrateDatabase(db.url);
+    return db;
+  }
+  const db = await createEmptyDatabase();
+  await migrateDatabase(db.url);
+  await db.pool.query('ALTER TABLE users ALTER COLUMN email TYPE text COLLATE "tr-TR-x-icu"');
+  return db;
+}
+
+/** A fresh database with nothing in it; `clause` is appended to CREATE DATABASE (e.g. a locale provider). */
+export function createEmptyDatabase(clause = ''): Promise<TestDatabase> {
+  return createDatabase('template0', clause);
 }
 
 /** URL of `database` on the test server. */
@@ -51,9 +79,9 @@ export function databaseUrl(database: string): string {
   return url.toString();
 }
 
-async function createDatabase(template: string): Promise<TestDatabase> {
+async function createDatabase(template: string, clause = ''): Promise<TestDatabase> {
   const name = `authdb_test_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template} ${clause}`);
   const url = databaseUrl(name);
   const pool = new pg.Pool({ connectionString: url, max: 80 });
   return {
