@@ -1,6 +1,9 @@
 import pg from 'pg';
 import { EmbeddedCluster } from '../embedded/cluster.js';
+import { clientSafetyConfig, DEFAULT_CONNECT_TIMEOUT_MS } from './client-settings.js';
 import { redactUrl, type ConnectionSource } from './connection-source.js';
+import { ConnectionError } from './errors.js';
+import { guardSession } from './session-guards.js';
 
 export interface OpenClientOptions {
   /** `application_name` of the session, shown to other runs waiting for the lock. */
@@ -48,20 +51,34 @@ async function connectAndRun<T>(
   options: OpenClientOptions,
   work: (client: pg.Client) => Promise<T>,
 ): Promise<T> {
-  const client = new pg.Client({ ...config, application_name: options.applicationName });
+  const client = new pg.Client({ ...config, ...clientSafetyConfig(source.connectTimeoutMs), application_name: options.applicationName });
   client.on('error', (error) => {
     options.log(`authdb: connection error: ${error.message}`);
   });
   try {
     await client.connect();
   } catch (error) {
-    throw new Error(`cannot connect to ${describeSource(source)}: ${(error as Error).message}`, { cause: error });
+    throw connectError(source, error);
   }
   try {
+    await guardSession(client);
     return await work(client);
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/** A failed connection attempt, naming the server (password redacted) and, for a timeout, how to change it. */
+export function connectError(source: ConnectionSource, error: unknown): ConnectionError {
+  const message = (error as Error).message;
+  const timeoutMs = source.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const why =
+    message === 'timeout expired'
+      ? `the server did not complete the connection within ${timeoutMs / 1000} s (it accepted TCP but did not answer: ` +
+        'a wrong port, a firewall that drops packets, or an overloaded server or pooler); ' +
+        'raise the limit with --connect-timeout or PGCONNECT_TIMEOUT if the server is just slow'
+      : message;
+  return new ConnectionError(`cannot connect to ${describeSource(source)}: ${why}`, { cause: error });
 }
 
 /** Where the connection goes, without secrets. */
