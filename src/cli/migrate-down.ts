@@ -1,6 +1,7 @@
 import type { DownTarget } from '../migrate/plan.js';
 import { help, type Command } from './command.js';
 import { printPlan } from './dry-run.js';
+import { withInterruptHandling } from './interrupt.js';
 import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, withMigrator } from './migrate-options.js';
 import { parseCommand, parsePositiveInteger, UsageError } from './usage.js';
 
@@ -31,8 +32,10 @@ ${MIGRATE_OPTIONS_HELP}`,
     if (values.help) return help(output, this.help);
     const target = downTarget(values);
     const settings = migrateSettings(values, env);
-    return withMigrator(settings, 'migrate down', output, async (migrator) => {
-      const run = await migrator.down({ target, dryRun: values['dry-run'] ?? false });
+    return withMigrator(settings, 'migrate down', output, async (migrator, client) => {
+      const run = await withInterruptHandling(migrator, client, output, () =>
+        migrator.down({ target, dryRun: values['dry-run'] ?? false }),
+      );
       if (run.planned) printPlan(output, run.planned, settings.schema);
       else output.err(`authdb: ${run.names.length === 0 ? 'nothing to revert' : `reverted ${run.names.length} migration(s)`} (schema "${settings.schema}")`);
       return 0;

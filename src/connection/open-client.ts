@@ -18,7 +18,16 @@ export interface OpenClientOptions {
  * it for this command and stops it after (even when `work` fails or the user
  * presses Ctrl-C).
  */
-export async function withClient<T>(source: ConnectionSource, options: OpenClientOptions, work: (client: pg.Client) => Promise<T>): Promise<T> {
+/** A second session to the same server, opened on demand (the migrator's session-stability probe). */
+export interface SiblingSession {
+  readonly client: pg.Client;
+  close(): Promise<void>;
+}
+
+/** What `work` gets: the client, and a way to open another session to the same server. */
+export type ClientWork<T> = (client: pg.Client, openSibling: () => Promise<SiblingSession>) => Promise<T>;
+
+export async function withClient<T>(source: ConnectionSource, options: OpenClientOptions, work: ClientWork<T>): Promise<T> {
   if (source.kind !== 'embedded') return connectAndRun(clientConfig(source), source, options, work);
   const cluster = new EmbeddedCluster({ dir: source.dir });
   if (await cluster.initialise()) options.log(`authdb: created an embedded PostgreSQL cluster in ${cluster.dir}`);
@@ -49,9 +58,10 @@ async function connectAndRun<T>(
   config: pg.ClientConfig,
   source: ConnectionSource,
   options: OpenClientOptions,
-  work: (client: pg.Client) => Promise<T>,
+  work: ClientWork<T>,
 ): Promise<T> {
-  const client = new pg.Client({ ...config, ...clientSafetyConfig(source.connectTimeoutMs), application_name: options.applicationName });
+  const fullConfig = { ...config, ...clientSafetyConfig(source.connectTimeoutMs), application_name: options.applicationName };
+  const client = new pg.Client(fullConfig);
   client.on('error', (error) => {
     options.log(`authdb: connection error: ${error.message}`);
   });
@@ -62,10 +72,21 @@ async function connectAndRun<T>(
   }
   try {
     await guardSession(client);
-    return await work(client);
+    return await work(client, () => openSibling(fullConfig, source));
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+async function openSibling(config: pg.ClientConfig, source: ConnectionSource): Promise<SiblingSession> {
+  const client = new pg.Client(config);
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    throw connectError(source, error);
+  }
+  return { client, close: () => client.end().catch(() => undefined) };
 }
 
 /** A failed connection attempt, naming the server (password redacted) and, for a timeout, how to change it. */
