@@ -65,7 +65,7 @@ export async function startPgBouncer(bin: string, serverUrl: string): Promise<Pg
   const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
   const url = (name: string): string => `postgres://${encodeURIComponent(decodeURIComponent(server.username))}@127.0.0.1:${port}/${name}`;
   const bouncer: PgBouncer = {
     transactionUrl: url(`${database}_tx`),
