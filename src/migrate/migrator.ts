@@ -5,6 +5,7 @@ import { parseDirectives, type MigrationFile } from './migration-file.js';
 import { DEFAULT_MIGRATIONS_DIR, loadMigrations } from './migration-source.js';
 import { assertHistoryIntact, migrationStatus, planDown, planUp, type DownTarget, type MigrationStatus } from './plan.js';
 import { SqlExecutor, type CompletionListener, type Direction } from './sql-executor.js';
+import { BlockerWatch, withBlockers } from './blockers.js';
 import { ConnectionLostError, isConnectionLoss, MigrationInterruptedError, type RunningFile } from './run-faults.js';
 import { assertStableSession, type ProbeSession } from './session-stability.js';
 import { TrackingTable } from './tracking-table.js';
@@ -78,6 +79,8 @@ export class Migrator {
   #running: RunningFile | undefined;
   #completed = 0;
   readonly #interrupt = new AbortController();
+  /** Who blocks the running file's statements, seen from the probe session; with the backend pid it watches. */
+  #watch: { readonly blockers: BlockerWatch; readonly pid: number } | undefined;
 
   constructor(options: MigratorOptions) {
     this.#client = options.client;
@@ -129,7 +132,8 @@ export class Migrator {
     let release: () => Promise<void>;
     try {
       // Before the lock: through a transaction-mode pooler the lock itself would leak.
-      await assertStableSession(this.#client, this.#openProbe);
+      const pid = await assertStableSession(this.#client, this.#openProbe);
+      if (this.#openProbe) this.#watch = { blockers: new BlockerWatch(this.#openProbe, this.#ddlLockTimeoutMs / 4), pid };
       release = await acquireMigrationLock(this.#client, this.#schema, {
         timeoutMs: this.#lockTimeoutMs,
         signal: this.#interrupt.signal,
@@ -151,6 +155,9 @@ export class Migrator {
       await (direction === 'up' ? umzug.up({ migrations: names }) : umzug.down({ migrations: names }));
     } catch (error) {
       failure = unwrapUmzugError(error);
+    } finally {
+      await this.#watch?.blockers.close();
+      this.#watch = undefined;
     }
     // A failed release must not hide the failure that ended the run (on a
     // dead connection both fail); with no failure, it is the error.
@@ -180,7 +187,15 @@ export class Migrator {
     const [path, sql] = direction === 'up' ? [file.upPath, file.upSql] : [file.downPath, file.downSql];
     this.#running = { name: file.name, direction, path, transaction: parseDirectives(sql).transaction };
     this.#onEvent({ type: 'started', file: this.#running });
-    await executor.run(file, direction);
+    const watch = this.#watch;
+    watch?.blockers.start(watch.pid);
+    try {
+      await executor.run(file, direction);
+    } catch (error) {
+      throw withBlockers(error, watch?.blockers.seen ?? []);
+    } finally {
+      watch?.blockers.stop();
+    }
   }
 
   #checked(files: readonly MigrationFile[], applied: Awaited<ReturnType<TrackingTable['applied']>>): MigrationStatus[] {

@@ -29,14 +29,14 @@ export class UnstableSessionError extends MigrationError {
  * runs. Two signs, each impossible on a direct or session-pooled
  * connection: the backend pid changes between two statements; a probe
  * session that opens a transaction is handed our backend (the pooler
- * reassigned it the moment our statement ended).
+ * reassigned it the moment our statement ended). Returns the backend pid.
  */
-export async function assertStableSession(client: ClientBase, openProbe?: () => Promise<ProbeSession>): Promise<void> {
+export async function assertStableSession(client: ClientBase, openProbe?: () => Promise<ProbeSession>): Promise<number> {
   const first = await backendPid(client);
   if (openProbe === undefined) {
     const second = await backendPid(client);
     if (second !== first) throw new UnstableSessionError(`two consecutive statements ran in different server sessions (backend pid ${first}, then ${second})`);
-    return;
+    return first;
   }
   const probe = await openProbe();
   try {
@@ -55,6 +55,7 @@ export async function assertStableSession(client: ClientBase, openProbe?: () => 
     await probe.client.query('COMMIT');
     const second = await mine;
     if (second !== first) throw new UnstableSessionError(`two consecutive statements ran in different server sessions (backend pid ${first}, then ${second})`);
+    return first;
   } finally {
     await probe.close();
   }
