@@ -12,16 +12,18 @@ import { writeMigrationDir, type TempDir } from '../support/migration-fixtures.j
 const TABLE = '20260101000001_table';
 const SLOW = '20260101000002_slow';
 const NT = '20260101000002_slow_nt';
+const STUBBORN = '20260101000002_stubborn';
 const SLEEP_S = 60;
 const APP = 'authdb migrate up';
 
 let transactional: TempDir;
 let noTransaction: TempDir;
+let stubborn: TempDir;
 const databases: TestDatabase[] = [];
 
 beforeAll(async () => {
   const table = { up: 'CREATE TABLE users_t (id int);\n', down: 'DROP TABLE users_t;\n' };
-  [transactional, noTransaction] = await Promise.all([
+  [transactional, noTransaction, stubborn] = await Promise.all([
     writeMigrationDir({
       [TABLE]: table,
       [SLOW]: {
@@ -33,11 +35,21 @@ beforeAll(async () => {
       [TABLE]: table,
       [NT]: { up: `-- authdb:no-transaction\nCREATE TABLE kept_t (id int);\nSELECT pg_sleep(${SLEEP_S});\n`, down: 'DROP TABLE kept_t;\n' },
     }),
+    writeMigrationDir({
+      [TABLE]: table,
+      // Swallows the cancel request and sleeps on: the CLI stays "cancelling".
+      [STUBBORN]: {
+        up:
+          'ALTER TABLE users_t ADD COLUMN nickname text;\n' +
+          `DO $$ BEGIN PERFORM pg_sleep(${SLEEP_S}); EXCEPTION WHEN query_canceled THEN PERFORM pg_sleep(${SLEEP_S}); END $$;\n`,
+        down: 'ALTER TABLE users_t DROP COLUMN nickname;\n',
+      },
+    }),
   ]);
 });
 
 afterAll(async () => {
-  await Promise.all([...databases.map((d) => d.close()), transactional.remove(), noTransaction.remove()]);
+  await Promise.all([...databases.map((d) => d.close()), transactional.remove(), noTransaction.remove(), stubborn.remove()]);
 });
 
 /** A database with the first migration applied. */
@@ -51,6 +63,8 @@ async function prepared(dir: TempDir): Promise<TestDatabase> {
 interface Running {
   readonly child: ChildProcess;
   readonly done: Promise<CliResult>;
+  /** What it printed on stderr so far. */
+  readonly stderr: () => string;
 }
 
 function startUp(db: TestDatabase, dir: TempDir): Running {
@@ -67,7 +81,7 @@ function startUp(db: TestDatabase, dir: TempDir): Running {
       resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : 128), stdout, stderr });
     });
   });
-  return { child, done };
+  return { child, done, stderr: () => stderr };
 }
 
 /** Polls until `probe` returns true; fails after `limitMs` (a state that never came). */
@@ -126,8 +140,10 @@ describe('SIGINT and SIGTERM during a migration', () => {
       await sleeping(db);
       expect(await heldLocks(db)).toContain('relation AccessExclusiveLock');
 
+      const signalled = performance.now();
       run.child.kill(signal);
       const result = await run.done;
+      console.log(`${signal}: the CLI exited ${((performance.now() - signalled) / 1000).toFixed(2)} s after the signal`);
 
       expect(result.stderr).toContain(`authdb: ${signal} received: cancelling the running statement of ${SLOW}`);
       expect(result.stderr).toContain(`interrupted by ${signal} while running ${SLOW} (up: ${transactional.path}/${SLOW}.up.sql)`);
@@ -162,11 +178,12 @@ describe('SIGINT and SIGTERM during a migration', () => {
   });
 
   it('a second signal while cancelling exits at once', async () => {
-    const db = await prepared(transactional);
-    const run = startUp(db, transactional);
+    const db = await prepared(stubborn);
+    const run = startUp(db, stubborn);
     await sleeping(db);
 
     run.child.kill('SIGINT');
+    await waitFor('the CLI to start cancelling', () => Promise.resolve(run.stderr().includes('SIGINT received')));
     run.child.kill('SIGINT');
     const result = await run.done;
 
