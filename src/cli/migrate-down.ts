@@ -26,6 +26,10 @@ transaction together with the removal of its authdb_migrations row.
   --all         revert every applied migration
   --dry-run     print the SQL that would run, in order, and change nothing
 
+Ctrl-C (SIGINT) or SIGTERM cancels the running statement, rolls its migration
+back, releases the lock and exits 130/143; migrations already reverted stay so.
+A second signal exits at once.
+
 ${MIGRATE_OPTIONS_HELP}`,
   async run(argv, output, env) {
     const { values } = parseCommand(argv, OPTIONS, { min: 0, max: 0 });

@@ -19,6 +19,10 @@ migration's file was edited or removed.
   --to NAME     stop after applying NAME
   --dry-run     print the SQL that would run, in order, and change nothing
 
+Ctrl-C (SIGINT) or SIGTERM cancels the running statement, rolls its migration
+back, releases the lock and exits 130/143; migrations already applied stay so.
+A second signal exits at once.
+
 ${MIGRATE_OPTIONS_HELP}`,
   async run(argv, output, env) {
     const { values } = parseCommand(argv, OPTIONS, { min: 0, max: 0 });

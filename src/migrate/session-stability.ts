@@ -33,12 +33,13 @@ export class UnstableSessionError extends MigrationError {
  */
 export async function assertStableSession(client: ClientBase, openProbe?: () => Promise<ProbeSession>): Promise<number> {
   const first = await backendPid(client);
-  if (openProbe === undefined) {
+  // A server or role at its connection limit cannot give a second session: the in-band check remains.
+  const probe = openProbe && (await openProbe().catch(() => undefined));
+  if (probe === undefined) {
     const second = await backendPid(client);
     if (second !== first) throw new UnstableSessionError(`two consecutive statements ran in different server sessions (backend pid ${first}, then ${second})`);
     return first;
   }
-  const probe = await openProbe();
   try {
     await probe.client.query('BEGIN');
     const probePid = await backendPid(probe.client);
