@@ -1,22 +1,27 @@
 import type pg from 'pg';
+import { connectTimeoutFromEnv, DEFAULT_CONNECT_TIMEOUT_MS } from '../connection/client-settings.js';
 import { resolveConnectionSource, type ConnectionSource } from '../connection/connection-source.js';
+import { databaseUrlProblem } from '../connection/database-url.js';
 import { withClient } from '../connection/open-client.js';
 import { DEFAULT_SCHEMA } from '../migrate/migrator.js';
 import type { Output } from './output.js';
-import { UsageError, type OptionSpec } from './usage.js';
+import { parseDuration, UsageError, type OptionSpec } from './usage.js';
 
 /** Where to connect and which schema: options of every command that talks to a database. */
 export const CONNECTION_OPTIONS = {
   'database-url': { type: 'string' },
   schema: { type: 'string' },
   'embedded-dir': { type: 'string' },
+  'connect-timeout': { type: 'string' },
 } as const satisfies OptionSpec;
 
 /** Help lines of {@link CONNECTION_OPTIONS}, for commands that add options of their own. */
 export const CONNECTION_OPTIONS_LINES = `  --database-url URL       server to use (default: $DATABASE_URL, else PG* variables
                            when PGHOST or PGDATABASE is set, else the embedded cluster)
   --schema NAME            target schema (default: ${DEFAULT_SCHEMA})
-  --embedded-dir DIR       embedded cluster directory (default: $AUTHDB_EMBEDDED_DIR, else .authdb)`;
+  --embedded-dir DIR       embedded cluster directory (default: $AUTHDB_EMBEDDED_DIR, else .authdb)
+  --connect-timeout DUR    give up connecting after DUR, 0 for never (default: $PGCONNECT_TIMEOUT
+                           seconds, else ${DEFAULT_CONNECT_TIMEOUT_MS / 1000}s)`;
 
 export const HELP_OPTION_LINE = '  -h, --help               show this help';
 
@@ -37,10 +42,25 @@ const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 export function connectionSettings(values: ConnectionValues, env: NodeJS.ProcessEnv): ConnectionSettings {
   const schema = values.schema ?? DEFAULT_SCHEMA;
   if (!SCHEMA_NAME.test(schema)) throw new UsageError(`--schema: "${schema}" is not a plain identifier (letters, digits, _ and $; at most 63)`);
-  return {
-    source: resolveConnectionSource({ databaseUrl: values['database-url'], embeddedDir: values['embedded-dir'] }, env),
-    schema,
-  };
+  const source = resolveConnectionSource({ databaseUrl: values['database-url'], embeddedDir: values['embedded-dir'] }, env);
+  if (source.kind === 'url') checkDatabaseUrl(source.origin, source.url);
+  return { source: { ...source, connectTimeoutMs: connectTimeout(values['connect-timeout'], env) }, schema };
+}
+
+/** Refuses anything but a postgres:// or postgresql:// URL, naming the option or variable that held it. */
+export function checkDatabaseUrl(origin: string, url: string): void {
+  const problem = databaseUrlProblem(url);
+  if (problem !== undefined) throw new UsageError(`${origin}: the value ${problem}`);
+}
+
+/** `--connect-timeout`, else `PGCONNECT_TIMEOUT` (seconds, as libpq reads it), else the default. */
+function connectTimeout(flag: string | undefined, env: NodeJS.ProcessEnv): number {
+  if (flag !== undefined) return parseDuration('connect-timeout', flag);
+  try {
+    return connectTimeoutFromEnv(env) ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { DownTarget } from '../migrate/plan.js';
 import { help, type Command } from './command.js';
 import { printPlan } from './dry-run.js';
+import { withInterruptHandling } from './interrupt.js';
 import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, withMigrator } from './migrate-options.js';
 import { parseCommand, parsePositiveInteger, UsageError } from './usage.js';
 
@@ -25,14 +26,20 @@ transaction together with the removal of its authdb_migrations row.
   --all         revert every applied migration
   --dry-run     print the SQL that would run, in order, and change nothing
 
+Ctrl-C (SIGINT) or SIGTERM cancels the running statement, rolls its migration
+back, releases the lock and exits 130/143; migrations already reverted stay so.
+A second signal exits at once.
+
 ${MIGRATE_OPTIONS_HELP}`,
   async run(argv, output, env) {
     const { values } = parseCommand(argv, OPTIONS, { min: 0, max: 0 });
     if (values.help) return help(output, this.help);
     const target = downTarget(values);
     const settings = migrateSettings(values, env);
-    return withMigrator(settings, 'migrate down', output, async (migrator) => {
-      const run = await migrator.down({ target, dryRun: values['dry-run'] ?? false });
+    return withMigrator(settings, 'migrate down', output, async (migrator, client) => {
+      const run = await withInterruptHandling(migrator, client, output, () =>
+        migrator.down({ target, dryRun: values['dry-run'] ?? false }),
+      );
       if (run.planned) printPlan(output, run.planned, settings.schema);
       else output.err(`authdb: ${run.names.length === 0 ? 'nothing to revert' : `reverted ${run.names.length} migration(s)`} (schema "${settings.schema}")`);
       return 0;

@@ -47,9 +47,10 @@ export function migrateSettings(values: MigrateValues, env: NodeJS.ProcessEnv): 
 
 /** Connects as the settings say and hands a migrator that reports progress to `output`. */
 export function withMigrator<T>(settings: MigrateSettings, command: string, output: Output, work: (migrator: Migrator, client: pg.Client) => Promise<T>): Promise<T> {
-  return withClient(settings.source, { applicationName: `authdb ${command}`, log: (line) => { output.err(line); } }, (client) => {
+  return withClient(settings.source, { applicationName: `authdb ${command}`, log: (line) => { output.err(line); } }, (client, openSibling) => {
     const migrator = new Migrator({
       client,
+      openProbeSession: openSibling,
       schema: settings.schema,
       migrationsDir: settings.migrationsDir,
       lockTimeoutMs: settings.lockTimeoutMs,
@@ -60,7 +61,7 @@ export function withMigrator<T>(settings: MigrateSettings, command: string, outp
             `authdb: waiting up to ${formatMs(settings.lockTimeoutMs)} for the migration lock on schema "${settings.schema}"` +
               (event.holder ? ` (${describeHolder(event.holder)})` : ''),
           );
-        } else {
+        } else if (event.type !== 'started') {
           output.out(`${event.type === 'applied' ? output.color('green', 'applied ') : output.color('yellow', 'reverted')} ${event.name} (${formatMs(event.durationMs)})`);
         }
       },

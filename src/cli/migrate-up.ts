@@ -1,5 +1,6 @@
 import { help, type Command } from './command.js';
 import { printPlan } from './dry-run.js';
+import { withInterruptHandling } from './interrupt.js';
 import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, withMigrator } from './migrate-options.js';
 import { parseCommand } from './usage.js';
 
@@ -18,13 +19,19 @@ migration's file was edited or removed.
   --to NAME     stop after applying NAME
   --dry-run     print the SQL that would run, in order, and change nothing
 
+Ctrl-C (SIGINT) or SIGTERM cancels the running statement, rolls its migration
+back, releases the lock and exits 130/143; migrations already applied stay so.
+A second signal exits at once.
+
 ${MIGRATE_OPTIONS_HELP}`,
   async run(argv, output, env) {
     const { values } = parseCommand(argv, OPTIONS, { min: 0, max: 0 });
     if (values.help) return help(output, this.help);
     const settings = migrateSettings(values, env);
-    return withMigrator(settings, 'migrate up', output, async (migrator) => {
-      const run = await migrator.up({ ...(values.to !== undefined && { to: values.to }), dryRun: values['dry-run'] ?? false });
+    return withMigrator(settings, 'migrate up', output, async (migrator, client) => {
+      const run = await withInterruptHandling(migrator, client, output, () =>
+        migrator.up({ ...(values.to !== undefined && { to: values.to }), dryRun: values['dry-run'] ?? false }),
+      );
       if (run.planned) printPlan(output, run.planned, settings.schema);
       else output.err(`authdb: ${run.names.length === 0 ? 'nothing to apply, schema is up to date' : `applied ${run.names.length} migration(s)`} (schema "${settings.schema}")`);
       return 0;

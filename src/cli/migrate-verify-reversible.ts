@@ -5,6 +5,7 @@ import { SCRATCH_PREFIX, withScratchDatabase } from '../contract/scratch-databas
 import { redactUrl } from '../connection/connection-source.js';
 import { withClient } from '../connection/open-client.js';
 import { help, type Command } from './command.js';
+import { checkDatabaseUrl } from './connection-options.js';
 import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, type MigrateSettings } from './migrate-options.js';
 import type { Output } from './output.js';
 import { parseCommand } from './usage.js';
@@ -54,22 +55,17 @@ ${MIGRATE_OPTIONS_HELP}`,
               return verify(client);
             }),
           )
-        : await withScratchUrl(scratchUrl, verify, output);
+        : await withScratchUrl(scratchUrl, settings, verify, output);
     return report(result, settings, output);
   },
 };
 
-async function withScratchUrl<T>(url: string, work: (client: pg.ClientBase) => Promise<T>, output: Output): Promise<T> {
+async function withScratchUrl<T>(url: string, settings: MigrateSettings, work: (client: pg.ClientBase) => Promise<T>, output: Output): Promise<T> {
+  checkDatabaseUrl('--scratch-url', url);
   output.err(`authdb: scratch database ${redactUrl(url)} (given with --scratch-url; left in place)`);
-  const client = new pg.Client({ connectionString: url, application_name: `authdb ${COMMAND}` });
-  await client.connect().catch((error: unknown) => {
-    throw new Error(`cannot connect to the scratch database ${redactUrl(url)} (--scratch-url): ${(error as Error).message}`, { cause: error });
-  });
-  try {
-    return await work(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  const { connectTimeoutMs } = settings.source;
+  const source = { kind: 'url', url, origin: '--scratch-url', ...(connectTimeoutMs !== undefined && { connectTimeoutMs }) } as const;
+  return withClient(source, { applicationName: `authdb ${COMMAND}`, log: output.err }, work);
 }
 
 function report(result: ReversibilityResult, settings: MigrateSettings, output: Output): number {

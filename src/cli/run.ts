@@ -70,8 +70,14 @@ export async function main(argv: readonly string[], output: Output, env: NodeJS.
   } catch (error) {
     if (error instanceof UsageError) return usageFailure(output, error.message, `authdb ${command.name} --help`);
     output.err(`authdb ${command.name}: error: ${describe(error)}`);
-    return 1;
+    return exitCodeOf(error);
   }
+}
+
+/** 1, or the code an error asks for (130/143 for a run stopped by SIGINT/SIGTERM). */
+function exitCodeOf(error: unknown): number {
+  const code = (error as { exitCode?: unknown } | undefined)?.exitCode;
+  return typeof code === 'number' ? code : 1;
 }
 
 function isHelp(arg: string): boolean {

@@ -1,10 +1,14 @@
 import { DEFAULT_EMBEDDED_DIR } from '../embedded/cluster.js';
 
 /** Where a command's database comes from, resolved once from flags and environment. */
-export type ConnectionSource =
-  | { readonly kind: 'url'; readonly url: string; readonly origin: '--database-url' | 'DATABASE_URL' }
+export type ConnectionSource = (
+  | { readonly kind: 'url'; readonly url: string; readonly origin: '--database-url' | 'DATABASE_URL' | '--scratch-url' }
   | { readonly kind: 'pg-env' }
-  | { readonly kind: 'embedded'; readonly dir: string };
+  | { readonly kind: 'embedded'; readonly dir: string }
+) & {
+  /** Bound on each connection attempt, 0 for none. Default is `DEFAULT_CONNECT_TIMEOUT_MS` (10 s). */
+  readonly connectTimeoutMs?: number;
+};
 
 export interface ConnectionFlags {
   readonly databaseUrl?: string | undefined;

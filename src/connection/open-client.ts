@@ -1,6 +1,9 @@
 import pg from 'pg';
 import { EmbeddedCluster } from '../embedded/cluster.js';
+import { clientSafetyConfig, DEFAULT_CONNECT_TIMEOUT_MS } from './client-settings.js';
 import { redactUrl, type ConnectionSource } from './connection-source.js';
+import { ConnectionError } from './errors.js';
+import { guardSession } from './session-guards.js';
 
 export interface OpenClientOptions {
   /** `application_name` of the session, shown to other runs waiting for the lock. */
@@ -15,7 +18,16 @@ export interface OpenClientOptions {
  * it for this command and stops it after (even when `work` fails or the user
  * presses Ctrl-C).
  */
-export async function withClient<T>(source: ConnectionSource, options: OpenClientOptions, work: (client: pg.Client) => Promise<T>): Promise<T> {
+/** A second session to the same server, opened on demand (the migrator's session-stability probe). */
+export interface SiblingSession {
+  readonly client: pg.Client;
+  close(): Promise<void>;
+}
+
+/** What `work` gets: the client, and a way to open another session to the same server. */
+export type ClientWork<T> = (client: pg.Client, openSibling: () => Promise<SiblingSession>) => Promise<T>;
+
+export async function withClient<T>(source: ConnectionSource, options: OpenClientOptions, work: ClientWork<T>): Promise<T> {
   if (source.kind !== 'embedded') return connectAndRun(clientConfig(source), source, options, work);
   const cluster = new EmbeddedCluster({ dir: source.dir });
   if (await cluster.initialise()) options.log(`authdb: created an embedded PostgreSQL cluster in ${cluster.dir}`);
@@ -46,22 +58,48 @@ async function connectAndRun<T>(
   config: pg.ClientConfig,
   source: ConnectionSource,
   options: OpenClientOptions,
-  work: (client: pg.Client) => Promise<T>,
+  work: ClientWork<T>,
 ): Promise<T> {
-  const client = new pg.Client({ ...config, application_name: options.applicationName });
+  const fullConfig = { ...config, ...clientSafetyConfig(source.connectTimeoutMs), application_name: options.applicationName };
+  const client = new pg.Client(fullConfig);
   client.on('error', (error) => {
     options.log(`authdb: connection error: ${error.message}`);
   });
   try {
     await client.connect();
   } catch (error) {
-    throw new Error(`cannot connect to ${describeSource(source)}: ${(error as Error).message}`, { cause: error });
+    throw connectError(source, error);
   }
   try {
-    return await work(client);
+    await guardSession(client);
+    return await work(client, () => openSibling(fullConfig, source));
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+async function openSibling(config: pg.ClientConfig, source: ConnectionSource): Promise<SiblingSession> {
+  const client = new pg.Client(config);
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    throw connectError(source, error);
+  }
+  return { client, close: () => client.end().catch(() => undefined) };
+}
+
+/** A failed connection attempt, naming the server (password redacted) and, for a timeout, how to change it. */
+export function connectError(source: ConnectionSource, error: unknown): ConnectionError {
+  const message = (error as Error).message;
+  const timeoutMs = source.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const why =
+    message === 'timeout expired'
+      ? `the server did not complete the connection within ${timeoutMs / 1000} s (it accepted TCP but did not answer: ` +
+        'a wrong port, a firewall that drops packets, or an overloaded server or pooler); ' +
+        'raise the limit with --connect-timeout or PGCONNECT_TIMEOUT if the server is just slow'
+      : message;
+  return new ConnectionError(`cannot connect to ${describeSource(source)}: ${why}`, { cause: error });
 }
 
 /** Where the connection goes, without secrets. */

@@ -59,8 +59,12 @@ export const REVERSIBILITY_WORDING: Readonly<Record<Exclude<ReversibilityProblem
 export async function verifyReversible(options: VerifyReversibleOptions): Promise<ReversibilityResult> {
   const { client, schema } = options;
   const files = await loadMigrations(options.migrationsDir);
-  const snapshot = (): Promise<Snapshot> => takeSnapshot(client, { schema, missingSchema: 'empty' });
-  await assertEmpty(client, schema, await snapshot());
+  // Before the first up the schema may not exist yet; after it, it must (the
+  // migrator created it): a snapshot of a missing schema is empty and would
+  // make any down file look like it restored everything.
+  const initial = (): Promise<Snapshot> => takeSnapshot(client, { schema, missingSchema: 'empty' });
+  const snapshot = (): Promise<Snapshot> => takeSnapshot(client, { schema, missingSchema: 'error' });
+  await assertEmpty(client, schema, await initial());
   const migrator = new Migrator({
     client,
     schema,
@@ -68,7 +72,7 @@ export async function verifyReversible(options: VerifyReversibleOptions): Promis
     ...(options.ddlLockTimeoutMs !== undefined && { ddlLockTimeoutMs: options.ddlLockTimeoutMs }),
   });
   const verified: string[] = [];
-  let before = await snapshot();
+  let before = await initial();
   for (const file of files) {
     const failure = (problem: ReversibilityProblem, drifts: readonly Drift[], error?: unknown): ReversibilityResult => ({
       ok: false,

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { clientSafetyConfig } from '../connection/client-settings.js';
 import type { ConnectionSource } from '../connection/connection-source.js';
+import { guardSession } from '../connection/session-guards.js';
 import { EmbeddedCluster } from '../embedded/cluster.js';
 import { ContractError } from './errors.js';
 
@@ -32,9 +34,14 @@ export async function withScratchDatabase<T>(options: ScratchOptions, work: (cli
     );
   });
   try {
-    const client = new pg.Client({ ...(await scratchConfig(options.source, name)), application_name: options.applicationName });
+    const client = new pg.Client({
+      ...(await scratchConfig(options.source, name)),
+      ...clientSafetyConfig(options.source.connectTimeoutMs),
+      application_name: options.applicationName,
+    });
     await client.connect();
     try {
+      await guardSession(client);
       return await work(client, name);
     } finally {
       await client.end().catch(() => undefined);

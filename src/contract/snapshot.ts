@@ -49,7 +49,9 @@ export async function takeSnapshot(client: ClientBase, options: SnapshotOptions 
   try {
     await client.query(`SET LOCAL search_path TO ${client.escapeIdentifier(schema)}; SET LOCAL lock_timeout = '${SNAPSHOT_LOCK_TIMEOUT}'`);
     const { rows } = await client.query<{ oid: string | null; quoted: string; database: string }>(
-      'SELECT to_regnamespace($1)::oid::text AS oid, quote_ident($1) AS quoted, current_database() AS database',
+      // The exact name: to_regnamespace('MyAuth') would fold it to "myauth".
+      `SELECT (SELECT n.oid::text FROM pg_catalog.pg_namespace AS n WHERE n.nspname = $1::text) AS oid,
+              pg_catalog.quote_ident($1::text) AS quoted, pg_catalog.current_database() AS database`,
       [schema],
     );
     const namespace = rows[0];

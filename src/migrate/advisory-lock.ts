@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ClientBase } from 'pg';
 import { LockTimeoutError } from './errors.js';
+import { UnstableSessionError } from './session-stability.js';
 
 /** Who holds the migration lock, as `pg_stat_activity` reports it. */
 export interface LockHolder {
@@ -17,6 +18,8 @@ export interface AcquireLockOptions {
   readonly onWait?: (holder: LockHolder | undefined) => void;
   /** Pause between attempts. Default is 200 ms. */
   readonly pollMs?: number;
+  /** Stops the wait (Ctrl-C): the promise rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 /** First key of every authdb advisory lock: "authdb" folded into a positive int4. */
@@ -38,11 +41,11 @@ export async function acquireMigrationLock(client: ClientBase, schema: string, o
   const deadline = Date.now() + options.timeoutMs;
   let reported = false;
   for (;;) {
-    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [LOCK_CLASS, key]);
+    options.signal?.throwIfAborted();
+    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_catalog.pg_try_advisory_lock($1::int4, $2::int4) AS ok', [LOCK_CLASS, key]);
     if (rows[0]?.ok) {
-      return async () => {
-        await client.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_CLASS, key]);
-      };
+      await assertLockHeld(client, schema, key);
+      return () => releaseLock(client, schema, key);
     }
     const holder = await lockHolder(client, key);
     if (!reported) {
@@ -56,6 +59,40 @@ export async function acquireMigrationLock(client: ClientBase, schema: string, o
       );
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 200));
+  }
+}
+
+/**
+ * The lock must be held by the backend that runs the next statement: through
+ * a pooler in transaction mode it stays behind on a backend we no longer have.
+ */
+async function assertLockHeld(client: ClientBase, schema: string, key: number): Promise<void> {
+  const { rows } = await client.query<{ held: boolean; pid: number }>(
+    `SELECT EXISTS (SELECT FROM pg_catalog.pg_locks AS l
+                     WHERE l.locktype = 'advisory' AND l.granted AND l.pid = pg_catalog.pg_backend_pid()
+                       AND l.classid = $1::int4::oid AND l.objid = $2::int4::oid AND l.objsubid = 2) AS held,
+            pg_catalog.pg_backend_pid() AS pid`,
+    [LOCK_CLASS, key],
+  );
+  if (!rows[0]?.held) {
+    throw new UnstableSessionError(
+      `the migration lock on schema "${schema}" was taken in one server session and the next statement ran in another (backend pid ${rows[0]?.pid ?? '?'}); ` +
+        'the lock stays with the pooled session that took it until that server connection closes (PgBouncer: RECONNECT in its admin console, or SELECT pg_terminate_backend(pid) for the pid pg_locks shows)',
+    );
+  }
+}
+
+/** `pg_advisory_unlock` returning false means another backend holds our lock: an error, never ignored. */
+async function releaseLock(client: ClientBase, schema: string, key: number): Promise<void> {
+  const { rows } = await client.query<{ ok: boolean; pid: number }>(
+    'SELECT pg_catalog.pg_advisory_unlock($1::int4, $2::int4) AS ok, pg_catalog.pg_backend_pid() AS pid',
+    [LOCK_CLASS, key],
+  );
+  if (!rows[0]?.ok) {
+    throw new UnstableSessionError(
+      `releasing the migration lock on schema "${schema}" failed: server session ${rows[0]?.pid ?? '?'} did not hold it, so the lock was taken in another session and is still held there`,
+      'The migrations this run reported were applied; no other run can take the lock until that session ends.',
+    );
   }
 }
 

@@ -4,7 +4,11 @@ export type MigrationErrorCode =
   | 'AUTHDB_HISTORY'
   | 'AUTHDB_SQL'
   | 'AUTHDB_LOCK_TIMEOUT'
-  | 'AUTHDB_PLAN';
+  | 'AUTHDB_PLAN'
+  | 'AUTHDB_INTERRUPTED'
+  | 'AUTHDB_CONNECTION_LOST'
+  | 'AUTHDB_UNSTABLE_SESSION'
+  | 'AUTHDB_SETUP';
 
 /** Base class of every error the migration engine raises on purpose. */
 export class MigrationError extends Error {

@@ -5,6 +5,9 @@ import { parseDirectives, type MigrationFile } from './migration-file.js';
 import { DEFAULT_MIGRATIONS_DIR, loadMigrations } from './migration-source.js';
 import { assertHistoryIntact, migrationStatus, planDown, planUp, type DownTarget, type MigrationStatus } from './plan.js';
 import { SqlExecutor, type CompletionListener, type Direction } from './sql-executor.js';
+import { BlockerWatch, withBlockers } from './blockers.js';
+import { ConnectionLostError, isConnectionLoss, MigrationInterruptedError, type RunningFile } from './run-faults.js';
+import { assertStableSession, type ProbeSession } from './session-stability.js';
 import { TrackingTable } from './tracking-table.js';
 
 /** Default target schema. */
@@ -27,10 +30,17 @@ export interface MigratorOptions {
   readonly ddlLockTimeoutMs?: number;
   /** Progress: lock waits and each completed migration. */
   readonly onEvent?: (event: MigratorEvent) => void;
+  /**
+   * Opens a second session to the same server, used once per run to prove
+   * that `client` keeps one server session (no transaction-mode pooler).
+   * Default is none: only the in-band checks run.
+   */
+  readonly openProbeSession?: () => Promise<ProbeSession>;
 }
 
 export type MigratorEvent =
   | { readonly type: 'lock-wait'; readonly holder: LockHolder | undefined }
+  | { readonly type: 'started'; readonly file: RunningFile }
   | { readonly type: 'applied' | 'reverted'; readonly name: string; readonly durationMs: number };
 
 /** A migration as `--dry-run` shows it: the exact SQL, preamble included. */
@@ -64,6 +74,13 @@ export class Migrator {
   readonly #ddlLockTimeoutMs: number;
   readonly #onEvent: (event: MigratorEvent) => void;
   readonly #tracking: TrackingTable;
+  readonly #openProbe: (() => Promise<ProbeSession>) | undefined;
+  /** The file running now, and how many this run completed: what a fault report needs. */
+  #running: RunningFile | undefined;
+  #completed = 0;
+  readonly #interrupt = new AbortController();
+  /** Who blocks the running file's statements, seen from the probe session; with the backend pid it watches. */
+  #watch: { readonly blockers: BlockerWatch; readonly pid: number } | undefined;
 
   constructor(options: MigratorOptions) {
     this.#client = options.client;
@@ -73,6 +90,19 @@ export class Migrator {
     this.#ddlLockTimeoutMs = options.ddlLockTimeoutMs ?? DEFAULT_DDL_LOCK_TIMEOUT_MS;
     this.#onEvent = options.onEvent ?? (() => undefined);
     this.#tracking = new TrackingTable(this.#client, this.#schema);
+    this.#openProbe = options.openProbeSession;
+  }
+
+  /**
+   * Stops the run at the next boundary: no further migration starts and a
+   * lock wait ends. Cancelling the statement that runs now is the caller's
+   * part (a cancel request on another connection), after which the running
+   * migration's transaction rolls back and `up`/`down` reject with a
+   * {@link MigrationInterruptedError}. Returns the file running now.
+   */
+  interrupt(signal: NodeJS.Signals): RunningFile | undefined {
+    if (!this.#interrupt.signal.aborted) this.#interrupt.abort(signal);
+    return this.#running;
   }
 
   /** Every migration known to the files or the tracking table, by name. Read-only. */
@@ -97,24 +127,74 @@ export class Migrator {
       const names = plan(this.#checked(files, await this.#tracking.applied()));
       return { names, planned: await this.#describe(files, names, direction) };
     }
-    const release = await acquireMigrationLock(this.#client, this.#schema, {
-      timeoutMs: this.#lockTimeoutMs,
-      onWait: (holder) => {
-        this.#onEvent({ type: 'lock-wait', holder });
-      },
-    });
+    this.#running = undefined;
+    this.#completed = 0;
+    let release: () => Promise<void>;
+    try {
+      // Before the lock: through a transaction-mode pooler the lock itself would leak.
+      const pid = await assertStableSession(this.#client, this.#openProbe);
+      if (this.#openProbe) this.#watch = { blockers: new BlockerWatch(this.#openProbe, this.#ddlLockTimeoutMs / 4), pid };
+      release = await acquireMigrationLock(this.#client, this.#schema, {
+        timeoutMs: this.#lockTimeoutMs,
+        signal: this.#interrupt.signal,
+        onWait: (holder) => {
+          this.#onEvent({ type: 'lock-wait', holder });
+        },
+      });
+    } catch (error) {
+      throw this.#explain(error, direction, true);
+    }
+    let failure: unknown;
+    let names: string[] = [];
     try {
       // Only `up` creates the schema and table: a `down` against the wrong
       // database or a mistyped --schema must not leave an empty one behind.
       if (direction === 'up') await this.#tracking.ensure();
-      const names = plan(this.#checked(files, await this.#tracking.applied()));
+      names = plan(this.#checked(files, await this.#tracking.applied()));
       const umzug = await this.#umzug(files);
       await (direction === 'up' ? umzug.up({ migrations: names }) : umzug.down({ migrations: names }));
-      return { names };
     } catch (error) {
-      throw unwrapUmzugError(error);
+      failure = unwrapUmzugError(error);
     } finally {
+      await this.#watch?.blockers.close();
+      this.#watch = undefined;
+    }
+    // A failed release must not hide the failure that ended the run (on a
+    // dead connection both fail); with no failure, it is the error.
+    let released = true;
+    try {
       await release();
+    } catch (error) {
+      if (failure === undefined) throw error;
+      released = false;
+    }
+    if (failure !== undefined) throw this.#explain(failure, direction, released);
+    return { names };
+  }
+
+  /** A run's failure as the user needs it: an interruption or a lost connection says what was kept. */
+  #explain(error: unknown, direction: Direction, lockReleased: boolean): unknown {
+    const progress = { running: this.#running, completed: this.#completed, direction };
+    const reason: unknown = this.#interrupt.signal.reason;
+    if (this.#interrupt.signal.aborted && typeof reason === 'string') return new MigrationInterruptedError(reason as NodeJS.Signals, progress, error, lockReleased);
+    if (isConnectionLoss(error)) return new ConnectionLostError(progress, error);
+    return error;
+  }
+
+  /** umzug's migration body: refuses to start after an interrupt, and tracks the running file. */
+  async #runFile(executor: SqlExecutor, file: MigrationFile, direction: Direction): Promise<void> {
+    this.#interrupt.signal.throwIfAborted();
+    const [path, sql] = direction === 'up' ? [file.upPath, file.upSql] : [file.downPath, file.downSql];
+    this.#running = { name: file.name, direction, path, transaction: parseDirectives(sql).transaction };
+    this.#onEvent({ type: 'started', file: this.#running });
+    const watch = this.#watch;
+    watch?.blockers.start(watch.pid);
+    try {
+      await executor.run(file, direction);
+    } catch (error) {
+      throw withBlockers(error, watch?.blockers.seen ?? []);
+    } finally {
+      watch?.blockers.stop();
     }
   }
 
@@ -129,14 +209,16 @@ export class Migrator {
     // CLI's start-up time, which `--help`, `status` and `--dry-run` do not need.
     const { Umzug } = await import('umzug');
     const executor = this.#executor((name, direction, durationMs) => {
+      this.#running = undefined;
+      this.#completed += 1;
       this.#onEvent({ type: direction === 'up' ? 'applied' : 'reverted', name, durationMs });
     });
     return new Umzug({
       migrations: files.map((file) => ({
         name: file.name,
         path: file.upPath,
-        up: () => executor.run(file, 'up'),
-        down: () => executor.run(file, 'down'),
+        up: () => this.#runFile(executor, file, 'up'),
+        down: () => this.#runFile(executor, file, 'down'),
       })),
       storage: executor,
       logger: undefined,

@@ -72,7 +72,7 @@ export class SqlExecutor implements UmzugStorage {
       if (transaction) await this.#runInTransaction(path, sql);
       else await this.#runStatements(path, sql);
     } catch (error) {
-      await this.#finish(false);
+      await this.#finishAfterFailure();
       throw error;
     }
   }
@@ -121,7 +121,7 @@ export class SqlExecutor implements UmzugStorage {
     try {
       await write();
     } catch (error) {
-      await this.#finish(false);
+      await this.#finishAfterFailure();
       throw current ? toTrackingError(error, current.path, current.transaction) : error;
     }
     await this.#finish(true);
@@ -134,6 +134,11 @@ export class SqlExecutor implements UmzugStorage {
     if (!current) return;
     if (current.transaction) await this.#client.query(success ? 'COMMIT' : 'ROLLBACK');
     else await this.#client.query('RESET search_path; RESET lock_timeout');
+  }
+
+  /** Rolls back; on a dead connection that fails too, and must not replace the error that ended the migration. */
+  async #finishAfterFailure(): Promise<void> {
+    await this.#finish(false).catch(() => undefined);
   }
 
   #expect(name: string, direction: Direction): RunningMigration {

@@ -1,4 +1,5 @@
 import type { ClientBase } from 'pg';
+import { runSetupStatement } from './setup-error.js';
 
 /** Name of the table, in the target schema, that records applied migrations. */
 export const TRACKING_TABLE = 'authdb_migrations';
@@ -23,16 +24,32 @@ export class TrackingTable {
     this.#table = `${client.escapeIdentifier(schema)}.${client.escapeIdentifier(TRACKING_TABLE)}`;
   }
 
-  /** Creates the schema and the table when missing. */
+  /**
+   * Creates the schema and the table when missing, and only then: a
+   * deployer that owns a pre-created schema needs no CREATE on the database
+   * (which `CREATE SCHEMA IF NOT EXISTS` checks even when the schema exists).
+   * A failure is an `AUTHDB_SETUP` error naming the statement and the privilege.
+   */
   async ensure(): Promise<void> {
-    await this.#client.query(`CREATE SCHEMA IF NOT EXISTS ${this.#client.escapeIdentifier(this.#schema)}`);
-    await this.#client.query(`
-      CREATE TABLE IF NOT EXISTS ${this.#table} (
+    const { rows } = await this.#client.query<{ schema: boolean; table: boolean }>(
+      `SELECT EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = $1::text) AS schema,
+              EXISTS (SELECT FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+                       WHERE n.nspname = $1::text AND c.relname = $2::text) AS table`,
+      [this.#schema, TRACKING_TABLE],
+    );
+    const target = { schema: this.#schema };
+    if (!rows[0]?.schema) await runSetupStatement(this.#client, `CREATE SCHEMA ${this.#client.escapeIdentifier(this.#schema)}`, target);
+    if (rows[0]?.table) return;
+    await runSetupStatement(
+      this.#client,
+      `CREATE TABLE ${this.#table} (
         name        text PRIMARY KEY,
         checksum    text NOT NULL,
         applied_at  timestamptz NOT NULL DEFAULT now(),
         duration_ms integer NOT NULL
-      )`);
+      )`,
+      target,
+    );
   }
 
   /** Applied migrations by name; empty when the table does not exist yet (read-only). */

@@ -1,0 +1,93 @@
+import { MigrationError, MigrationSqlError } from './errors.js';
+
+/** The migration file running when a fault struck. */
+export interface RunningFile {
+  readonly name: string;
+  readonly direction: 'up' | 'down';
+  /** The up or down file being run. */
+  readonly path: string;
+  /** Whether it runs in a transaction (no `-- authdb:no-transaction` line). */
+  readonly transaction: boolean;
+}
+
+/** What the run had done when it stopped. */
+export interface RunProgress {
+  /** The file that was running, if any. */
+  readonly running: RunningFile | undefined;
+  /** How many migrations of this run completed (and were kept) before it. */
+  readonly completed: number;
+  readonly direction: 'up' | 'down';
+}
+
+/** SIGINT or SIGTERM stopped a run: the running statement was cancelled. */
+export class MigrationInterruptedError extends MigrationError {
+  /** 130 for SIGINT, 143 for SIGTERM, as a shell reports a process killed by it. */
+  readonly exitCode: number;
+
+  constructor(signal: NodeJS.Signals, progress: RunProgress, cause: unknown, lockReleased: boolean) {
+    super(
+      'AUTHDB_INTERRUPTED',
+      `interrupted by ${signal}${progress.running ? ` while running ${describeFile(progress.running)}` : ' before the next migration started'}: ` +
+        `${progress.running ? describeKept(progress.running, cause, 'the running statement was cancelled') : 'nothing was running'}; ` +
+        `${describeCompleted(progress)}; ${lockReleased ? 'the migration lock was released' : 'the migration lock goes with the session'}`,
+      { cause },
+    );
+    this.exitCode = signal === 'SIGTERM' ? 143 : 130;
+  }
+}
+
+/** The connection broke while a migration ran (server shut down, backend terminated, network). */
+export class ConnectionLostError extends MigrationError {
+  constructor(progress: RunProgress, cause: unknown) {
+    const server = serverError(cause);
+    super(
+      'AUTHDB_CONNECTION_LOST',
+      `the connection to the server was lost${progress.running ? ` while running ${describeFile(progress.running)}` : ''}: ${server}; ` +
+        (progress.running ? `${describeKept(progress.running, cause, 'the server ended the session')}; ` : '') +
+        `${describeCompleted(progress)}; rerun the command once the server is reachable`,
+      { cause },
+    );
+  }
+}
+
+/** SQLSTATEs of a session the server ended: admin shutdown, crash shutdown, cannot connect now, and class 08. */
+const CONNECTION_LOST_STATE = /^(57P0[1-3]|08...)$/;
+/** pg's own errors for a socket that closed or a client that is no longer usable. */
+const CONNECTION_LOST_MESSAGE = /Connection terminated|not queryable|ECONNRESET|EPIPE|read ETIMEDOUT/;
+
+/** Whether `error` says the connection to the server is gone. */
+export function isConnectionLoss(error: unknown): boolean {
+  const cause = error instanceof MigrationSqlError ? error.cause : error;
+  if (!(cause instanceof Error)) return false;
+  const code = (cause as { code?: unknown }).code;
+  if (typeof code === 'string' && CONNECTION_LOST_STATE.test(code)) return true;
+  return CONNECTION_LOST_MESSAGE.test(cause.message);
+}
+
+function describeFile(file: RunningFile): string {
+  return `${file.name} (${file.direction}: ${file.path})`;
+}
+
+/** What was kept of `file`: nothing in a transaction; for a no-transaction file, the statements before the failing line. */
+function describeKept(file: RunningFile, cause: unknown, what: string): string {
+  if (file.transaction) return `${what} and its transaction rolled back: nothing of ${file.name} was kept, and it is not recorded as ${file.direction === 'up' ? 'applied' : 'reverted'}`;
+  const line = cause instanceof MigrationSqlError ? cause.location.line : undefined;
+  return (
+    `${what}; ${file.path} runs outside a transaction (-- authdb:no-transaction), so ` +
+    `${line === undefined ? 'the statements that completed before it were kept' : `the statements before line ${line} were kept and the one at line ${line} was not`}, ` +
+    `and ${file.name} is not recorded as ${file.direction === 'up' ? 'applied' : 'reverted'}: check what it left (an INVALID index from CREATE INDEX CONCURRENTLY must be dropped) before rerunning`
+  );
+}
+
+function describeCompleted(progress: RunProgress): string {
+  const verb = progress.direction === 'up' ? 'applied' : 'reverted';
+  return progress.completed === 0 ? `no migration was ${verb} by this run` : `the ${progress.completed} migration(s) ${verb} before it were kept`;
+}
+
+/** The server's SQLSTATE and message (or pg's, when the socket just closed). */
+function serverError(error: unknown): string {
+  const cause = error instanceof MigrationSqlError ? error.cause : error;
+  if (!(cause instanceof Error)) return String(cause);
+  const code = (cause as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? `SQLSTATE ${code}: ${cause.message}` : cause.message;
+}

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMain } from '../support/cli.js';
+import { createEmptyDatabase, type TestDatabase } from '../support/database.js';
+import { writeMigrationDir, type TempDir } from '../support/migration-fixtures.js';
+import { findPgBouncer, startPgBouncer, type PgBouncer } from '../support/pgbouncer.js';
+
+// Through a pooler in transaction mode, the session advisory lock, its
+// unlock and the session settings reach different backends. authdb refuses
+// such a connection before the first migration; a session-mode pool works.
+// Needs a real PgBouncer (Debian's package; `.ci/run` installs it).
+
+const BIN = findPgBouncer();
+if (BIN === undefined) {
+  console.warn('SKIPPED test/cli/pooler.test.ts: pgbouncer is not installed (apt-get install -y pgbouncer); the pooler tests did not run');
+}
+
+const FIRST = '20260101000001_a';
+
+let db: TestDatabase;
+let dir: TempDir;
+let bouncer: PgBouncer;
+
+beforeAll(async () => {
+  if (BIN === undefined) return;
+  [db, dir] = await Promise.all([
+    createEmptyDatabase(),
+    writeMigrationDir({
+      [FIRST]: { up: 'CREATE TABLE a_t (id int);\n', down: 'DROP TABLE a_t;\n' },
+      '20260101000002_index': {
+        up: '-- authdb:no-transaction\nCREATE INDEX CONCURRENTLY a_t_id_idx ON a_t (id);\n',
+        down: '-- authdb:no-transaction\nDROP INDEX CONCURRENTLY a_t_id_idx;\n',
+      },
+    }),
+  ]);
+  bouncer = await startPgBouncer(BIN, db.url);
+});
+
+afterAll(async () => {
+  if (BIN === undefined) return;
+  await bouncer.stop();
+  await Promise.all([db.close(), dir.remove()]);
+});
+
+async function advisoryLocks(): Promise<number> {
+  const { rows } = await db.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+  );
+  return rows[0]?.n ?? -1;
+}
+
+async function relations(): Promise<string[]> {
+  const { rows } = await db.pool.query<{ name: string }>(
+    `SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') ORDER BY 1`,
+  );
+  return rows.map((r) => r.name);
+}
+
+describe.skipIf(BIN === undefined)('PgBouncer', () => {
+  it('transaction mode: migrate up and down refuse before the first migration, change nothing and leak no lock', async () => {
+    for (const args of [['migrate', 'up'], ['migrate', 'up', '--schema', 'auth'], ['migrate', 'down']]) {
+      const result = await runMain([...args, '--database-url', bouncer.transactionUrl, '--migrations-dir', dir.path]);
+      expect(result.stderr).toMatch(/server session/);
+      expect(result.stderr).toContain('connect directly to PostgreSQL, or through a session-mode pool');
+      expect(result.stderr).toContain('Nothing was migrated. [AUTHDB_UNSTABLE_SESSION]');
+      expect(result.stdout).toBe('');
+      expect(result.code).toBe(1);
+    }
+    expect(await relations()).toEqual([]);
+    expect(await advisoryLocks()).toBe(0);
+  });
+
+  it('two concurrent runs through the transaction pool are both refused', async () => {
+    const args = ['migrate', 'up', '--database-url', bouncer.transactionUrl, '--migrations-dir', dir.path];
+    const results = await Promise.all([runMain(args), runMain(args)]);
+    expect(results.map((r) => r.code)).toEqual([1, 1]);
+    for (const r of results) expect(r.stderr).toContain('[AUTHDB_UNSTABLE_SESSION]');
+    expect(await relations()).toEqual([]);
+    expect(await advisoryLocks()).toBe(0);
+  });
+
+  it('session mode: migrate up, status and down work through the pool', async () => {
+    const base = ['--database-url', bouncer.sessionUrl, '--migrations-dir', dir.path, '--schema', 'auth'];
+    const up = await runMain(['migrate', 'up', ...base]);
+    expect(up.stderr).toContain('applied 2 migration(s) (schema "auth")');
+    expect(up.code).toBe(0);
+    expect(await relations()).toEqual(['auth.a_t', 'auth.a_t_id_idx', 'auth.authdb_migrations', 'auth.authdb_migrations_pkey']);
+    expect((await runMain(['migrate', 'down', '--all', ...base])).code).toBe(0);
+    expect(await advisoryLocks()).toBe(0);
+  });
+});
