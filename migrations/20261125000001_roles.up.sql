@@ -7,11 +7,12 @@
 --
 -- How this file is run: the authdb migration engine executes it as a single
 -- multi-statement query inside its own transaction, after
---   SET LOCAL search_path TO <target schema>[, <pgcrypto schema>], pg_temp
+--   SET LOCAL search_path TO <target schema>, pg_temp
 -- so every object below is created schema-unqualified, in the target schema.
 -- Two schemas of one database can therefore hold independent installs.
 
--- pgcrypto comes from 20261125000000_pgcrypto.
+-- authdb needs no extension: ids and tokens come from core
+-- gen_random_uuid() and sha256() (PostgreSQL 13+).
 
 -- authdb needs a UTF8 database: the canonical form of e-mail addresses
 -- (migration 20261125000002_users) uses pg_catalog.normalize(), which works
@@ -40,7 +41,7 @@ LANGUAGE plpgsql
 SET search_path FROM CURRENT
 AS $function$
 BEGIN
-    NEW.updated_at := now();
+    NEW.updated_at := pg_catalog.now();
     RETURN NEW;
 END;
 $function$;

@@ -926,6 +926,14 @@ CREATE TABLE users (
     -- A confirmed phone needs a phone.
     CONSTRAINT users_phone_confirmed_requires_phone CHECK (phone_confirmed_at IS NULL OR phone IS NOT NULL),
 
+    -- Until its address is confirmed an account holds no credentials: the
+    -- password hash and phone of a pending registration travel with its
+    -- token (email_verification_tokens) and reach this row only through
+    -- verify_email.  A squatter who registers somebody else's address thus
+    -- never has a password on the account meanwhile.
+    CONSTRAINT users_unconfirmed_holds_no_credentials
+        CHECK (email_confirmed_at IS NOT NULL OR (password_hash IS NULL AND phone IS NULL)),
+
     -- No index on role: roles are few and almost never deleted, so the
     -- sequential scan a role DELETE/UPDATE needs is cheaper than maintaining a
     -- low-cardinality index on every user write.
@@ -1047,9 +1055,9 @@ COMMENT ON COLUMN users.id IS
 COMMENT ON COLUMN users.email IS
     'E-mail address in canonical form (canonical_email(); CHECK users_email_canonical). Unique.';
 COMMENT ON COLUMN users.phone IS
-    'Phone number in E.164 format (+, a non-zero digit, 7-14 more digits). Unique among confirmed phones only (index users_confirmed_phone_key).';
+    'Phone number in E.164 format (+, a non-zero digit, 7-14 more digits). Unique among confirmed phones only (index users_confirmed_phone_key). NULL while the e-mail is unconfirmed.';
 COMMENT ON COLUMN users.password_hash IS
-    'Password hash produced by the application (authdb never sees passwords). NULL for passwordless accounts.';
+    'Password hash produced by the application (authdb never sees passwords). NULL for passwordless accounts, and while the e-mail is unconfirmed.';
 COMMENT ON COLUMN users.role IS
     'The account''s role (roles.name).';
 COMMENT ON COLUMN users.email_confirmed_at IS

@@ -6,5 +6,4 @@
 
 DROP INDEX email_verification_tokens_ended_at_idx;
 DROP INDEX email_verification_tokens_user_id_idx;
-DROP INDEX email_verification_tokens_one_outstanding_per_user;
 DROP TABLE email_verification_tokens;

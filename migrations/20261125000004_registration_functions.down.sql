@@ -6,11 +6,15 @@
 -- migrating up again.  No data is touched.
 
 DROP FUNCTION purge_expired_email_verification_tokens(interval);
-DROP FUNCTION verify_email(text);
-DROP FUNCTION resend_email_verification(text, interval, interval);
+DROP FUNCTION sign_in_credentials(text);
+DROP FUNCTION verify_email(text, text, text);
+DROP FUNCTION preview_email_verification(text, text);
+DROP FUNCTION resend_email_verification(text, interval, interval, text);
 DROP FUNCTION register_user_with_token(text, text, text, text, interval, interval);
-DROP FUNCTION authdb_issue_email_verification_token(uuid, text, text, text, interval);
+DROP FUNCTION authdb_issue_email_verification_token(uuid, bytea, text, text, text, interval);
+DROP FUNCTION authdb_make_room_for_token(uuid);
+DROP FUNCTION authdb_random_secret();
 DROP FUNCTION authdb_require_self_assignable_role(text);
-DROP FUNCTION authdb_require_positive_interval(interval, text);
+DROP FUNCTION authdb_require_interval(interval, text, boolean);
 DROP FUNCTION authdb_normalize_phone(text);
 DROP FUNCTION authdb_normalize_email(text);

@@ -1,13 +1,16 @@
 -- authdb migration 20261125000004_registration_functions (up)
 --
--- Creates the SQL API of authdb.  Applications register users and verify
--- e-mail addresses ONLY through these functions; they need no privileges on
--- the tables:
+-- Creates the SQL API of authdb.  Applications register users, verify
+-- e-mail addresses and sign users in ONLY through these functions; they need
+-- no privileges on the tables:
 --
 --   register_user_with_token(p_email, p_password_hash, p_phone, p_role,
 --                            p_token_ttl, p_min_resend_interval)
---   resend_email_verification(p_email, p_token_ttl, p_min_resend_interval)
---   verify_email(p_token)
+--   resend_email_verification(p_email, p_token_ttl, p_min_resend_interval,
+--                             p_registration_secret)
+--   preview_email_verification(p_token, p_registration_secret)
+--   verify_email(p_token, p_registration_secret, p_password_hash)
+--   sign_in_credentials(p_email)
 --   purge_expired_email_verification_tokens(p_older_than)
 --
 -- plus private helpers (authdb_*) that the API functions call.
@@ -19,27 +22,53 @@
 --     so the functions hold no more power than the authdb tables need.
 --   * Every function pins its search_path with SET search_path FROM CURRENT,
 --     which captures the path the migration engine set for this migration:
---     <target schema>[, <pgcrypto schema>], pg_temp -- pg_temp last, so a
---     caller cannot shadow tables or functions with temporary objects.
+--     <target schema>, pg_temp -- pg_temp last, so a caller cannot shadow
+--     tables with temporary objects (functions and operators are never
+--     looked up in pg_temp).  pg_catalog, not listed, is searched first.
+--   * Nothing a body calls can be shadowed or out-matched by an object in
+--     another schema, even if a schema on the path becomes writable later:
+--     every built-in function is called schema-qualified (pg_catalog.fn),
+--     every call of an authdb_* helper passes arguments of exactly the
+--     declared types (typed variables, or casts such as 'x'::text), and
+--     every operator is applied to operands of exactly the types of a
+--     pg_catalog operator (an untyped literal takes the other operand's
+--     type), which PostgreSQL resolves to the first exact match on the path:
+--     pg_catalog's.  No extension is used: ids and tokens come from core
+--     gen_random_uuid() (a cryptographically strong random source) and
+--     sha256() (PostgreSQL 13+).
+--   * No secret reaches the server log through a query plan: the API
+--     functions run with plan_cache_mode = force_generic_plan, so the plans
+--     of their statements (which auto_explain may log, nested statements
+--     included) show parameters as $n, never the value of a token, a
+--     registration secret or a password hash.  Error messages never quote
+--     those values either.
 --   * EXECUTE is revoked from PUBLIC on every function.  Operators grant it
---     to their application role explicitly, for example:
---       GRANT EXECUTE ON FUNCTION
---           register_user_with_token(text, text, text, text, interval, interval),
---           resend_email_verification(text, interval, interval),
---           verify_email(text)
---         TO my_app;
---       GRANT EXECUTE ON FUNCTION
---           purge_expired_email_verification_tokens(interval)
---         TO my_maintenance_job;
---     The authdb_* helpers need no grant: SECURITY DEFINER functions call them
---     as the owner.
+--     to their application role explicitly (authdb grant).  The authdb_*
+--     helpers need no grant: SECURITY DEFINER functions call them as the
+--     owner.
+--
+-- Registration secret and re-registration (account pre-hijacking)
+--   register_user_with_token returns, besides the token to mail, a
+--   registration secret for the registering client only (e.g. a cookie).
+--   Only its SHA-256 is stored, on the token row, next to the details the
+--   registration carries (password hash, phone, role).  verify_email applies
+--   the carried password hash and phone only when given that secret; without
+--   it the address is confirmed, the carried credentials are ignored, and
+--   only a password hash passed by whoever holds the mailed token is set.
+--   A later registration of the same unconfirmed address never revokes or
+--   changes an earlier one's token: each pending registration keeps its own
+--   until it expires, until another token of the user is verified (then all
+--   others are revoked), or until the bound below pushes it out.
+--   Bound: at most 5 unexpired outstanding tokens per user; issuing a sixth
+--   revokes the oldest (authdb_make_room_for_token).
 --
 -- Errors
 --   Every rejected call raises SQLSTATE class AU with a message that starts
 --   with the offending argument's name ("p_email: ...").  Messages may quote
 --   e-mail addresses, phone numbers and role names (through
 --   authdb_quote_for_message, so control and invisible characters never
---   reach the server log raw), but never password hashes or tokens.
+--   reach the server log raw), but never password hashes, tokens or
+--   registration secrets.
 --     AU001 email already registered (confirmed)
 --     AU002 phone already confirmed by another user
 --     AU003 unknown role                 AU004 role not self-assignable
@@ -62,8 +91,8 @@
 --     takes) conflicts with itself and with UPDATE/DELETE, but not with the
 --     FOR KEY SHARE locks of foreign-key checks, so it does not block other
 --     tables that reference users.  purge_expired_email_verification_tokens
---     takes no user locks: it deletes only tokens that no function will
---     modify again.
+--     deletes only tokens that no function will modify again, and deletes
+--     users only after locking them (skipping those locked right now).
 --   * Under REPEATABLE READ or SERIALIZABLE, concurrent calls can fail with
 --     the usual serialization_failure (40001) and must be retried, as any
 --     transaction at those levels.
@@ -71,9 +100,10 @@
 --     Hence a call whose transaction started before the previous token was
 --     issued sees that token as issued "less than p_min_resend_interval ago"
 --     (AU008), which is the intended outcome for simultaneous requests.
+--     p_min_resend_interval => '0 seconds' turns the throttle off.
 --
 -- Run by the authdb engine in one transaction with
--- search_path = <target schema>[, <pgcrypto schema>], pg_temp.
+-- search_path = <target schema>, pg_temp.
 
 -- ===========================================================================
 -- Private helpers
@@ -161,15 +191,17 @@ COMMENT ON FUNCTION authdb_normalize_phone(text) IS
     'Private. Returns p_phone in E.164 form ("(0)" trunk prefix after the country code, spaces, dashes, dots and parentheses removed; "+", a non-zero digit, 7-14 more digits), NULL for NULL; raises AU006 otherwise.';
 REVOKE EXECUTE ON FUNCTION authdb_normalize_phone(text) FROM PUBLIC;
 
+
 -- ---------------------------------------------------------------------------
--- authdb_require_positive_interval(p_value, p_name): AU009 unless p_value is
--- a positive, finite interval.  p_name is the argument name for the message.
--- The "now() + p_value > now()" test rejects mixed-sign intervals such as
--- '1 month -30 days 00:00:01', which compares as positive (interval
--- comparison counts a month as 30 days) yet moves a timestamp in February
--- backwards.  That test makes the function STABLE rather than IMMUTABLE.
+-- authdb_require_interval(p_value, p_name, p_allow_zero): AU009 unless
+-- p_value is a finite interval that is positive (or zero, when p_allow_zero).
+-- p_name is the argument name for the message.  The "now() + p_value" test
+-- rejects mixed-sign intervals such as '1 month -30 days 00:00:01', which
+-- compares as positive (interval comparison counts a month as 30 days) yet
+-- moves a timestamp in February backwards.  That test makes the function
+-- STABLE rather than IMMUTABLE.
 -- ---------------------------------------------------------------------------
-CREATE FUNCTION authdb_require_positive_interval(p_value interval, p_name text)
+CREATE FUNCTION authdb_require_interval(p_value interval, p_name text, p_allow_zero boolean)
 RETURNS void
 LANGUAGE plpgsql
 STABLE
@@ -179,30 +211,35 @@ BEGIN
     IF p_value IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU009',
-            MESSAGE = format('%s: must not be NULL', p_name),
+            MESSAGE = pg_catalog.format('%s: must not be NULL', p_name),
             HINT    = 'Omit the argument to use its default.';
     END IF;
 
-    IF NOT isfinite(p_value) OR p_value <= interval '0' OR now() + p_value <= now() THEN
+    IF NOT pg_catalog.isfinite(p_value)
+       OR p_value < interval '0'
+       OR pg_catalog.now() + p_value < pg_catalog.now()
+       OR (NOT p_allow_zero AND (p_value = interval '0' OR pg_catalog.now() + p_value = pg_catalog.now())) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU009',
-            MESSAGE = format('%s: must be a positive interval, got %s', p_name, p_value);
+            MESSAGE = pg_catalog.format('%s: must be a %s interval, got %s', p_name,
+                                        CASE WHEN p_allow_zero THEN 'zero or positive' ELSE 'positive' END, p_value);
     END IF;
 END;
 $function$;
 
-COMMENT ON FUNCTION authdb_require_positive_interval(interval, text) IS
-    'Private. Raises AU009 (naming argument p_name) unless p_value is a positive, finite interval.';
-REVOKE EXECUTE ON FUNCTION authdb_require_positive_interval(interval, text) FROM PUBLIC;
+COMMENT ON FUNCTION authdb_require_interval(interval, text, boolean) IS
+    'Private. Raises AU009 (naming argument p_name) unless p_value is a finite interval that is positive, or zero when p_allow_zero.';
+REVOKE EXECUTE ON FUNCTION authdb_require_interval(interval, text, boolean) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
 -- authdb_require_self_assignable_role(p_role): AU009 if NULL, AU003 if the
 -- role does not exist, AU004 if it is not self-assignable.
 --
--- FOR KEY SHARE (the lock a foreign-key check takes anyway) keeps the role
--- from being deleted or renamed until the caller's transaction ends, so the
--- caller's later inserts cannot fail with a raw 23503.  It does not block
--- concurrent registrations.
+-- FOR KEY SHARE (the lock the foreign-key checks of the caller's inserts
+-- take anyway, so it costs nothing extra) keeps the role from being deleted
+-- or renamed until the caller's transaction ends, so the caller's later
+-- inserts cannot fail with a raw 23503.  It does not block concurrent
+-- registrations.
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION authdb_require_self_assignable_role(p_role text)
 RETURNS void
@@ -229,14 +266,14 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU003',
-            MESSAGE = format('p_role: role %s does not exist', authdb_quote_for_message(p_role)),
+            MESSAGE = pg_catalog.format('p_role: role %s does not exist', authdb_quote_for_message(p_role)),
             HINT    = 'Roles are rows of the roles table.';
     END IF;
 
     IF NOT v_self_assignable THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU004',
-            MESSAGE = format('p_role: role %s cannot be self-assigned at registration', authdb_quote_for_message(p_role)),
+            MESSAGE = pg_catalog.format('p_role: role %s cannot be self-assigned at registration', authdb_quote_for_message(p_role)),
             HINT    = 'Register with a self-assignable role; an operator grants other roles afterwards.';
     END IF;
 END;
@@ -247,58 +284,107 @@ COMMENT ON FUNCTION authdb_require_self_assignable_role(text) IS
 REVOKE EXECUTE ON FUNCTION authdb_require_self_assignable_role(text) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
+-- authdb_random_secret() -> 43 characters of base64url (no padding) encoding
+-- 32 bytes: two version-4 UUIDs from gen_random_uuid(), whose 244 random bits
+-- come from the server's cryptographically strong random source.  Used for
+-- verification tokens and registration secrets.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION authdb_random_secret()
+RETURNS text
+LANGUAGE plpgsql
+VOLATILE
+SET search_path FROM CURRENT
+AS $function$
+BEGIN
+    -- 32 bytes encode to 44 base64 characters, the last one "=" padding;
+    -- encode() wraps lines only after 76 characters.
+    RETURN pg_catalog.translate(
+               pg_catalog.encode(
+                   pg_catalog.uuid_send(pg_catalog.gen_random_uuid())
+                   || pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
+                   'base64'::text),
+               '+/='::text, '-_'::text);
+END;
+$function$;
+
+COMMENT ON FUNCTION authdb_random_secret() IS
+    'Private. Returns a fresh 43-character base64url string encoding two gen_random_uuid() values (244 random bits).';
+REVOKE EXECUTE ON FUNCTION authdb_random_secret() FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- authdb_make_room_for_token(p_user_id): enforces the outstanding-token
+-- bound before one more token is issued: revokes the user's oldest
+-- unexpired outstanding tokens so that at most 4 remain (5 with the new
+-- one).  Expired tokens do not count: they can no longer be verified.
+--
+-- PRECONDITION: the caller holds the user's row lock.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION authdb_make_room_for_token(p_user_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path FROM CURRENT
+AS $function$
+BEGIN
+    -- greatest(): a token issued by a transaction that started after this
+    -- one (and committed while this one waited for the user's lock) must
+    -- not end before it was created.
+    UPDATE email_verification_tokens AS t
+       SET revoked_at = greatest(pg_catalog.now(), t.created_at)
+     WHERE t.id IN (SELECT o.id
+                      FROM email_verification_tokens AS o
+                     WHERE o.user_id = p_user_id
+                       AND o.consumed_at IS NULL
+                       AND o.revoked_at IS NULL
+                       AND o.expires_at > pg_catalog.now()
+                     ORDER BY o.id DESC
+                    OFFSET 4);
+END;
+$function$;
+
+COMMENT ON FUNCTION authdb_make_room_for_token(uuid) IS
+    'Private. Revokes the user''s oldest unexpired outstanding verification tokens so that at most 4 remain, making room for one more (bound: 5). Caller must hold the user''s row lock.';
+REVOKE EXECUTE ON FUNCTION authdb_make_room_for_token(uuid) FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
 -- authdb_issue_email_verification_token(...) -> (token, expires_at)
 --
--- Revokes the user's outstanding token (if any) and inserts a new one that
--- carries the given registration details.  Returns the plaintext token; only
--- its SHA-256 hash is stored.
+-- Inserts a new token that carries the given registration secret hash and
+-- details, and returns the plaintext token; only its SHA-256 is stored.
+-- Revokes nothing: callers that need room call authdb_make_room_for_token
+-- first.
 --
 -- PRECONDITION: the caller holds the user's row lock (or inserted the user in
--- this transaction) and has validated the arguments.  Because every issuer
--- holds that lock, "revoke, then insert" can never race with another issuer
--- for the same user, so the one-outstanding-token index is never violated.
---
--- Token: 32 bytes from pgcrypto's gen_random_bytes() (256 bits from a
--- cryptographically secure source), base64url-encoded without padding
--- (43 characters).  encode(..., 'base64') only wraps lines after 76
--- characters, but newlines are stripped anyway.
+-- this transaction) and has validated the arguments.
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION authdb_issue_email_verification_token(
-    p_user_id       uuid,
-    p_password_hash text,
-    p_phone         text,
-    p_role          text,
-    p_token_ttl     interval,
-    OUT token       text,
-    OUT expires_at  timestamptz
+    p_user_id                  uuid,
+    p_registration_secret_hash bytea,
+    p_password_hash            text,
+    p_phone                    text,
+    p_role                     text,
+    p_token_ttl                interval,
+    OUT token                  text,
+    OUT expires_at             timestamptz
 )
 LANGUAGE plpgsql
 VOLATILE
 SET search_path FROM CURRENT
 AS $function$
-DECLARE
-    v_token      text;
-    v_expires_at timestamptz := now() + p_token_ttl;
 BEGIN
-    UPDATE email_verification_tokens AS t
-       SET revoked_at = now()
-     WHERE t.user_id = p_user_id
-       AND t.consumed_at IS NULL
-       AND t.revoked_at IS NULL;
+    token      := authdb_random_secret();
+    expires_at := pg_catalog.now() + p_token_ttl;
 
-    v_token := translate(encode(gen_random_bytes(32), 'base64'), E'+/=\n', '-_');
-
-    INSERT INTO email_verification_tokens (user_id, token_hash, password_hash, phone, role, expires_at)
-    VALUES (p_user_id, sha256(convert_to(v_token, 'UTF8')), p_password_hash, p_phone, p_role, v_expires_at);
-
-    token      := v_token;
-    expires_at := v_expires_at;
+    INSERT INTO email_verification_tokens
+           (user_id, token_hash, registration_secret_hash, password_hash, phone, role, expires_at)
+    VALUES (p_user_id, pg_catalog.sha256(pg_catalog.convert_to(token, 'UTF8'::pg_catalog.name)),
+            p_registration_secret_hash, p_password_hash, p_phone, p_role, expires_at);
 END;
 $function$;
 
-COMMENT ON FUNCTION authdb_issue_email_verification_token(uuid, text, text, text, interval) IS
-    'Private. Revokes the user''s outstanding verification token and issues a new one carrying the given details; returns the plaintext token (stored only as SHA-256). Caller must hold the user''s row lock.';
-REVOKE EXECUTE ON FUNCTION authdb_issue_email_verification_token(uuid, text, text, text, interval) FROM PUBLIC;
+COMMENT ON FUNCTION authdb_issue_email_verification_token(uuid, bytea, text, text, text, interval) IS
+    'Private. Issues a verification token carrying the given registration secret hash and details; returns the plaintext token (stored only as SHA-256). Caller must hold the user''s row lock.';
+REVOKE EXECUTE ON FUNCTION authdb_issue_email_verification_token(uuid, bytea, text, text, text, interval) FROM PUBLIC;
 
 -- ===========================================================================
 -- API
@@ -306,36 +392,41 @@ REVOKE EXECUTE ON FUNCTION authdb_issue_email_verification_token(uuid, text, tex
 
 -- ---------------------------------------------------------------------------
 -- register_user_with_token: register an e-mail address (or re-register an
--- unconfirmed one) and issue a verification token.
+-- unconfirmed one) and issue a verification token and a registration secret.
 --
---   no user with that e-mail        -> user created (with this request's
---                                      password hash, phone and role), token
---                                      issued, outcome 'created'
+--   no user with that e-mail        -> user created (e-mail and role only:
+--                                      an unconfirmed user holds no password
+--                                      hash and no phone), token issued,
+--                                      outcome 'created'
 --   user exists, e-mail confirmed   -> AU001
 --   phone confirmed by another user -> AU002
 --   user exists, unconfirmed, last
---     token issued < p_min_resend_interval ago -> AU008
---   user exists, unconfirmed        -> outstanding token revoked, new token
---                                      issued, outcome 'reissued'.  The user
---                                      row is NOT changed: this request's
---                                      details travel in the new token and
---                                      are applied only by verify_email, so a
---                                      squatter's password never becomes
---                                      valid when the real owner confirms.
+--     token issued < p_min_resend_interval ago -> AU008 ('0 seconds': never)
+--   user exists, unconfirmed        -> a new token issued, outcome
+--                                      'reissued'.  Earlier registrations'
+--                                      tokens stay valid (up to the bound of
+--                                      5 outstanding tokens per user, oldest
+--                                      revoked first); the user row is NOT
+--                                      changed.
+--
+-- Either way this request's password hash, phone and role travel with the
+-- new token, together with the SHA-256 of registration_secret, and reach the
+-- user only through verify_email (password and phone only with the secret).
 --
 -- Race safety: INSERT ... ON CONFLICT (email) DO NOTHING either creates the
 -- user or inserts nothing because the e-mail exists; if another transaction
 -- inserted it and is still open, the INSERT first waits for that transaction
--- (and inserts after all if it rolls back).  When nothing was inserted we lock the existing row FOR NO KEY
--- UPDATE (a fresh statement, so under READ COMMITTED it sees the committed
--- row) and decide AU001 / AU008 / reissue under that lock; concurrent
--- registrations of one address therefore run one after the other: exactly
--- one 'created', the rest 'reissued' or AU008, never 23505, 23503 or a
--- deadlock.  If the conflicting row is deleted before we can lock it, the
--- loop simply tries the insert again.
+-- (and inserts after all if it rolls back).  When nothing was inserted we
+-- lock the existing row FOR NO KEY UPDATE (a fresh statement, so under READ
+-- COMMITTED it sees the committed row) and decide AU001 / AU008 / reissue
+-- under that lock; concurrent registrations of one address therefore run one
+-- after the other: exactly one 'created', the rest 'reissued' or AU008, never
+-- 23505, 23503 or a deadlock.  If the conflicting row is deleted before we
+-- can lock it, the loop simply tries the insert again.
 --
--- Order of checks: the arguments in parameter order (AU005, AU006, AU003,
--- AU004, AU009), then AU001, then AU002, then AU008.
+-- Order of checks: the arguments in parameter order (AU005, AU009 password
+-- hash, AU006, AU003, AU004, AU009 intervals), then AU001, then AU002, then
+-- AU008.
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION register_user_with_token(
     p_email               text,
@@ -345,19 +436,18 @@ CREATE FUNCTION register_user_with_token(
     p_token_ttl           interval DEFAULT '24 hours',
     p_min_resend_interval interval DEFAULT '60 seconds'
 )
-RETURNS TABLE (user_id uuid, token text, expires_at timestamptz, outcome text)
+RETURNS TABLE (user_id uuid, token text, expires_at timestamptz, outcome text, registration_secret text)
 LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
 SET search_path FROM CURRENT
+SET plan_cache_mode = force_generic_plan
 AS $function$
 DECLARE
     v_email          text;
     v_phone          text;
-    v_user           users%ROWTYPE;
-    v_outcome        text;
+    v_confirmed_at   timestamptz;
     v_last_issued_at timestamptz;
-    v_issued         record;
 BEGIN
     -- 1. Validate and normalise every argument before touching any table.
     v_email := authdb_normalize_email(p_email);
@@ -370,29 +460,30 @@ BEGIN
 
     v_phone := authdb_normalize_phone(p_phone);
     PERFORM authdb_require_self_assignable_role(p_role);
-    PERFORM authdb_require_positive_interval(p_token_ttl, 'p_token_ttl');
-    PERFORM authdb_require_positive_interval(p_min_resend_interval, 'p_min_resend_interval');
+    PERFORM authdb_require_interval(p_token_ttl, 'p_token_ttl'::text, false);
+    PERFORM authdb_require_interval(p_min_resend_interval, 'p_min_resend_interval'::text, true);
 
-    -- 2. Create the user, or lock the existing one.
+    -- 2. Create the user, or lock the existing one.  (user_id and the other
+    --    OUT parameters are variables here: every column is qualified.)
     LOOP
-        INSERT INTO users AS u (id, email, password_hash, phone, role)
-        VALUES (gen_random_uuid(), v_email, p_password_hash, v_phone, p_role)
+        INSERT INTO users AS u (id, email, role)
+        VALUES (pg_catalog.gen_random_uuid(), v_email, p_role)
         ON CONFLICT (email) DO NOTHING
-        RETURNING u.* INTO v_user;
+        RETURNING u.id INTO user_id;
 
         IF FOUND THEN
-            v_outcome := 'created';
+            outcome := 'created';
             EXIT;
         END IF;
 
-        SELECT u.*
-          INTO v_user
+        SELECT u.id, u.email_confirmed_at
+          INTO user_id, v_confirmed_at
           FROM users AS u
          WHERE u.email = v_email
            FOR NO KEY UPDATE;
 
         IF FOUND THEN
-            v_outcome := 'reissued';
+            outcome := 'reissued';
             EXIT;
         END IF;
         -- The conflicting row vanished before we could lock it: retry.
@@ -400,10 +491,10 @@ BEGIN
 
     -- 3. Decide under the row lock.  (For a new user, raising here also
     --    undoes the INSERT above: nothing of this call survives an error.)
-    IF v_user.email_confirmed_at IS NOT NULL THEN
+    IF v_confirmed_at IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU001',
-            MESSAGE = format('p_email: email %s is already registered and confirmed', authdb_quote_for_message(v_email)),
+            MESSAGE = pg_catalog.format('p_email: email %s is already registered and confirmed', authdb_quote_for_message(v_email)),
             HINT    = 'Sign in, or use the password-reset flow.';
     END IF;
 
@@ -415,86 +506,102 @@ BEGIN
           FROM users AS o
          WHERE o.phone = v_phone
            AND o.phone_confirmed_at IS NOT NULL
-           AND o.id <> v_user.id
+           AND o.id <> user_id
     ) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU002',
-            MESSAGE = format('p_phone: phone %s is already registered and confirmed by another user', authdb_quote_for_message(v_phone)),
+            MESSAGE = pg_catalog.format('p_phone: phone %s is already registered and confirmed by another user', authdb_quote_for_message(v_phone)),
             HINT    = 'Register without a phone number or with a different one.';
     END IF;
 
-    IF v_outcome = 'reissued' THEN
+    IF outcome = 'reissued' THEN
         -- Throttle on the most recently issued token, whatever its state.
         -- Issue order is id order: ids come from an identity sequence and
         -- issues for one user are serialised by the row lock.
-        SELECT t.created_at
-          INTO v_last_issued_at
-          FROM email_verification_tokens AS t
-         WHERE t.user_id = v_user.id
-         ORDER BY t.id DESC
-         LIMIT 1;
+        IF p_min_resend_interval > interval '0' THEN
+            SELECT t.created_at
+              INTO v_last_issued_at
+              FROM email_verification_tokens AS t
+             WHERE t.user_id = register_user_with_token.user_id
+             ORDER BY t.id DESC
+             LIMIT 1;
 
-        IF v_last_issued_at > now() - p_min_resend_interval THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'AU008',
-                MESSAGE = format('p_email: a verification token for %s was issued less than %s ago', authdb_quote_for_message(v_email), p_min_resend_interval),
-                DETAIL  = format('The last token was issued at %s; p_min_resend_interval is %s.', v_last_issued_at, p_min_resend_interval),
-                HINT    = format('Retry after %s.', v_last_issued_at + p_min_resend_interval);
+            IF v_last_issued_at > pg_catalog.now() - p_min_resend_interval THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = 'AU008',
+                    MESSAGE = pg_catalog.format('p_email: a verification token for %s was issued less than %s ago', authdb_quote_for_message(v_email), p_min_resend_interval),
+                    DETAIL  = pg_catalog.format('The last token was issued at %s; p_min_resend_interval is %s.', v_last_issued_at, p_min_resend_interval),
+                    HINT    = pg_catalog.format('Retry after %s.', v_last_issued_at + p_min_resend_interval);
+            END IF;
         END IF;
+
+        PERFORM authdb_make_room_for_token(user_id);
     END IF;
 
-    -- 4. Issue the token; it carries this request's details.  For a new
-    --    user they are also on the user row already (inserted above).
-    SELECT i.token, i.expires_at
-      INTO v_issued
-      FROM authdb_issue_email_verification_token(v_user.id, p_password_hash, v_phone, p_role, p_token_ttl) AS i;
+    -- 4. Issue the token; it carries this request's details and the hash of
+    --    its registration secret.
+    registration_secret := authdb_random_secret();
 
-    RETURN QUERY SELECT v_user.id, v_issued.token, v_issued.expires_at, v_outcome;
+    SELECT i.token, i.expires_at
+      INTO token, expires_at
+      FROM authdb_issue_email_verification_token(
+               user_id,
+               pg_catalog.sha256(pg_catalog.convert_to(registration_secret, 'UTF8'::pg_catalog.name)),
+               p_password_hash, v_phone, p_role, p_token_ttl) AS i;
+
+    RETURN NEXT;
 END;
 $function$;
 
 COMMENT ON FUNCTION register_user_with_token(text, text, text, text, interval, interval) IS
-    'Registers p_email (normalised) and issues an e-mail verification token, returned once in plaintext. outcome = ''created'' for a new user, ''reissued'' for an existing unconfirmed user (details take effect on verification). Errors: AU001 email confirmed, AU002 phone confirmed by another user, AU003/AU004 role, AU005 email, AU006 phone, AU008 too soon, AU009 other argument. SECURITY DEFINER; grant EXECUTE to the application role.';
+    'Registers p_email (normalised) and issues an e-mail verification token and a registration secret, each returned once in plaintext: the token for the mail, the secret for the registering client only. outcome = ''created'' for a new user, ''reissued'' for an existing unconfirmed user (earlier tokens stay valid; at most 5 outstanding per user, oldest revoked first). The password hash and phone take effect only when the token is verified with the secret. Errors: AU001 email confirmed, AU002 phone confirmed by another user, AU003/AU004 role, AU005 email, AU006 phone, AU008 too soon, AU009 other argument. SECURITY DEFINER; grant EXECUTE to the application role.';
 REVOKE EXECUTE ON FUNCTION register_user_with_token(text, text, text, text, interval, interval) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
 -- resend_email_verification: issue a new token for an unconfirmed user.
 --
--- The new token carries the pending registration details forward: those of
--- the user's most recently issued token (the latest registration request).
--- If the user has no token at all (only possible after tokens were deleted by
--- hand: the purge keeps each unconfirmed user's latest token) the details on
--- the user row are used.
+--   with the registration secret of one of the user's registrations
+--       -> a new token for that registration: it carries the same details
+--          and secret hash; that registration's earlier outstanding tokens
+--          are revoked (no other registration's);
+--   without it (or with one that matches no registration of this user)
+--       -> a token that carries no credentials: verifying it confirms the
+--          address and sets only the password the verifier passes.
 --
 --   no user with that e-mail -> AU007
 --   e-mail confirmed         -> AU001
 --   last token issued less than p_min_resend_interval ago -> AU008
+--   ('0 seconds': no throttle)
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION resend_email_verification(
     p_email               text,
     p_token_ttl           interval DEFAULT '24 hours',
-    p_min_resend_interval interval DEFAULT '60 seconds'
+    p_min_resend_interval interval DEFAULT '60 seconds',
+    p_registration_secret text     DEFAULT NULL
 )
 RETURNS TABLE (user_id uuid, token text, expires_at timestamptz)
 LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
 SET search_path FROM CURRENT
+SET plan_cache_mode = force_generic_plan
 AS $function$
 DECLARE
-    v_email  text;
-    v_user   users%ROWTYPE;
-    v_last   email_verification_tokens%ROWTYPE;
-    v_issued record;
+    v_email          text;
+    v_confirmed_at   timestamptz;
+    v_role           text;
+    v_last_issued_at timestamptz;
+    v_secret_hash    bytea;
+    v_registration   email_verification_tokens%ROWTYPE;
 BEGIN
     v_email := authdb_normalize_email(p_email);
-    PERFORM authdb_require_positive_interval(p_token_ttl, 'p_token_ttl');
-    PERFORM authdb_require_positive_interval(p_min_resend_interval, 'p_min_resend_interval');
+    PERFORM authdb_require_interval(p_token_ttl, 'p_token_ttl'::text, false);
+    PERFORM authdb_require_interval(p_min_resend_interval, 'p_min_resend_interval'::text, true);
 
     -- Same lock as register_user_with_token: serialises all issuing for this
     -- user.
-    SELECT u.*
-      INTO v_user
+    SELECT u.id, u.email_confirmed_at, u.role
+      INTO user_id, v_confirmed_at, v_role
       FROM users AS u
      WHERE u.email = v_email
        FOR NO KEY UPDATE;
@@ -502,84 +609,118 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU007',
-            MESSAGE = format('p_email: no user is registered with email %s', authdb_quote_for_message(v_email)),
+            MESSAGE = pg_catalog.format('p_email: no user is registered with email %s', authdb_quote_for_message(v_email)),
             HINT    = 'Register the address first (register_user_with_token).';
     END IF;
 
-    IF v_user.email_confirmed_at IS NOT NULL THEN
+    IF v_confirmed_at IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU001',
-            MESSAGE = format('p_email: email %s is already registered and confirmed', authdb_quote_for_message(v_email)),
+            MESSAGE = pg_catalog.format('p_email: email %s is already registered and confirmed', authdb_quote_for_message(v_email)),
             HINT    = 'There is nothing to verify; sign in instead.';
     END IF;
 
-    SELECT t.*
-      INTO v_last
-      FROM email_verification_tokens AS t
-     WHERE t.user_id = v_user.id
-     ORDER BY t.id DESC
-     LIMIT 1;
+    IF p_min_resend_interval > interval '0' THEN
+        SELECT t.created_at
+          INTO v_last_issued_at
+          FROM email_verification_tokens AS t
+         WHERE t.user_id = resend_email_verification.user_id
+         ORDER BY t.id DESC
+         LIMIT 1;
 
-    IF NOT FOUND THEN
-        -- No token left: fall back to the details on the user row.
-        v_last.password_hash := v_user.password_hash;
-        v_last.phone         := v_user.phone;
-        v_last.role          := v_user.role;
-    ELSIF v_last.created_at > now() - p_min_resend_interval THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'AU008',
-            MESSAGE = format('p_email: a verification token for %s was issued less than %s ago', authdb_quote_for_message(v_email), p_min_resend_interval),
-            DETAIL  = format('The last token was issued at %s; p_min_resend_interval is %s.', v_last.created_at, p_min_resend_interval),
-            HINT    = format('Retry after %s.', v_last.created_at + p_min_resend_interval);
+        IF v_last_issued_at > pg_catalog.now() - p_min_resend_interval THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'AU008',
+                MESSAGE = pg_catalog.format('p_email: a verification token for %s was issued less than %s ago', authdb_quote_for_message(v_email), p_min_resend_interval),
+                DETAIL  = pg_catalog.format('The last token was issued at %s; p_min_resend_interval is %s.', v_last_issued_at, p_min_resend_interval),
+                HINT    = pg_catalog.format('Retry after %s.', v_last_issued_at + p_min_resend_interval);
+        END IF;
     END IF;
 
-    SELECT i.token, i.expires_at
-      INTO v_issued
-      FROM authdb_issue_email_verification_token(v_user.id, v_last.password_hash, v_last.phone, v_last.role, p_token_ttl) AS i;
+    IF p_registration_secret IS NOT NULL THEN
+        v_secret_hash := pg_catalog.sha256(pg_catalog.convert_to(p_registration_secret, 'UTF8'::pg_catalog.name));
 
-    RETURN QUERY SELECT v_user.id, v_issued.token, v_issued.expires_at;
+        SELECT t.*
+          INTO v_registration
+          FROM email_verification_tokens AS t
+         WHERE t.user_id = resend_email_verification.user_id
+           AND t.registration_secret_hash = v_secret_hash
+         ORDER BY t.id DESC
+         LIMIT 1;
+    END IF;
+
+    IF v_registration.id IS NOT NULL THEN
+        -- A new token for that registration supersedes its earlier ones.
+        UPDATE email_verification_tokens AS t
+           SET revoked_at = greatest(pg_catalog.now(), t.created_at)
+         WHERE t.user_id = resend_email_verification.user_id
+           AND t.registration_secret_hash = v_secret_hash
+           AND t.consumed_at IS NULL
+           AND t.revoked_at IS NULL;
+
+        PERFORM authdb_make_room_for_token(user_id);
+
+        SELECT i.token, i.expires_at
+          INTO token, expires_at
+          FROM authdb_issue_email_verification_token(
+                   user_id, v_secret_hash, v_registration.password_hash,
+                   v_registration.phone, v_registration.role, p_token_ttl) AS i;
+    ELSE
+        PERFORM authdb_make_room_for_token(user_id);
+
+        SELECT i.token, i.expires_at
+          INTO token, expires_at
+          FROM authdb_issue_email_verification_token(
+                   user_id, NULL::bytea, NULL::text, NULL::text, v_role, p_token_ttl) AS i;
+    END IF;
+
+    RETURN NEXT;
 END;
 $function$;
 
-COMMENT ON FUNCTION resend_email_verification(text, interval, interval) IS
-    'Issues a new e-mail verification token (returned once in plaintext) for an unconfirmed user, revoking the outstanding one and carrying the pending registration details forward. Errors: AU001 already confirmed, AU005 invalid email, AU007 unknown email, AU008 too soon, AU009 other argument. SECURITY DEFINER; grant EXECUTE to the application role.';
-REVOKE EXECUTE ON FUNCTION resend_email_verification(text, interval, interval) FROM PUBLIC;
+COMMENT ON FUNCTION resend_email_verification(text, interval, interval, text) IS
+    'Issues a new e-mail verification token (returned once in plaintext) for an unconfirmed user. With p_registration_secret of one of its registrations: a token for that registration (same details; its earlier tokens revoked). Without: a token that carries no credentials. Other registrations'' tokens stay valid (at most 5 outstanding per user). Errors: AU001 already confirmed, AU005 invalid email, AU007 unknown email, AU008 too soon, AU009 other argument. SECURITY DEFINER; grant EXECUTE to the application role.';
+REVOKE EXECUTE ON FUNCTION resend_email_verification(text, interval, interval, text) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
--- verify_email: consume a token and confirm its user's e-mail address.
---
--- On success, in one transaction: the token is marked consumed, the user's
--- other outstanding tokens are revoked (there are none while the
--- one-outstanding index holds; kept as a safety net), email_confirmed_at is
--- set (an existing confirmation time is kept), and the registration details
--- the token carries are applied to the user exactly as requested: password
--- hash, phone and role, NULLs included (a passwordless / phoneless request
--- clears what an earlier, possibly squatting, request stored).
---
--- Phone edge case: the token's phone is applied even if another user has
--- confirmed that number in the meantime.  Unconfirmed claims may coexist, and
--- phone confirmation is a separate flow, so phone_confirmed_at is kept only
--- if the number is unchanged and cleared otherwise; the confirmed-only
--- unique index therefore cannot be violated here.
---
--- Locking: the token is first looked up without a lock to find its user;
--- then the user row is locked (the lock order of every authdb function) and
--- the token is re-read FOR UPDATE and checked.  Two concurrent calls with one
--- token queue on the user lock; the second sees the token consumed -> AU012.
---
---   unknown token -> AU010, expired -> AU011, already used or revoked -> AU012
+-- preview_email_verification: what verify_email would do with this token
+-- (and secret), without doing it.  Always returns one row:
+--   user_id                     the token's user (NULL for an unknown token)
+--   token_state                 'valid', 'unknown' (AU010), 'expired'
+--                               (AU011), 'used' or 'revoked' (AU012)
+--   token_valid                 token_state = 'valid'
+--   registration_secret_matches the secret is the token's registration's
+--   sets_password               verify_email without p_password_hash would
+--                               set a password (valid token, matching
+--                               secret, registration with a password hash);
+--                               when false, ask the user for a password
+--   sets_phone                  likewise for the phone
+--   role                        the role verification would give
+--   expires_at                  the token's expiry
+-- Read-only; takes no locks.  AU009 for a NULL token.
 -- ---------------------------------------------------------------------------
-CREATE FUNCTION verify_email(p_token text)
-RETURNS uuid
+CREATE FUNCTION preview_email_verification(
+    p_token               text,
+    p_registration_secret text DEFAULT NULL
+)
+RETURNS TABLE (
+    user_id                     uuid,
+    token_state                 text,
+    token_valid                 boolean,
+    registration_secret_matches boolean,
+    sets_password               boolean,
+    sets_phone                  boolean,
+    role                        text,
+    expires_at                  timestamptz
+)
 LANGUAGE plpgsql
-VOLATILE
+STABLE
 SECURITY DEFINER
 SET search_path FROM CURRENT
+SET plan_cache_mode = force_generic_plan
 AS $function$
 DECLARE
-    v_token_hash bytea;
-    v_user_id    uuid;
-    v_token      email_verification_tokens%ROWTYPE;
+    v_token email_verification_tokens%ROWTYPE;
 BEGIN
     IF p_token IS NULL THEN
         RAISE EXCEPTION USING
@@ -587,7 +728,96 @@ BEGIN
             MESSAGE = 'p_token: must not be NULL';
     END IF;
 
-    v_token_hash := sha256(convert_to(p_token, 'UTF8'));
+    SELECT t.*
+      INTO v_token
+      FROM email_verification_tokens AS t
+     WHERE t.token_hash = pg_catalog.sha256(pg_catalog.convert_to(p_token, 'UTF8'::pg_catalog.name));
+
+    user_id     := v_token.user_id;
+    role        := v_token.role;
+    expires_at  := v_token.expires_at;
+    token_state := CASE
+                       WHEN v_token.id IS NULL THEN 'unknown'
+                       WHEN v_token.consumed_at IS NOT NULL THEN 'used'
+                       WHEN v_token.revoked_at IS NOT NULL THEN 'revoked'
+                       WHEN v_token.expires_at <= pg_catalog.now() THEN 'expired'
+                       ELSE 'valid'
+                   END;
+    token_valid := token_state = 'valid';
+    registration_secret_matches := coalesce(
+        v_token.registration_secret_hash = pg_catalog.sha256(pg_catalog.convert_to(p_registration_secret, 'UTF8'::pg_catalog.name)),
+        false);
+    sets_password := token_valid AND registration_secret_matches AND v_token.password_hash IS NOT NULL;
+    sets_phone    := token_valid AND registration_secret_matches AND v_token.phone IS NOT NULL;
+
+    RETURN NEXT;
+END;
+$function$;
+
+COMMENT ON FUNCTION preview_email_verification(text, text) IS
+    'Read-only: what verify_email would do with p_token (and p_registration_secret): user_id, token_state (valid/unknown/expired/used/revoked), token_valid, registration_secret_matches, sets_password, sets_phone, role, expires_at. One row always. AU009 for a NULL token. SECURITY DEFINER; grant EXECUTE to the application role.';
+REVOKE EXECUTE ON FUNCTION preview_email_verification(text, text) FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- verify_email: consume a token and confirm its user's e-mail address.
+--
+-- On success, in one transaction: the token is marked consumed, the user's
+-- other outstanding tokens are revoked, email_confirmed_at is set (an
+-- existing confirmation time is kept), the role the token carries is
+-- applied, and:
+--   * with the token's registration secret: the password hash and phone the
+--     registration carried are applied exactly as requested (NULL = none);
+--   * without it (or with a wrong one): no carried password hash or phone
+--     takes effect;
+--   * p_password_hash, when given, becomes the password in either case: it
+--     was chosen by whoever holds the mailed token, i.e. the address's owner.
+--
+-- Phone edge case: the carried phone is applied even if another user has
+-- confirmed that number in the meantime.  Unconfirmed claims may coexist, and
+-- phone confirmation is a separate flow, so phone_confirmed_at is kept only
+-- if the number is unchanged and cleared otherwise; the confirmed-only
+-- unique index therefore cannot be violated here.
+--
+-- Locking: the token is first looked up without a lock to find its user;
+-- then the user row is locked (the lock order of every authdb function) and
+-- the token is re-read: every writer of a token holds its user's lock, so
+-- this read sees its final state.  Two concurrent calls with one token
+-- queue on the user lock; the second sees the token consumed -> AU012.
+--
+--   unknown token -> AU010, expired -> AU011, already used or revoked -> AU012
+--   NULL token or empty p_password_hash -> AU009
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION verify_email(
+    p_token               text,
+    p_registration_secret text DEFAULT NULL,
+    p_password_hash       text DEFAULT NULL
+)
+RETURNS uuid
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path FROM CURRENT
+SET plan_cache_mode = force_generic_plan
+AS $function$
+DECLARE
+    v_token_hash  bytea;
+    v_user_id     uuid;
+    v_token       email_verification_tokens%ROWTYPE;
+    v_with_secret boolean;
+BEGIN
+    IF p_token IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'AU009',
+            MESSAGE = 'p_token: must not be NULL';
+    END IF;
+
+    IF p_password_hash = '' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'AU009',
+            MESSAGE = 'p_password_hash: must be NULL (no password chosen now) or a non-empty hash';
+    END IF;
+
+    v_token_hash := pg_catalog.sha256(pg_catalog.convert_to(p_token, 'UTF8'::pg_catalog.name));
 
     SELECT t.user_id
       INTO v_user_id
@@ -604,8 +834,7 @@ BEGIN
         SELECT t.*
           INTO v_token
           FROM email_verification_tokens AS t
-         WHERE t.token_hash = v_token_hash
-           FOR UPDATE;
+         WHERE t.token_hash = v_token_hash;
     END IF;
 
     -- Not found at all, or deleted (user deleted, tokens purged) meanwhile.
@@ -620,43 +849,52 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'AU012',
             MESSAGE = 'p_token: email verification token has already been used',
-            DETAIL  = format('It was used at %s.', v_token.consumed_at);
+            DETAIL  = pg_catalog.format('It was used at %s.', v_token.consumed_at);
     END IF;
 
     IF v_token.revoked_at IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU012',
             MESSAGE = 'p_token: email verification token has been revoked',
-            DETAIL  = format('It was superseded at %s by a newer token or another verification.', v_token.revoked_at),
-            HINT    = 'Use the most recent verification email, or request a new one.';
-    END IF;
-
-    IF v_token.expires_at <= now() THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'AU011',
-            MESSAGE = 'p_token: email verification token has expired',
-            DETAIL  = format('It expired at %s.', v_token.expires_at),
+            DETAIL  = pg_catalog.format('It was revoked at %s, when another token of the user was verified or newer tokens pushed it out.', v_token.revoked_at),
             HINT    = 'Request a new verification email.';
     END IF;
 
-    UPDATE email_verification_tokens AS t
-       SET consumed_at = now()
-     WHERE t.id = v_token.id;
+    IF v_token.expires_at <= pg_catalog.now() THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'AU011',
+            MESSAGE = 'p_token: email verification token has expired',
+            DETAIL  = pg_catalog.format('It expired at %s.', v_token.expires_at),
+            HINT    = 'Request a new verification email.';
+    END IF;
 
+    -- NULL secret, a token without a secret, or a mismatch: false.
+    v_with_secret := coalesce(
+        v_token.registration_secret_hash = pg_catalog.sha256(pg_catalog.convert_to(p_registration_secret, 'UTF8'::pg_catalog.name)),
+        false);
+
+    -- One statement consumes this token and revokes the user's others.
+    -- greatest(): a token issued by a transaction that started after this
+    -- one must not end before it was created.
     UPDATE email_verification_tokens AS t
-       SET revoked_at = now()
+       SET consumed_at = CASE WHEN t.id = v_token.id THEN greatest(pg_catalog.now(), t.created_at) END,
+           revoked_at  = CASE WHEN t.id = v_token.id THEN NULL ELSE greatest(pg_catalog.now(), t.created_at) END
      WHERE t.user_id = v_token.user_id
-       AND t.id <> v_token.id
        AND t.consumed_at IS NULL
        AND t.revoked_at IS NULL;
 
     UPDATE users AS u
-       SET email_confirmed_at = coalesce(u.email_confirmed_at, now()),
-           password_hash      = v_token.password_hash,
+       SET email_confirmed_at = coalesce(u.email_confirmed_at, pg_catalog.now()),
+           password_hash      = CASE
+                                    WHEN p_password_hash IS NOT NULL THEN p_password_hash
+                                    WHEN v_with_secret THEN v_token.password_hash
+                                    ELSE u.password_hash
+                                END,
            role               = v_token.role,
-           phone              = v_token.phone,
-           phone_confirmed_at = CASE WHEN u.phone IS NOT DISTINCT FROM v_token.phone
-                                     THEN u.phone_confirmed_at
+           phone              = CASE WHEN v_with_secret THEN v_token.phone ELSE u.phone END,
+           phone_confirmed_at = CASE
+                                    WHEN u.phone IS NOT DISTINCT FROM CASE WHEN v_with_secret THEN v_token.phone ELSE u.phone END
+                                    THEN u.phone_confirmed_at
                                 END
      WHERE u.id = v_token.user_id;
 
@@ -664,21 +902,59 @@ BEGIN
 END;
 $function$;
 
-COMMENT ON FUNCTION verify_email(text) IS
-    'Consumes an e-mail verification token: confirms the user''s e-mail, applies the password hash, phone and role the token carries (phone_confirmed_at is cleared if the phone changes), revokes other outstanding tokens, returns the user id. Errors: AU009 NULL token, AU010 unknown, AU011 expired, AU012 already used or revoked. SECURITY DEFINER; grant EXECUTE to the application role.';
-REVOKE EXECUTE ON FUNCTION verify_email(text) FROM PUBLIC;
+COMMENT ON FUNCTION verify_email(text, text, text) IS
+    'Consumes an e-mail verification token: confirms the user''s e-mail and applies the token''s role; with the matching p_registration_secret also the password hash and phone that registration carried; p_password_hash, if given, becomes the password either way. Revokes the user''s other outstanding tokens; returns the user id. Errors: AU009 NULL token or empty hash, AU010 unknown, AU011 expired, AU012 already used or revoked. SECURITY DEFINER; grant EXECUTE to the application role.';
+REVOKE EXECUTE ON FUNCTION verify_email(text, text, text) FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- sign_in_credentials: what a sign-in needs, for a confirmed address only.
+--
+-- Looks p_email up exactly as registration does (authdb_normalize_email) and
+-- returns the user's id, password hash (NULL for a passwordless account) and
+-- role -- one row if the address belongs to a confirmed account, none
+-- otherwise (unknown or unconfirmed: an unconfirmed account has no password
+-- yet).  The application checks the password against the hash itself (the
+-- typed client's verifyPassword does, in constant work).
+--   invalid address -> AU005, NULL -> AU009
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION sign_in_credentials(p_email text)
+RETURNS TABLE (user_id uuid, password_hash text, role text)
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path FROM CURRENT
+SET plan_cache_mode = force_generic_plan
+AS $function$
+DECLARE
+    v_email text;
+BEGIN
+    v_email := authdb_normalize_email(p_email);
+
+    RETURN QUERY
+    SELECT u.id, u.password_hash, u.role
+      FROM users AS u
+     WHERE u.email = v_email
+       AND u.email_confirmed_at IS NOT NULL;
+END;
+$function$;
+
+COMMENT ON FUNCTION sign_in_credentials(text) IS
+    'Sign-in lookup: user_id, password_hash (NULL = passwordless) and role of the confirmed account with e-mail p_email (normalised as at registration); no row for an unknown or unconfirmed address. Errors: AU005 invalid email, AU009 NULL. SECURITY DEFINER; grant EXECUTE to the application role.';
+REVOKE EXECUTE ON FUNCTION sign_in_credentials(text) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
 -- purge_expired_email_verification_tokens: housekeeping, run periodically.
 --
--- Deletes tokens that stopped being usable (expired, consumed or revoked)
--- longer than p_older_than ago, and returns how many it deleted.  It keeps
--- one kind of dead token: the most recently issued token of a user whose
--- e-mail is still unconfirmed.  That row records the pending registration
--- details; without it resend_email_verification would have to fall back to
--- the details stored on the user row by the first (possibly squatting)
--- registration.  Such users keep exactly one token row each; delete
--- abandoned unconfirmed users to remove it.
+-- 1. Deletes tokens that stopped being usable (expired, consumed or revoked)
+--    longer than p_older_than ago; returns how many.
+-- 2. Deletes unconfirmed users left without any token by that (every token
+--    of theirs ended longer than p_older_than ago): an abandoned or
+--    squatted registration ends, and the address is free again.  Users
+--    locked by a running registration at that moment are skipped (the next
+--    purge gets them), and each is re-checked under its lock, so a
+--    registration committed meanwhile keeps its user.
+-- Scans the unconfirmed users without an index (a maintenance job, run
+-- rarely; an index would cost every registration).
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION purge_expired_email_verification_tokens(p_older_than interval DEFAULT '7 days')
 RETURNS bigint
@@ -686,31 +962,42 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
 SET search_path FROM CURRENT
+SET plan_cache_mode = force_generic_plan
 AS $function$
 DECLARE
-    v_deleted bigint;
+    v_cutoff    timestamptz;
+    v_deleted   bigint;
+    v_abandoned uuid[];
 BEGIN
-    PERFORM authdb_require_positive_interval(p_older_than, 'p_older_than');
+    PERFORM authdb_require_interval(p_older_than, 'p_older_than'::text, false);
+    v_cutoff := pg_catalog.now() - p_older_than;
 
     -- least(...) is the instant the token stopped being usable; the
     -- expression index email_verification_tokens_ended_at_idx serves it.
     DELETE FROM email_verification_tokens AS t
-     WHERE least(t.expires_at, t.consumed_at, t.revoked_at) < now() - p_older_than
-       AND NOT (
-               t.id = (SELECT max(l.id)
-                         FROM email_verification_tokens AS l
-                        WHERE l.user_id = t.user_id)
-           AND EXISTS (SELECT 1
-                         FROM users AS u
-                        WHERE u.id = t.user_id
-                          AND u.email_confirmed_at IS NULL)
-       );
+     WHERE least(t.expires_at, t.consumed_at, t.revoked_at) < v_cutoff;
 
     GET DIAGNOSTICS v_deleted = ROW_COUNT;
+
+    SELECT pg_catalog.array_agg(c.id)
+      INTO v_abandoned
+      FROM (SELECT u.id
+              FROM users AS u
+             WHERE u.email_confirmed_at IS NULL
+               AND u.created_at < v_cutoff
+               AND NOT EXISTS (SELECT 1 FROM email_verification_tokens AS t WHERE t.user_id = u.id)
+               FOR UPDATE OF u SKIP LOCKED) AS c;
+
+    -- A new statement (a new snapshot) under the locks: no token can be
+    -- added to these users any more, and any committed meanwhile is seen.
+    DELETE FROM users AS u
+     WHERE u.id = ANY (v_abandoned)
+       AND NOT EXISTS (SELECT 1 FROM email_verification_tokens AS t WHERE t.user_id = u.id);
+
     RETURN v_deleted;
 END;
 $function$;
 
 COMMENT ON FUNCTION purge_expired_email_verification_tokens(interval) IS
-    'Deletes e-mail verification tokens that expired, were consumed or were revoked more than p_older_than ago (default 7 days), except the latest token of each still-unconfirmed user; returns the number deleted. AU009 unless p_older_than is positive. SECURITY DEFINER; grant EXECUTE to the maintenance role.';
+    'Deletes e-mail verification tokens that expired, were consumed or were revoked more than p_older_than ago (default 7 days), then the unconfirmed users left without any token; returns the number of tokens deleted. AU009 unless p_older_than is positive. SECURITY DEFINER; grant EXECUTE to the maintenance role.';
 REVOKE EXECUTE ON FUNCTION purge_expired_email_verification_tokens(interval) FROM PUBLIC;

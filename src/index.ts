@@ -1,14 +1,19 @@
 export type {
   AuthDb,
+  EmailVerificationPreview,
   IssuedToken,
   PasswordInput,
+  PreviewEmailVerificationOptions,
   RegisteredUser,
   RegisterUserDetails,
   RegisterUserInput,
   ResendEmailVerificationOptions,
+  SignedIn,
   TokenMetadata,
   UserRecord,
   VerifiedEmail,
+  VerifyEmailOptions,
+  VerifyPasswordInput,
 } from './client/auth-db.js';
 export type { AuthDbConnection } from './client/connection.js';
 export { createAuthDb, type AuthDbConfig, type AuthDbOptions } from './client/create-auth-db.js';

@@ -16,14 +16,17 @@ import type { Duration } from './duration.js';
 export interface AuthDb<Role extends string = string> {
   /**
    * Registers an e-mail address (stored trimmed and lower-cased) and issues a
-   * verification token, via `register_user_with_token`.
+   * verification token and a registration secret, via `register_user_with_token`.
    *
    * `outcome` is `'created'` for a new user and `'reissued'` for an existing,
    * still unconfirmed one; either way the password hash, phone and role of
-   * *this* call are carried by the new token and become the user's only when
-   * the token is verified. A `password` is hashed with argon2id in this
-   * process first — always, whatever the outcome, so the call takes about as
-   * long for a registered address as for a new one.
+   * *this* call are carried by the new token, and the password and phone
+   * become the user's only when the token is verified **with this call's
+   * `registrationSecret`**. Mail the token; keep the secret with the client
+   * that registered (an HTTP-only cookie), never in the mail. Earlier
+   * registrations' tokens stay valid. A `password` is hashed with argon2id in
+   * this process first — always, whatever the outcome, so the call takes
+   * about as long for a registered address as for a new one.
    *
    * @throws EmailAlreadyRegisteredError AU001 · PhoneAlreadyRegisteredError AU002 ·
    *   UnknownRoleError AU003 · RoleNotSelfAssignableError AU004 · InvalidEmailError AU005 ·
@@ -33,16 +36,32 @@ export interface AuthDb<Role extends string = string> {
 
   /**
    * Consumes a verification token (`verify_email`): confirms the e-mail and
-   * applies the password hash, phone and role the token carries.
+   * applies the token's role. With the registration's `registrationSecret`
+   * the password hash and phone that registration carried take effect too;
+   * without it (or with a wrong one) none of them does. A `password` (hashed
+   * here with argon2id first) or `passwordHash` given here becomes the
+   * password either way: whoever holds the mailed token chose it.
+   * Call {@link previewEmailVerification} first to know whether to ask for one.
    *
    * @throws UnknownTokenError AU010 · TokenExpiredError AU011 · TokenAlreadyUsedError AU012 ·
    *   InvalidArgumentError AU009
    */
-  verifyEmail(token: string): Promise<VerifiedEmail>;
+  verifyEmail(token: string, options?: VerifyEmailOptions): Promise<VerifiedEmail>;
 
   /**
-   * Issues a new token for an unconfirmed user (`resend_email_verification`),
-   * revoking the outstanding one and carrying its registration details forward.
+   * What {@link verifyEmail} would do with this token (and secret), without
+   * doing it (`preview_email_verification`): whether the token is valid and
+   * whether a password would be set — when not, ask the user for one.
+   *
+   * @throws InvalidArgumentError AU009
+   */
+  previewEmailVerification(token: string, options?: PreviewEmailVerificationOptions): Promise<EmailVerificationPreview<Role>>;
+
+  /**
+   * Issues a new token for an unconfirmed user (`resend_email_verification`).
+   * With the `registrationSecret` of one of its registrations: a token for
+   * that registration (its details, its earlier token revoked). Without: a
+   * token that carries no credentials. Other registrations' tokens stay valid.
    *
    * @throws EmailAlreadyRegisteredError AU001 · InvalidEmailError AU005 · UserNotFoundError AU007 ·
    *   ResendTooSoonError AU008 · InvalidArgumentError AU009
@@ -50,9 +69,22 @@ export interface AuthDb<Role extends string = string> {
   resendEmailVerification(email: string, options?: ResendEmailVerificationOptions): Promise<IssuedToken>;
 
   /**
+   * Checks a sign-in (`sign_in_credentials`): the user's id and role when
+   * `email` belongs to a **confirmed** account whose argon2id hash matches
+   * `password`, otherwise `undefined`. Unknown, unconfirmed, passwordless and
+   * wrong-password cases do the same work (an argon2id verification, against
+   * a dummy hash when there is no real one), so timing does not tell them apart.
+   *
+   * @throws InvalidEmailError AU005 · InvalidArgumentError AU009 ·
+   *   `Error` when the stored hash is not an argon2 PHC string (a `passwordHash` of another scheme)
+   */
+  verifyPassword(input: VerifyPasswordInput): Promise<SignedIn<Role> | undefined>;
+
+  /**
    * Deletes tokens that stopped being usable more than `olderThan` ago
-   * (`purge_expired_email_verification_tokens`), keeping the latest token of
-   * every unconfirmed user. Returns how many were deleted.
+   * (`purge_expired_email_verification_tokens`), then the unconfirmed users
+   * left without any token (abandoned or squatted registrations). Returns
+   * how many tokens were deleted.
    * Default `olderThan` is the function's default, 7 days.
    *
    * @throws InvalidArgumentError AU009
@@ -69,8 +101,9 @@ export interface AuthDb<Role extends string = string> {
 
   /**
    * Metadata of a user's outstanding verification tokens (neither consumed
-   * nor revoked; expired ones included and flagged), oldest first. The
-   * database keeps at most one. Never returns token or password hashes.
+   * nor revoked; expired ones included and flagged), oldest first: one per
+   * pending registration, at most 5 unexpired. Never returns token or
+   * password hashes.
    *
    * @throws InvalidArgumentError AU009 when `userId` is not a UUID
    */
@@ -101,7 +134,7 @@ export interface RegisterUserDetails<Role extends string = string> {
   readonly role?: Role | undefined;
   /** How long the token stays valid. Default is the function's default, 24 hours. */
   readonly tokenTtl?: Duration | undefined;
-  /** Minimum time between two tokens for one address (AU008 otherwise). Default is the function's default, 60 seconds. */
+  /** Minimum time between two tokens for one address (AU008 otherwise); 0 (or `'0 seconds'`) turns the throttle off. Default is the function's default, 60 seconds. */
   readonly minResendInterval?: Duration | undefined;
 }
 
@@ -123,19 +156,68 @@ export interface RegisteredUser {
   /** The verification token, in plaintext. Only its SHA-256 is stored: mail it now, do not log it. */
   readonly token: string;
   readonly expiresAt: Date;
-  /** `'created'`: a new user. `'reissued'`: the address was registered but unconfirmed; a new token replaces the old one. */
+  /** `'created'`: a new user. `'reissued'`: the address was registered but unconfirmed; earlier registrations' tokens stay valid. */
   readonly outcome: 'created' | 'reissued';
+  /**
+   * For the registering client only (an HTTP-only cookie), never for the
+   * mail: `verifyEmail` applies this registration's password and phone only
+   * with it. 43 characters (244 random bits); only its SHA-256 is stored.
+   */
+  readonly registrationSecret: string;
 }
 
 export interface VerifiedEmail {
   readonly userId: string;
 }
 
+/** What `verifyEmail` takes besides the token. */
+export type VerifyEmailOptions = {
+  /** The `registrationSecret` `registerUser` returned to this client, if it has it. */
+  readonly registrationSecret?: string | undefined;
+} & PasswordInput;
+
+export interface PreviewEmailVerificationOptions {
+  /** The `registrationSecret` `registerUser` returned to this client, if it has it. */
+  readonly registrationSecret?: string | undefined;
+}
+
+/** What `verifyEmail` would do; see `preview_email_verification`. */
+export interface EmailVerificationPreview<Role extends string = string> {
+  /** The token's user; `null` for an unknown token. */
+  readonly userId: string | null;
+  /** `'valid'`, or why `verifyEmail` would fail: `'unknown'` (AU010), `'expired'` (AU011), `'used'` / `'revoked'` (AU012). */
+  readonly tokenState: 'valid' | 'unknown' | 'expired' | 'used' | 'revoked';
+  readonly tokenValid: boolean;
+  /** The secret given is that of the registration that issued the token. */
+  readonly registrationSecretMatches: boolean;
+  /** `verifyEmail` without a password would set one (the registration's). When false, ask the user for a password. */
+  readonly setsPassword: boolean;
+  /** `verifyEmail` would set the registration's phone. */
+  readonly setsPhone: boolean;
+  /** The role verification would give; `null` for an unknown token. */
+  readonly role: Role | null;
+  readonly expiresAt: Date | null;
+}
+
 export interface ResendEmailVerificationOptions {
   /** How long the new token stays valid. Default is the function's default, 24 hours. */
   readonly tokenTtl?: Duration | undefined;
-  /** Minimum time since the previous token (AU008 otherwise). Default is the function's default, 60 seconds. */
+  /** Minimum time since the previous token (AU008 otherwise); 0 (or `'0 seconds'`) turns the throttle off. Default is the function's default, 60 seconds. */
   readonly minResendInterval?: Duration | undefined;
+  /** The `registrationSecret` of the registration to resend for. Without it the new token carries no credentials. */
+  readonly registrationSecret?: string | undefined;
+}
+
+export interface VerifyPasswordInput {
+  readonly email: string;
+  /** The plaintext password, checked against the stored argon2id hash in this process. */
+  readonly password: string;
+}
+
+/** A successful sign-in check. */
+export interface SignedIn<Role extends string = string> {
+  readonly userId: string;
+  readonly role: Role;
 }
 
 export interface IssuedToken {

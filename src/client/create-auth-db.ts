@@ -2,19 +2,26 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { DEFAULT_SCHEMA } from '../migrate/migrator.js';
 import type {
   AuthDb,
+  EmailVerificationPreview,
   IssuedToken,
+  PasswordInput,
+  PreviewEmailVerificationOptions,
   RegisteredUser,
   RegisterUserInput,
   ResendEmailVerificationOptions,
+  SignedIn,
   TokenMetadata,
   UserRecord,
   VerifiedEmail,
+  VerifyEmailOptions,
+  VerifyPasswordInput,
 } from './auth-db.js';
 import { openConnection, type AuthDbConnection } from './connection.js';
 import type { Database } from './database-types.js';
 import { parseDuration, type Duration } from './duration.js';
 import { InvalidArgumentError, toAuthDbError } from './errors.js';
 import { hashPassword, type PasswordHashingOptions } from './password-hashing.js';
+import { PasswordVerifier } from './password-verification.js';
 import { findUserByEmail, listOutstandingTokens } from './read-helpers.js';
 
 /** Compile-time configuration of {@link createAuthDb}, given as its type argument. */
@@ -41,9 +48,9 @@ export interface AuthDbOptions {
  *
  * @example
  * const authDb = createAuthDb<{ roles: 'user' | 'admin' }>({ connection: process.env.DATABASE_URL! });
- * const { token } = await authDb.registerUser({ email: 'ada@example.com', password: 'correct horse battery staple' });
- * // … mail the token; when the user clicks the link:
- * const { userId } = await authDb.verifyEmail(token);
+ * const { token, registrationSecret } = await authDb.registerUser({ email: 'ada@example.com', password: 'correct horse battery staple' });
+ * // … mail the token, keep registrationSecret in an HTTP-only cookie; when the user clicks the link:
+ * const { userId } = await authDb.verifyEmail(token, { registrationSecret });
  * await authDb.destroy();
  */
 export function createAuthDb<Config extends AuthDbConfig = AuthDbConfig>(options: AuthDbOptions): AuthDb<Config['roles']> {
@@ -60,6 +67,7 @@ class AuthDbClient<Role extends string> implements AuthDb<Role> {
   readonly #close: () => Promise<void>;
   readonly #schema: string;
   readonly #hashing: PasswordHashingOptions;
+  readonly #verifier: PasswordVerifier;
 
   constructor(options: AuthDbOptions) {
     const { db, close } = openConnection(options.connection);
@@ -68,27 +76,29 @@ class AuthDbClient<Role extends string> implements AuthDb<Role> {
     this.#tables = db.withSchema(this.#schema);
     this.#close = close;
     this.#hashing = options.passwordHashing ?? {};
+    this.#verifier = new PasswordVerifier(this.#hashing);
   }
 
   async registerUser(input: RegisterUserInput<Role>): Promise<RegisteredUser> {
     const { email, password, passwordHash, phone, role } = input;
     requireString(email, 'email');
     // Both cannot compile; this is for JavaScript callers.
-    const untyped = input as { readonly password?: unknown; readonly passwordHash?: unknown };
-    if (untyped.password !== undefined && untyped.passwordHash !== undefined) {
-      throw new InvalidArgumentError('password, passwordHash: give one of them, not both', { argument: 'password' });
-    }
-    if (password !== undefined) requireString(password, 'password', { nonEmpty: true });
-    if (passwordHash !== undefined) requireString(passwordHash, 'passwordHash');
+    requirePasswordInput(input);
     if (phone !== undefined) requireString(phone, 'phone');
     if (role !== undefined) requireString(role, 'role');
     const tokenTtl = optionalDuration(input.tokenTtl, 'tokenTtl');
-    const minResendInterval = optionalDuration(input.minResendInterval, 'minResendInterval');
+    const minResendInterval = optionalDuration(input.minResendInterval, 'minResendInterval', { allowZero: true });
     // Hash first, whatever the outcome will be: an address that is already
     // registered must not answer faster than a new one.
     const hash = password === undefined ? passwordHash : await hashPassword(password, this.#hashing);
-    const row = await this.#call<{ user_id: string; token: string; expires_at: Date | string; outcome: RegisteredUser['outcome'] }>(
-      sql`select r.user_id, r.token, r.expires_at, r.outcome from ${this.#function('register_user_with_token')}(${namedArguments([
+    const row = await this.#call<{
+      user_id: string;
+      token: string;
+      expires_at: Date | string;
+      outcome: RegisteredUser['outcome'];
+      registration_secret: string;
+    }>(
+      sql`select r.user_id, r.token, r.expires_at, r.outcome, r.registration_secret from ${this.#function('register_user_with_token')}(${namedArguments([
         ['p_email', email, 'text'],
         ['p_password_hash', hash, 'text'],
         ['p_phone', phone, 'text'],
@@ -97,27 +107,94 @@ class AuthDbClient<Role extends string> implements AuthDb<Role> {
         ['p_min_resend_interval', minResendInterval, 'interval'],
       ])}) as r`,
     );
-    return { userId: row.user_id, token: row.token, expiresAt: toDate(row.expires_at), outcome: row.outcome };
+    return {
+      userId: row.user_id,
+      token: row.token,
+      expiresAt: toDate(row.expires_at),
+      outcome: row.outcome,
+      registrationSecret: row.registration_secret,
+    };
   }
 
-  async verifyEmail(token: string): Promise<VerifiedEmail> {
+  async verifyEmail(token: string, options: VerifyEmailOptions = {}): Promise<VerifiedEmail> {
     requireString(token, 'token');
-    const row = await this.#call<{ user_id: string }>(sql`select ${this.#function('verify_email')}(${namedArguments([['p_token', token, 'text']])}) as user_id`);
+    const { registrationSecret, password, passwordHash } = options;
+    if (registrationSecret !== undefined) requireString(registrationSecret, 'registrationSecret');
+    requirePasswordInput(options);
+    const hash = password === undefined ? passwordHash : await hashPassword(password, this.#hashing);
+    const row = await this.#call<{ user_id: string }>(
+      sql`select ${this.#function('verify_email')}(${namedArguments([
+        ['p_token', token, 'text'],
+        ['p_registration_secret', registrationSecret, 'text'],
+        ['p_password_hash', hash, 'text'],
+      ])}) as user_id`,
+    );
     return { userId: row.user_id };
+  }
+
+  async previewEmailVerification(token: string, options: PreviewEmailVerificationOptions = {}): Promise<EmailVerificationPreview<Role>> {
+    requireString(token, 'token');
+    if (options.registrationSecret !== undefined) requireString(options.registrationSecret, 'registrationSecret');
+    const row = await this.#call<{
+      user_id: string | null;
+      token_state: EmailVerificationPreview['tokenState'];
+      token_valid: boolean;
+      registration_secret_matches: boolean;
+      sets_password: boolean;
+      sets_phone: boolean;
+      role: string | null;
+      expires_at: Date | string | null;
+    }>(
+      sql`select p.user_id, p.token_state, p.token_valid, p.registration_secret_matches, p.sets_password, p.sets_phone, p.role, p.expires_at
+            from ${this.#function('preview_email_verification')}(${namedArguments([
+              ['p_token', token, 'text'],
+              ['p_registration_secret', options.registrationSecret, 'text'],
+            ])}) as p`,
+    );
+    return {
+      userId: row.user_id,
+      tokenState: row.token_state,
+      tokenValid: row.token_valid,
+      registrationSecretMatches: row.registration_secret_matches,
+      setsPassword: row.sets_password,
+      setsPhone: row.sets_phone,
+      // The roles the caller declared are, by declaration, the roles table's names.
+      role: row.role as Role | null,
+      expiresAt: row.expires_at === null ? null : toDate(row.expires_at),
+    };
   }
 
   async resendEmailVerification(email: string, options: ResendEmailVerificationOptions = {}): Promise<IssuedToken> {
     requireString(email, 'email');
     const tokenTtl = optionalDuration(options.tokenTtl, 'tokenTtl');
-    const minResendInterval = optionalDuration(options.minResendInterval, 'minResendInterval');
+    const minResendInterval = optionalDuration(options.minResendInterval, 'minResendInterval', { allowZero: true });
+    if (options.registrationSecret !== undefined) requireString(options.registrationSecret, 'registrationSecret');
     const row = await this.#call<{ user_id: string; token: string; expires_at: Date | string }>(
       sql`select r.user_id, r.token, r.expires_at from ${this.#function('resend_email_verification')}(${namedArguments([
         ['p_email', email, 'text'],
         ['p_token_ttl', tokenTtl, 'interval'],
         ['p_min_resend_interval', minResendInterval, 'interval'],
+        ['p_registration_secret', options.registrationSecret, 'text'],
       ])}) as r`,
     );
     return { userId: row.user_id, token: row.token, expiresAt: toDate(row.expires_at) };
+  }
+
+  async verifyPassword(input: VerifyPasswordInput): Promise<SignedIn<Role> | undefined> {
+    requireString(input.email, 'email');
+    requireString(input.password, 'password');
+    let rows: { user_id: string; password_hash: string | null; role: string }[];
+    try {
+      ({ rows } = await sql<{ user_id: string; password_hash: string | null; role: string }>`select c.user_id, c.password_hash, c.role
+          from ${this.#function('sign_in_credentials')}(${namedArguments([['p_email', input.email, 'text']])}) as c`.execute(this.#db));
+    } catch (error) {
+      throw toAuthDbError(error);
+    }
+    // One argon2 verification whatever the outcome: unknown, unconfirmed and
+    // passwordless accounts are checked against the dummy hash.
+    const [row] = rows;
+    const matches = await this.#verifier.matches(row?.password_hash, input.password);
+    return row !== undefined && matches ? { userId: row.user_id, role: row.role as Role } : undefined;
   }
 
   async purgeExpiredTokens(olderThan?: Duration): Promise<number> {
@@ -173,13 +250,23 @@ function namedArguments(args: readonly SqlArgument[]): RawBuilder<unknown> {
   return sql.join(present.map(([name, value, type]) => sql`${sql.id(name)} => ${value}::${sql.raw(type)}`));
 }
 
+/** `password` xor `passwordHash` (both cannot compile; this is for JavaScript callers), each a string when given. */
+function requirePasswordInput(input: PasswordInput): void {
+  const untyped = input as { readonly password?: unknown; readonly passwordHash?: unknown };
+  if (untyped.password !== undefined && untyped.passwordHash !== undefined) {
+    throw new InvalidArgumentError('password, passwordHash: give one of them, not both', { argument: 'password' });
+  }
+  if (untyped.password !== undefined) requireString(untyped.password, 'password', { nonEmpty: true });
+  if (untyped.passwordHash !== undefined) requireString(untyped.passwordHash, 'passwordHash');
+}
+
 function requireString(value: unknown, argument: string, options: { readonly nonEmpty?: boolean } = {}): asserts value is string {
   if (typeof value !== 'string') throw new InvalidArgumentError(`${argument}: must be a string, got ${value === null ? 'null' : typeof value}`, { argument });
   if (options.nonEmpty && value === '') throw new InvalidArgumentError(`${argument}: must not be empty`, { argument });
 }
 
-function optionalDuration(value: Duration | undefined, argument: string): string | undefined {
-  return value === undefined ? undefined : parseDuration(value, argument).interval;
+function optionalDuration(value: Duration | undefined, argument: string, options: { readonly allowZero?: boolean } = {}): string | undefined {
+  return value === undefined ? undefined : parseDuration(value, argument, options).interval;
 }
 
 /** A timestamptz as a Date, also when the caller's pool parses timestamps as strings. */

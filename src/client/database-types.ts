@@ -29,15 +29,19 @@ export interface EmailVerificationTokens {
   expires_at: Timestamp;
   id: Generated<Int8>;
   /**
-   * Password hash requested with this token; applied to users.password_hash when the token is verified (NULL = passwordless).
+   * Password hash requested with this token; applied to users.password_hash when the token is verified with the registration secret (NULL = passwordless).
    */
   password_hash: string | null;
   /**
-   * Phone number (E.164) requested with this token; applied to users.phone when the token is verified.
+   * Phone number (E.164) requested with this token; applied to users.phone when the token is verified with the registration secret.
    */
   phone: string | null;
   /**
-   * When the token was superseded (a newer token was issued, or another token of the user was verified).
+   * sha256(convert_to(registration_secret, 'UTF8')) of the request that issued the token; NULL for a token that carries no credentials. The secret is returned once to the registering client and never stored.
+   */
+  registration_secret_hash: Buffer | null;
+  /**
+   * When the token was revoked: another token of the user was verified, or the outstanding-token bound or a resend for the same registration superseded it.
    */
   revoked_at: Timestamp | null;
   /**
@@ -83,11 +87,11 @@ export interface Users {
    */
   id: Generated<string>;
   /**
-   * Password hash produced by the application (authdb never sees passwords). NULL for passwordless accounts.
+   * Password hash produced by the application (authdb never sees passwords). NULL for passwordless accounts, and while the e-mail is unconfirmed.
    */
   password_hash: string | null;
   /**
-   * Phone number in E.164 format (+, a non-zero digit, 7-14 more digits). Unique among confirmed phones only (index users_confirmed_phone_key).
+   * Phone number in E.164 format (+, a non-zero digit, 7-14 more digits). Unique among confirmed phones only (index users_confirmed_phone_key). NULL while the e-mail is unconfirmed.
    */
   phone: string | null;
   /**

@@ -32,16 +32,17 @@ export interface ParsedDuration {
 /**
  * Validates a duration without touching the database; throws
  * {@link InvalidArgumentError} (code AU009) naming `argument` when it is not
- * a positive, finite duration in the accepted grammar.
+ * a positive (or, with `allowZero`, zero), finite duration in the accepted grammar.
  *
  * @example
  * parseDuration('1 day 2 hours', 'tokenTtl').milliseconds; // 93_600_000
  * parseDuration(90_000, 'minResendInterval').interval;    // '90000 milliseconds'
  */
-export function parseDuration(value: Duration, argument: string): ParsedDuration {
+export function parseDuration(value: Duration, argument: string, options: { readonly allowZero?: boolean } = {}): ParsedDuration {
   const milliseconds = typeof value === 'number' ? value : typeof value === 'string' ? intervalMilliseconds(value) : undefined;
   const rounded = milliseconds === undefined ? undefined : Math.round(milliseconds * 1000) / 1000;
-  if (rounded === undefined || !Number.isFinite(rounded) || rounded <= 0 || rounded > MAX_DURATION_MS) {
+  const tooSmall = rounded !== undefined && (options.allowZero ? rounded < 0 : rounded <= 0);
+  if (rounded === undefined || !Number.isFinite(rounded) || tooSmall || rounded > MAX_DURATION_MS) {
     throw new InvalidArgumentError(`${argument}: ${describe(value)} is not a valid duration. ${GRAMMAR_HELP}`, { argument });
   }
   return { milliseconds: rounded, interval: `${rounded} milliseconds` };

@@ -56,9 +56,9 @@ export class SqlExecutor implements UmzugStorage {
   }
 
   /** The statements that precede a file, for `--dry-run` and for execution. */
-  async preamble(transaction: boolean): Promise<string> {
+  preamble(transaction: boolean): Promise<string> {
     const scope = transaction ? 'SET LOCAL' : 'SET';
-    return `${scope} search_path TO ${(await this.#searchPath()).join(', ')};\n${scope} lock_timeout = ${this.#ddlLockTimeoutMs};\n`;
+    return Promise.resolve(`${scope} search_path TO ${this.#searchPath().join(', ')};\n${scope} lock_timeout = ${this.#ddlLockTimeoutMs};\n`);
   }
 
   /** Body of an umzug migration: runs one file, leaving its transaction open for the tracking row. */
@@ -149,13 +149,8 @@ export class SqlExecutor implements UmzugStorage {
     return current;
   }
 
-  /** Target schema, then the schema holding pgcrypto when it lives elsewhere, then pg_temp. */
-  async #searchPath(): Promise<string[]> {
-    const { rows } = await this.#client.query<{ nspname: string }>(
-      `SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-        WHERE e.extname = 'pgcrypto' AND n.nspname NOT IN ($1, 'pg_catalog')`,
-      [this.#schema],
-    );
-    return [this.#schema, ...rows.map((r) => r.nspname)].map((s) => this.#client.escapeIdentifier(s)).concat('pg_temp');
+  /** The target schema, then pg_temp: authdb needs no extension, so nothing else belongs on the path. */
+  #searchPath(): string[] {
+    return [this.#client.escapeIdentifier(this.#schema), 'pg_temp'];
   }
 }

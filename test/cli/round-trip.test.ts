@@ -44,7 +44,7 @@ describe('the shipped migrations', () => {
     expect(down.code).toBe(0);
     expect(down.stdout.match(/^reverted/gm)).toHaveLength(names.length);
     expect(await applied()).toEqual([]);
-    // pgcrypto stays (a database-wide resource the down files deliberately keep).
+    // Everything authdb created is gone (extension lines are left out of the comparison).
     const reverted = await dumpSchema(db.pool, 'rt');
     const withoutExtensions = (dump: string[]): string[] => dump.filter((line) => !line.startsWith('extension '));
     expect(withoutExtensions(reverted).filter((line) => !line.includes('authdb_migrations'))).toEqual(withoutExtensions(empty));

@@ -37,9 +37,7 @@ describe('--schema', () => {
       const status = await runMain(['migrate', 'status', '--json', '--database-url', db.url, '--schema', schema]);
       expect((JSON.parse(status.stdout) as { state: string }[]).every((s) => s.state === 'applied')).toBe(true);
     }
-    // Same objects, apart from the schema name. pgcrypto is one per database:
-    // the first install created it in "auth", so the engine put "auth" on the
-    // second install's search_path (pinned in its functions) to reach it.
+    // Same objects, apart from the schema name.
     const normalized = async (schema: string): Promise<string[]> =>
       (await dumpSchema(db.pool, schema))
         .filter((line) => !line.startsWith('extension '))

@@ -82,7 +82,7 @@ describe('authdb codegen', () => {
   it('refuses a database whose migrations are not all applied', async () => {
     const result = await runCli(['codegen', '--check', '--database-url', empty.url]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/schema "public" does not match the migrations \(20261125000000_pgcrypto: pending, .*\); run `authdb migrate up`/);
+    expect(result.stderr).toMatch(/schema "public" does not match the migrations \(20261125000001_roles: pending, .*\); run `authdb migrate up`/);
   });
 
   it('--help describes the command and the connection options; unknown options are usage errors', async () => {

@@ -23,9 +23,11 @@ async function exerciseEverything(authDb: AuthDb, database: TestDatabase, schema
   const email = uniqueEmail();
   const registered = await authDb.registerUser({ email, password: 'pw', tokenTtl: '1 hour' });
   expect(registered.outcome).toBe('created');
-  const resent = await authDb.resendEmailVerification(email, { minResendInterval: 1 });
+  const resent = await authDb.resendEmailVerification(email, { minResendInterval: 1, registrationSecret: registered.registrationSecret });
   expect(await authDb.listOutstandingTokens(registered.userId)).toHaveLength(1);
-  expect(await authDb.verifyEmail(resent.token)).toEqual({ userId: registered.userId });
+  expect(await authDb.previewEmailVerification(resent.token, { registrationSecret: registered.registrationSecret })).toMatchObject({ tokenValid: true, setsPassword: true });
+  expect(await authDb.verifyEmail(resent.token, { registrationSecret: registered.registrationSecret })).toEqual({ userId: registered.userId });
+  expect(await authDb.verifyPassword({ email, password: 'pw' })).toEqual({ userId: registered.userId, role: 'user' });
   expect((await authDb.findUserByEmail(email))?.emailConfirmedAt).toBeInstanceOf(Date);
   await expectDatabaseError(authDb.registerUser({ email }), EmailAlreadyRegisteredError, 'AU001');
   expect(await authDb.purgeExpiredTokens('1 day')).toBe(0);

@@ -22,8 +22,8 @@ describe('findUserByEmail', () => {
   it('finds a user by any spelling the database normalises to its address', async () => {
     const email = uniqueEmail('grace');
     const phone = uniquePhone();
-    const { userId, token } = await authDb.registerUser({ email, password: 'pw', phone });
-    await authDb.verifyEmail(token);
+    const { userId, token, registrationSecret } = await authDb.registerUser({ email, password: 'pw', phone });
+    await authDb.verifyEmail(token, { registrationSecret });
     for (const spelling of [email, email.toUpperCase(), ` ${email}\t`, `\n\r\f\v${email.replace('grace', 'GrAcE')} `]) {
       const user = await authDb.findUserByEmail(spelling);
       expect(user).toEqual({
@@ -50,7 +50,8 @@ describe('findUserByEmail', () => {
 
   it('never returns the password hash', async () => {
     const email = uniqueEmail();
-    await authDb.registerUser({ email, password: 'pw' });
+    const { token, registrationSecret } = await authDb.registerUser({ email, password: 'pw' });
+    await authDb.verifyEmail(token, { registrationSecret });
     const user = await authDb.findUserByEmail(email);
     expect(user?.hasPassword).toBe(true);
     expect(JSON.stringify(user)).not.toContain('argon2');
@@ -91,14 +92,16 @@ describe('listOutstandingTokens', () => {
     expect(Object.keys(tokens[0] ?? {}).some((key) => /hash/i.test(key))).toBe(false);
   });
 
-  it('shows only the newest token after a resend, flags expiry, and is empty once verified', async () => {
+  it('lists one token per pending registration, flags expiry, and is empty once verified', async () => {
     const email = uniqueEmail();
-    const first = await authDb.registerUser({ email });
+    const first = await authDb.registerUser({ email, password: 'pw' });
     const second = await authDb.resendEmailVerification(email, { tokenTtl: 1, minResendInterval: 1 });
     await sleep(20);
-    const [outstanding, ...rest] = await authDb.listOutstandingTokens(first.userId);
+    const [older, newer, ...rest] = await authDb.listOutstandingTokens(first.userId);
     expect(rest).toEqual([]);
-    expect(outstanding).toMatchObject({ expiresAt: second.expiresAt, expired: true, hasPassword: false });
+    expect(older).toMatchObject({ expiresAt: first.expiresAt, expired: false, hasPassword: true });
+    // A resend without the registration secret carries no credentials.
+    expect(newer).toMatchObject({ expiresAt: second.expiresAt, expired: true, hasPassword: false });
     const third = await authDb.resendEmailVerification(email, { minResendInterval: 1 });
     await authDb.verifyEmail(third.token);
     expect(await authDb.listOutstandingTokens(first.userId)).toEqual([]);

@@ -45,6 +45,15 @@ async function storedUser(id: string): Promise<StoredUser | undefined> {
   return rows[0];
 }
 
+/** The password hash the user's newest registration carries (the users row holds none until verification). */
+async function pendingHash(userId: string): Promise<string | null | undefined> {
+  const { rows } = await db.pool.query<{ password_hash: string | null }>(
+    'SELECT password_hash FROM email_verification_tokens WHERE user_id = $1 ORDER BY id DESC LIMIT 1',
+    [userId],
+  );
+  return rows[0]?.password_hash;
+}
+
 describe('registerUser', () => {
   it('creates an unconfirmed user, normalising the address, and returns a token', async () => {
     const email = uniqueEmail('ada');
@@ -71,10 +80,11 @@ describe('registerUser', () => {
     const recorded = createAuthDb({ connection: kysely });
     const password = 'correct horse battery staple';
     const result = await recorded.registerUser({ email: uniqueEmail(), password });
-    const stored = await storedUser(result.userId);
-    expect(stored?.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
-    expect(await verify(stored?.password_hash ?? '', password)).toBe(true);
-    expect(await verify(stored?.password_hash ?? '', 'wrong')).toBe(false);
+    expect(result.registrationSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const stored = await pendingHash(result.userId);
+    expect(stored).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect(await verify(stored ?? '', password)).toBe(true);
+    expect(await verify(stored ?? '', 'wrong')).toBe(false);
     expect(queries).toHaveLength(1);
     expect(queries[0]?.parameters).not.toContain(password);
     expect(JSON.stringify(queries)).not.toContain(password);
@@ -83,16 +93,18 @@ describe('registerUser', () => {
   it('honours custom argon2id costs', async () => {
     const cheap = createAuthDb({ connection: db.pool, passwordHashing: { memoryCost: 8192, timeCost: 3 } });
     const { userId } = await cheap.registerUser({ email: uniqueEmail(), password: 'pw' });
-    expect((await storedUser(userId))?.password_hash).toMatch(/^\$argon2id\$v=19\$m=8192,t=3,p=1\$/);
+    expect(await pendingHash(userId)).toMatch(/^\$argon2id\$v=19\$m=8192,t=3,p=1\$/);
   });
 
   it('stores a given passwordHash as is', async () => {
     const passwordHash = '$2b$12$abcdefghijklmnopqrstuuN9Hv1cTX8M8W5eIuBY9bMm9Ob6nmkzK';
-    const { userId } = await authDb.registerUser({ email: uniqueEmail(), passwordHash });
+    const { userId, token, registrationSecret } = await authDb.registerUser({ email: uniqueEmail(), passwordHash });
+    expect(await pendingHash(userId)).toBe(passwordHash);
+    await authDb.verifyEmail(token, { registrationSecret });
     expect((await storedUser(userId))?.password_hash).toBe(passwordHash);
   });
 
-  it('reissues for an unconfirmed address; the new password hash becomes the user\'s only when verified', async () => {
+  it("reissues for an unconfirmed address; a password becomes the user's only when verified with its registration secret", async () => {
     const email = uniqueEmail('contested');
     const squatter = await authDb.registerUser({ email, password: 'squatter password', minResendInterval: 1 });
     await sleep(5);
@@ -100,11 +112,10 @@ describe('registerUser', () => {
     expect(owner.outcome).toBe('reissued');
     expect(owner.userId).toBe(squatter.userId);
 
-    const beforeVerify = await storedUser(owner.userId);
-    expect(await verify(beforeVerify?.password_hash ?? '', 'squatter password')).toBe(true);
-    expect(beforeVerify).toMatchObject({ role: 'user', phone: null, email_confirmed_at: null });
+    // Meanwhile the account holds no password at all.
+    expect(await storedUser(owner.userId)).toMatchObject({ password_hash: null, role: 'user', phone: null, email_confirmed_at: null });
 
-    await authDb.verifyEmail(owner.token);
+    await authDb.verifyEmail(owner.token, { registrationSecret: owner.registrationSecret });
     const afterVerify = await storedUser(owner.userId);
     expect(afterVerify?.password_hash).toMatch(/^\$argon2id\$/);
     expect(await verify(afterVerify?.password_hash ?? '', 'owner password')).toBe(true);
@@ -125,7 +136,7 @@ describe('registerUser', () => {
   it('a phone confirmed by another user: PhoneAlreadyRegisteredError (AU002)', async () => {
     const phone = uniquePhone();
     const other = await authDb.registerUser({ email: uniqueEmail(), phone });
-    await authDb.verifyEmail(other.token);
+    await authDb.verifyEmail(other.token, { registrationSecret: other.registrationSecret });
     // Phone confirmation is a separate flow outside the registration functions.
     await db.pool.query('UPDATE users SET phone_confirmed_at = now() WHERE id = $1', [other.userId]);
     await expectDatabaseError(authDb.registerUser({ email: uniqueEmail(), phone: phone.replace(/^(\+\d{2})/, '$1 ') }), PhoneAlreadyRegisteredError, 'AU002');
@@ -166,7 +177,7 @@ describe('registerUser validation before any query', () => {
     ['tokenTtl', { tokenTtl: Number.NaN }],
     ['tokenTtl', { tokenTtl: 'tomorrow' }],
     ['tokenTtl', { tokenTtl: '1 month' }],
-    ['minResendInterval', { minResendInterval: 0 }],
+    ['minResendInterval', { minResendInterval: -1 }],
     ['minResendInterval', { minResendInterval: '-60 seconds' }],
   ] as const)('rejects a bad %s (%j) with InvalidArgumentError, sending nothing', async (argument, options) => {
     const { kysely, queries } = recordingKysely(db.pool);

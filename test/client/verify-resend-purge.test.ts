@@ -66,10 +66,11 @@ describe('verifyEmail', () => {
     await expectDatabaseError(authDb.verifyEmail(token), TokenAlreadyUsedError, 'AU012');
   });
 
-  it('a token revoked by a newer one: TokenAlreadyUsedError (AU012)', async () => {
+  it('a token revoked when another token of the user was verified: TokenAlreadyUsedError (AU012)', async () => {
     const email = uniqueEmail();
     const first = await authDb.registerUser({ email });
-    await authDb.resendEmailVerification(email, { minResendInterval: '1 ms' });
+    const resent = await authDb.resendEmailVerification(email, { minResendInterval: '1 ms' });
+    await authDb.verifyEmail(resent.token);
     const error = await expectDatabaseError(authDb.verifyEmail(first.token), TokenAlreadyUsedError, 'AU012');
     expect(error.message).toContain('revoked');
   });
@@ -80,17 +81,21 @@ describe('verifyEmail', () => {
 });
 
 describe('resendEmailVerification', () => {
-  it('issues a new token that carries the pending registration forward and revokes the old one', async () => {
+  it('with the registration secret: a new token for that registration, which replaces its old one', async () => {
     const email = uniqueEmail();
     const phone = uniquePhone();
     const first = await authDb.registerUser({ email, phone });
     const before = Date.now();
-    const resent = await authDb.resendEmailVerification(` ${email.toUpperCase()} `, { tokenTtl: '00:30:00', minResendInterval: 1 });
+    const resent = await authDb.resendEmailVerification(` ${email.toUpperCase()} `, {
+      tokenTtl: '00:30:00',
+      minResendInterval: 1,
+      registrationSecret: first.registrationSecret,
+    });
     expect(resent.userId).toBe(first.userId);
     expect(resent.token).not.toBe(first.token);
     expect(Math.abs(resent.expiresAt.getTime() - before - 1_800_000)).toBeLessThan(60_000);
     expect(await tokenStates(first.userId)).toEqual(['revoked', 'outstanding']);
-    await authDb.verifyEmail(resent.token);
+    await authDb.verifyEmail(resent.token, { registrationSecret: first.registrationSecret });
     const { rows } = await db.pool.query<{ phone: string }>('SELECT phone FROM users WHERE id = $1', [first.userId]);
     expect(rows[0]?.phone).toBe(phone);
   });
@@ -132,11 +137,12 @@ describe('purgeExpiredTokens', () => {
     return rows.map((r) => (r.consumed ? 'consumed' : 'not consumed'));
   }
 
-  it('deletes dead tokens older than olderThan, keeping the latest token of unconfirmed users, and returns the count', async () => {
-    // Confirmed user: its consumed token is purgeable.
-    const confirmed = await purging.registerUser({ email: uniqueEmail() });
+  it('deletes dead tokens older than olderThan, then the unconfirmed users left without any, and returns the token count', async () => {
+    // Confirmed user: its consumed token is purgeable; the user stays.
+    const confirmedEmail = uniqueEmail();
+    const confirmed = await purging.registerUser({ email: confirmedEmail });
     await purging.verifyEmail(confirmed.token);
-    // Unconfirmed user with a revoked token and a newer expired one: only the revoked one goes.
+    // Unconfirmed user whose two tokens expired: both go, and so does the user.
     const email = uniqueEmail();
     const pending = await purging.registerUser({ email, tokenTtl: 1 });
     await purging.resendEmailVerification(email, { tokenTtl: 1, minResendInterval: 1 });
@@ -144,9 +150,11 @@ describe('purgeExpiredTokens', () => {
 
     expect(await purging.purgeExpiredTokens()).toBe(0); // default: older than 7 days
     expect(await purging.purgeExpiredTokens('1 hour')).toBe(0);
-    expect(await purging.purgeExpiredTokens(10)).toBe(2);
+    expect(await purging.purgeExpiredTokens(10)).toBe(3);
     expect(await consumedStates(confirmed.userId)).toEqual([]);
-    expect(await consumedStates(pending.userId)).toEqual(['not consumed']);
+    expect(await consumedStates(pending.userId)).toEqual([]);
+    expect(await purging.findUserByEmail(email)).toBeUndefined();
+    expect((await purging.findUserByEmail(confirmedEmail))?.id).toBe(confirmed.userId);
     expect(await purging.purgeExpiredTokens('10 milliseconds')).toBe(0);
   });
 

@@ -74,7 +74,7 @@ describe('authdb schema check', () => {
 
   it('reports a granted privilege, an altered default and an added column, and exits 1', async () => {
     const db = await migrated();
-    await db.pool.query(`GRANT EXECUTE ON FUNCTION verify_email(text) TO ${APP}`);
+    await db.pool.query(`GRANT EXECUTE ON FUNCTION verify_email(text, text, text) TO ${APP}`);
     await db.pool.query('ALTER TABLE roles ALTER COLUMN self_assignable SET DEFAULT true');
     await db.pool.query('ALTER TABLE users ADD COLUMN nickname text');
     const result = await check(db.url);
@@ -83,23 +83,23 @@ describe('authdb schema check', () => {
     expect(result.stdout).toContain('1 added, 0 missing, 2 changed');
     expect(result.stdout).toContain(`~ column roles.self_assignable\n    default: "false" → "true"`);
     expect(result.stdout).toContain('+ column users.nickname  (in the database, not in the contract)\n    notNull: false\n    position: 10\n    type: "text"');
-    expect(result.stdout).toContain(`~ function verify_email(text)\n    grants.${APP}: (absent) → ["EXECUTE"]`);
+    expect(result.stdout).toContain(`~ function verify_email(text, text, text)\n    grants.${APP}: (absent) → ["EXECUTE"]`);
     expect(result.stdout).toContain('authdb schema dump --out');
   });
 
   it('reports a revoked grant, a dropped index and a replaced function body against a contract that has them', async () => {
     const db = await migrated();
-    await db.pool.query(`GRANT EXECUTE ON FUNCTION verify_email(text) TO ${APP}`);
+    await db.pool.query(`GRANT EXECUTE ON FUNCTION verify_email(text, text, text) TO ${APP}`);
     const contract = join(tmp.path, 'granted.json');
     expect((await runMain(['schema', 'dump', '--database-url', db.url, '--out', contract])).code).toBe(0);
 
-    await db.pool.query(`REVOKE EXECUTE ON FUNCTION verify_email(text) FROM ${APP}`);
+    await db.pool.query(`REVOKE EXECUTE ON FUNCTION verify_email(text, text, text) FROM ${APP}`);
     await db.pool.query('DROP INDEX email_verification_tokens_ended_at_idx');
     await db.pool.query(`CREATE OR REPLACE FUNCTION authdb_normalize_phone(p_phone text) RETURNS text LANGUAGE plpgsql IMMUTABLE
                            SET search_path = public, pg_temp AS $$ BEGIN RETURN p_phone; END $$`);
     const result = await check(db.url, '--contract', contract);
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain(`~ function verify_email(text)\n    grants.${APP}: ["EXECUTE"] → (absent)`);
+    expect(result.stdout).toContain(`~ function verify_email(text, text, text)\n    grants.${APP}: ["EXECUTE"] → (absent)`);
     expect(result.stdout).toContain(
       '- index email_verification_tokens_ended_at_idx  (in the contract, missing from the database)\n' +
         '    definition: "CREATE INDEX email_verification_tokens_ended_at_idx ON email_verification_tokens USING btree (LEAST(expires_at, consumed_at, revoked_at))"\n' +

@@ -54,6 +54,6 @@ describe('loadMigrations', () => {
   it('finds the shipped migrations by default', async () => {
     const files = await loadMigrations(DEFAULT_MIGRATIONS_DIR);
     expect(files.length).toBeGreaterThan(0);
-    expect(files[0]?.name).toBe('20261125000000_pgcrypto');
+    expect(files[0]?.name).toBe('20261125000001_roles');
   });
 });

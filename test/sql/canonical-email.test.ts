@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthDb, type AuthDb } from '../../src/index.js';
 import { createEmptyDatabase, createMigratedDatabase, createMigratedTurkishDatabase, migrateDatabase, serverVersion, type TestDatabase } from '../support/database.js';
-import { expectSqlState, register, resend, single, userById, verify } from './helpers.js';
+import { expectSqlState, register, resend, single, userById, verify, verifyAsRegistrant } from './helpers.js';
 
 /** Registration options that let a second registration follow at once (no AU008). */
 const NO_THROTTLE = { minResendInterval: '1 microsecond' } as const;
@@ -131,8 +131,10 @@ describe.each(FLAVOURS)('$name', (flavour) => {
 
   it('"+49 (0) 209 22334455" and "+4920922334455" are one number; the (0) is never stored', async () => {
     const owner = await register(db.pool, `${local('owner')}@example.com`, { phone: '+49 (0) 209 22334455' });
+    const pending = await db.pool.query<{ phone: string }>('SELECT phone FROM email_verification_tokens WHERE user_id = $1', [owner.user_id]);
+    expect(pending.rows.map((r) => r.phone)).toEqual(['+4920922334455']);
+    await verifyAsRegistrant(db.pool, owner);
     expect((await userById(db.pool, owner.user_id)).phone).toBe('+4920922334455');
-    await verify(db.pool, owner.token);
     await db.pool.query('UPDATE users SET phone_confirmed_at = now() WHERE id = $1', [owner.user_id]);
     for (const spelling of ['+4920922334455', '+49 (0) 209 22334455', '+49(0)20922334455', '+49 ( 0 ) 209-22334455']) {
       await expectSqlState(register(db.pool, `${local('other')}@example.com`, { phone: spelling }), 'AU002');

@@ -11,6 +11,27 @@ export interface Registration {
   readonly token: string;
   readonly expires_at: Date;
   readonly outcome: 'created' | 'reissued';
+  /** For the registering client only: verify_email applies the carried password and phone only with it. */
+  readonly registration_secret: string;
+}
+
+/** One row of preview_email_verification. */
+export interface Preview {
+  readonly user_id: string | null;
+  readonly token_state: 'valid' | 'unknown' | 'expired' | 'used' | 'revoked';
+  readonly token_valid: boolean;
+  readonly registration_secret_matches: boolean;
+  readonly sets_password: boolean;
+  readonly sets_phone: boolean;
+  readonly role: string | null;
+  readonly expires_at: Date | null;
+}
+
+/** One row of sign_in_credentials. */
+export interface Credentials {
+  readonly user_id: string;
+  readonly password_hash: string | null;
+  readonly role: string;
 }
 
 export interface IssuedToken {
@@ -41,6 +62,8 @@ export interface TokenRow {
   readonly expires_at: Date;
   readonly consumed_at: Date | null;
   readonly revoked_at: Date | null;
+  /** Whether the token carries a registration secret (hash). */
+  readonly has_secret: boolean;
 }
 
 export interface RegisterOptions {
@@ -87,7 +110,7 @@ export async function register(db: Queryable, email: string | null, options: Reg
   add('p_token_ttl', options.tokenTtl, 'interval');
   add('p_min_resend_interval', options.minResendInterval, 'interval');
   const { rows } = await db.query<Registration>(
-    `SELECT user_id, token, expires_at, outcome FROM register_user_with_token(${args.join(', ')})`,
+    `SELECT user_id, token, expires_at, outcome, registration_secret FROM register_user_with_token(${args.join(', ')})`,
     values,
   );
   return single(rows);
@@ -96,7 +119,7 @@ export async function register(db: Queryable, email: string | null, options: Reg
 export async function resend(
   db: Queryable,
   email: string | null,
-  options: { readonly tokenTtl?: string | null; readonly minResendInterval?: string | null } = {},
+  options: { readonly tokenTtl?: string | null; readonly minResendInterval?: string | null; readonly registrationSecret?: string | null } = {},
 ): Promise<IssuedToken> {
   const args: string[] = ['p_email => $1'];
   const values: unknown[] = [email];
@@ -108,6 +131,10 @@ export async function resend(
     values.push(options.minResendInterval);
     args.push(`p_min_resend_interval => $${values.length}::interval`);
   }
+  if (options.registrationSecret !== undefined) {
+    values.push(options.registrationSecret);
+    args.push(`p_registration_secret => $${values.length}::text`);
+  }
   const { rows } = await db.query<IssuedToken>(
     `SELECT user_id, token, expires_at FROM resend_email_verification(${args.join(', ')})`,
     values,
@@ -115,9 +142,43 @@ export async function resend(
   return single(rows);
 }
 
-export async function verify(db: Queryable, token: string | null): Promise<string> {
-  const { rows } = await db.query<{ user_id: string }>('SELECT verify_email($1) AS user_id', [token]);
+/** verify_email; `registrationSecret` and `passwordHash` are passed (as named arguments) only when given. */
+export async function verify(
+  db: Queryable,
+  token: string | null,
+  options: { readonly registrationSecret?: string | null; readonly passwordHash?: string | null } = {},
+): Promise<string> {
+  const args: string[] = ['p_token => $1::text'];
+  const values: unknown[] = [token];
+  if (options.registrationSecret !== undefined) {
+    values.push(options.registrationSecret);
+    args.push(`p_registration_secret => $${values.length}::text`);
+  }
+  if (options.passwordHash !== undefined) {
+    values.push(options.passwordHash);
+    args.push(`p_password_hash => $${values.length}::text`);
+  }
+  const { rows } = await db.query<{ user_id: string }>(`SELECT verify_email(${args.join(', ')}) AS user_id`, values);
   return single(rows).user_id;
+}
+
+/** verify_email with the registration's own secret: what the registering client does. */
+export function verifyAsRegistrant(db: Queryable, registration: Registration): Promise<string> {
+  return verify(db, registration.token, { registrationSecret: registration.registration_secret });
+}
+
+export async function preview(db: Queryable, token: string | null, registrationSecret?: string | null): Promise<Preview> {
+  const { rows } =
+    registrationSecret === undefined
+      ? await db.query<Preview>('SELECT * FROM preview_email_verification($1::text)', [token])
+      : await db.query<Preview>('SELECT * FROM preview_email_verification($1::text, $2::text)', [token, registrationSecret]);
+  return single(rows);
+}
+
+export async function signIn(db: Queryable, email: string | null): Promise<Credentials | undefined> {
+  const { rows } = await db.query<Credentials>('SELECT user_id, password_hash, role FROM sign_in_credentials($1::text)', [email]);
+  expect(rows.length).toBeLessThanOrEqual(1);
+  return rows[0];
 }
 
 export async function purge(db: Queryable, olderThan?: string | null): Promise<number> {
@@ -129,7 +190,7 @@ export async function purge(db: Queryable, olderThan?: string | null): Promise<n
 }
 
 export async function userByEmail(db: Queryable, email: string): Promise<UserRow | undefined> {
-  const { rows } = await db.query<UserRow>('SELECT * FROM users WHERE email = $1', [email]);
+  const { rows } = await db.query<UserRow>('SELECT * FROM users WHERE email = $1::text', [email]);
   return rows[0];
 }
 
@@ -141,7 +202,8 @@ export async function userById(db: Queryable, id: string): Promise<UserRow> {
 /** The user's tokens in issue order (without the hash). */
 export async function tokensOf(db: Queryable, userId: string): Promise<TokenRow[]> {
   const { rows } = await db.query<TokenRow>(
-    `SELECT id, user_id, password_hash, phone, role, created_at, expires_at, consumed_at, revoked_at
+    `SELECT id, user_id, password_hash, phone, role, created_at, expires_at, consumed_at, revoked_at,
+            registration_secret_hash IS NOT NULL AS has_secret
        FROM email_verification_tokens WHERE user_id = $1 ORDER BY id`,
     [userId],
   );
@@ -151,8 +213,9 @@ export async function tokensOf(db: Queryable, userId: string): Promise<TokenRow[
 /** The stored row of a plaintext token, looked up by its SHA-256 hash. */
 export async function tokenRow(db: Queryable, token: string): Promise<TokenRow> {
   const { rows } = await db.query<TokenRow>(
-    `SELECT id, user_id, password_hash, phone, role, created_at, expires_at, consumed_at, revoked_at
-       FROM email_verification_tokens WHERE token_hash = sha256(convert_to($1, 'UTF8'))`,
+    `SELECT id, user_id, password_hash, phone, role, created_at, expires_at, consumed_at, revoked_at,
+            registration_secret_hash IS NOT NULL AS has_secret
+       FROM email_verification_tokens WHERE token_hash = sha256(convert_to($1::text, 'UTF8'::name))`,
     [token],
   );
   return single(rows);

@@ -85,7 +85,6 @@ describe('up and down', () => {
     const migrator = new Migrator({ client });
     const names = (await migrator.status()).map((s) => s.name);
     expect(names).toEqual([
-      '20261125000000_pgcrypto',
       '20261125000001_roles',
       '20261125000002_users',
       '20261125000003_email_verification_tokens',
@@ -98,18 +97,16 @@ describe('up and down', () => {
       states.push(await fingerprint(client, 'public'));
     }
     // Every step changes something.
-    // 20261125000000_pgcrypto creates nothing in the target schema; every other step does.
-    expect(states[1]).toEqual(states[0]);
-    for (let i = 2; i < states.length; i += 1) expect(states[i]).not.toEqual(states[i - 1]);
+    for (let i = 1; i < states.length; i += 1) expect(states[i]).not.toEqual(states[i - 1]);
 
     for (let i = names.length - 1; i >= 0; i -= 1) {
       await migrator.down({ target: { steps: 1 } });
       expect(await fingerprint(client, 'public')).toEqual(states[i]);
     }
 
-    // pgcrypto is a database-wide resource the down migration leaves alone.
-    const { rows } = await client.query<{ n: string }>("SELECT count(*) AS n FROM pg_extension WHERE extname = 'pgcrypto'");
-    expect(single(rows).n).toBe('1');
+    // authdb creates no extension and no schema of its own.
+    const { rows } = await client.query<{ n: string }>("SELECT count(*) AS n FROM pg_extension WHERE extname <> 'plpgsql'");
+    expect(single(rows).n).toBe('0');
 
     await migrator.up();
     expect(await fingerprint(client, 'public')).toEqual(states.at(-1));
@@ -118,14 +115,13 @@ describe('up and down', () => {
 
 describe('schemas', () => {
   it('a second install in another schema of the same database is independent', async () => {
-    // Both installs use the one pgcrypto in authdb_extensions.
     await new Migrator({ client }).up();
     await new Migrator({ client, schema: 'tenant_b' }).up();
 
     const pub = await fingerprint(client, 'public');
     const tenant = await fingerprint(client, 'tenant_b');
     expect(tenant.objects).toEqual(pub.objects);
-    for (const line of tenant.searchPaths) expect(line).toMatch(/: search_path=tenant_b, authdb_extensions, pg_temp$/);
+    for (const line of tenant.searchPaths) expect(line).toMatch(/: search_path=tenant_b, pg_temp( \| plan_cache_mode=force_generic_plan)?$/);
 
     // Same address in both installs: two different users.
     const email = uniqueEmail('tenant');
@@ -138,15 +134,12 @@ describe('schemas', () => {
     const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM tenant_b.users WHERE id = $1', [b.user_id]);
     expect(single(rows).n).toBe('1');
 
-    // Reverting one install leaves the other (and pgcrypto) intact; so does
-    // dropping the first install's schema outright.
+    // Reverting one install leaves the other intact; so does dropping the
+    // first install's schema outright.
     await new Migrator({ client, schema: 'tenant_b' }).down({ target: { all: true } });
     expect((await fingerprint(client, 'tenant_b')).objects).toEqual([]);
     expect((await fingerprint(client, 'public')).objects).toEqual(pub.objects);
 
-    // pgcrypto lives in its own schema, so dropping an install's schema cannot take it from the other.
-    const ext = await client.query<{ schema: string }>("SELECT extnamespace::regnamespace::text AS schema FROM pg_extension WHERE extname = 'pgcrypto'");
-    expect(single(ext.rows).schema).toBe('authdb_extensions');
     await new Migrator({ client, schema: 'tenant_b' }).up();
     await client.query('DROP SCHEMA tenant_b CASCADE');
     const again = await client.query<{ outcome: string }>('SELECT outcome FROM public.register_user_with_token($1)', [uniqueEmail('after-drop')]);
@@ -157,9 +150,9 @@ describe('schemas', () => {
     const auth = await createMigratedDatabase({ schema: 'auth' });
     try {
       const { rows } = await auth.pool.query<{ config: string[] }>(
-        "SELECT proconfig AS config FROM pg_proc WHERE oid = 'auth.verify_email(text)'::regprocedure",
+        "SELECT proconfig AS config FROM pg_proc WHERE oid = 'auth.verify_email(text, text, text)'::regprocedure",
       );
-      expect(single(rows).config).toEqual(['search_path=auth, authdb_extensions, pg_temp']);
+      expect(single(rows).config).toEqual(['search_path=auth, pg_temp', 'plan_cache_mode=force_generic_plan']);
       const c = await auth.pool.connect();
       try {
         await c.query('SET search_path TO auth');

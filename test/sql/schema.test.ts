@@ -15,11 +15,11 @@ afterAll(async () => {
   await db.close();
 });
 
-/** Inserts a user directly (bypassing the functions) and returns its id. */
+/** Inserts a user directly (bypassing the functions) and returns its id; a phone makes it a confirmed user. */
 async function insertUser(email: string, extra: { phone?: string; confirmedPhone?: boolean } = {}): Promise<string> {
   const { rows } = await db.pool.query<{ id: string }>(
-    `INSERT INTO users (email, phone, role, phone_confirmed_at)
-     VALUES ($1, $2, 'user', CASE WHEN $3 THEN now() END) RETURNING id`,
+    `INSERT INTO users (email, phone, role, email_confirmed_at, phone_confirmed_at)
+     VALUES ($1, $2::text, 'user', CASE WHEN $2::text IS NOT NULL THEN now() END, CASE WHEN $3 THEN now() END) RETURNING id`,
     [email, extra.phone ?? null, extra.confirmedPhone ?? false],
   );
   return single(rows).id;
@@ -29,7 +29,7 @@ async function insertUser(email: string, extra: { phone?: string; confirmedPhone
 async function insertToken(userId: string): Promise<string> {
   const { rows } = await db.pool.query<{ id: string }>(
     `INSERT INTO email_verification_tokens (user_id, token_hash, role, expires_at)
-     VALUES ($1, sha256(authdb_extensions.gen_random_bytes(16)), 'user', now() + interval '1 hour') RETURNING id`,
+     VALUES ($1, sha256(uuid_send(gen_random_uuid())), 'user', now() + interval '1 hour') RETURNING id`,
     [userId],
   );
   return single(rows).id;
@@ -103,6 +103,16 @@ describe('users', () => {
     );
   });
 
+  it('an unconfirmed user holds no password hash and no phone (23514); a confirmed one may', async () => {
+    await expectSqlState(db.pool.query("INSERT INTO users (email, role, password_hash) VALUES ($1, 'user', 'h')", [uniqueEmail('u')]), '23514');
+    await expectSqlState(db.pool.query("INSERT INTO users (email, role, phone) VALUES ($1, 'user', $2)", [uniqueEmail('u'), uniquePhone()]), '23514');
+    const id = await insertUser(uniqueEmail('u'));
+    await expectSqlState(db.pool.query("UPDATE users SET password_hash = 'h' WHERE id = $1", [id]), '23514');
+    await db.pool.query("UPDATE users SET password_hash = 'h', phone = $2, email_confirmed_at = now() WHERE id = $1", [id, uniquePhone()]);
+    // Nor can a confirmed user with credentials become unconfirmed.
+    await expectSqlState(db.pool.query('UPDATE users SET email_confirmed_at = NULL WHERE id = $1', [id]), '23514');
+  });
+
   it('allows a phone on many unconfirmed users but only one confirmed (23505)', async () => {
     const phone = uniquePhone();
     await insertUser(uniqueEmail('p1'), { phone });
@@ -113,7 +123,7 @@ describe('users', () => {
 
   it('keeps updated_at current through a trigger, even if a client sets it', async () => {
     const id = await insertUser(uniqueEmail('touch'));
-    await db.pool.query("UPDATE users SET password_hash = 'x', updated_at = '2000-01-01' WHERE id = $1", [id]);
+    await db.pool.query("UPDATE users SET role = 'user', updated_at = '2000-01-01' WHERE id = $1", [id]);
     const user = await userById(db.pool, id);
     expect(user.updated_at.getTime()).toBeGreaterThan(user.created_at.getTime());
   });
@@ -133,15 +143,25 @@ describe('email_verification_tokens', () => {
     await expectSqlState(verify(db.pool, reg.token), 'AU010');
   });
 
-  it('allows only one outstanding token per user (23505); ended tokens do not count', async () => {
-    const userId = await insertUser(uniqueEmail('one'));
-    const first = await insertToken(userId);
-    await expectSqlState(insertToken(userId), '23505');
-    await db.pool.query('UPDATE email_verification_tokens SET revoked_at = now() WHERE id = $1', [first]);
-    const second = await insertToken(userId);
-    await db.pool.query('UPDATE email_verification_tokens SET consumed_at = now() WHERE id = $1', [second]);
+  it('allows several outstanding tokens per user (one per pending registration)', async () => {
+    const userId = await insertUser(uniqueEmail('several'));
     await insertToken(userId);
-    expect(await count(db.pool, 'email_verification_tokens WHERE user_id = $1', [userId])).toBe(3);
+    await insertToken(userId);
+    expect(await count(db.pool, 'email_verification_tokens WHERE user_id = $1 AND revoked_at IS NULL', [userId])).toBe(2);
+  });
+
+  it('a token without a registration secret carries no credentials (23514); secret hashes are SHA-256 sized', async () => {
+    const userId = await insertUser(uniqueEmail('nosecret'));
+    const insert = (columns: string, values: string) =>
+      db.pool.query(
+        `INSERT INTO email_verification_tokens (user_id, token_hash, role, expires_at, ${columns})
+         VALUES ($1, sha256(uuid_send(gen_random_uuid())), 'user', now() + interval '1 hour', ${values})`,
+        [userId],
+      );
+    await expectSqlState(insert('password_hash', "'h'"), '23514');
+    await expectSqlState(insert('phone', "'+4915123456789'"), '23514');
+    await expectSqlState(insert('registration_secret_hash', "'\\x00'::bytea"), '23514');
+    await insert('registration_secret_hash, password_hash, phone', "sha256('s'::bytea), 'h', '+4915123456789'");
   });
 
   it('rejects a duplicate token hash (23505)', async () => {
@@ -183,10 +203,12 @@ describe('email_verification_tokens', () => {
 
 describe('function security', () => {
   const API = [
+    'preview_email_verification(text,text)',
     'purge_expired_email_verification_tokens(interval)',
     'register_user_with_token(text,text,text,text,interval,interval)',
-    'resend_email_verification(text,interval,interval)',
-    'verify_email(text)',
+    'resend_email_verification(text,interval,interval,text)',
+    'sign_in_credentials(text)',
+    'verify_email(text,text,text)',
   ];
   /** API functions that read no table and need no privilege: SECURITY INVOKER. */
   const API_INVOKER = ['canonical_email(text)'];
@@ -225,13 +247,15 @@ describe('function security', () => {
       'authdb_email_lower(text)',
       'authdb_email_map_domain(text)',
       'authdb_email_unassigned_pattern()',
-      'authdb_issue_email_verification_token(uuid,text,text,text,interval)',
+      'authdb_issue_email_verification_token(uuid,bytea,text,text,text,interval)',
+      'authdb_make_room_for_token(uuid)',
       'authdb_normalize_email(text)',
       'authdb_normalize_phone(text)',
       'authdb_punycode_decode(text)',
       'authdb_quote_for_message(text)',
+      'authdb_random_secret()',
       'authdb_require_canonical_email(text)',
-      'authdb_require_positive_interval(interval,text)',
+      'authdb_require_interval(interval,text,boolean)',
       'authdb_require_self_assignable_role(text)',
       'authdb_set_updated_at()',
     ]);
@@ -243,10 +267,16 @@ describe('function security', () => {
     }
   });
 
-  it('every function pins search_path to the target schema, then pgcrypto\'s schema, pg_temp last', async () => {
+  it('every function pins search_path to the target schema and pg_temp (last); the API functions force generic plans', async () => {
     for (const f of await functions()) {
-      expect({ signature: f.signature, config: f.config }).toEqual({ signature: f.signature, config: ['search_path=public, authdb_extensions, pg_temp'] });
+      const config = API.includes(f.signature) ? ['search_path=public, pg_temp', 'plan_cache_mode=force_generic_plan'] : ['search_path=public, pg_temp'];
+      expect({ signature: f.signature, config: f.config }).toEqual({ signature: f.signature, config });
     }
+  });
+
+  it('needs no extension', async () => {
+    const { rows } = await db.pool.query<{ extname: string }>("SELECT extname FROM pg_extension WHERE extname <> 'plpgsql'");
+    expect(rows).toEqual([]);
   });
 
   it('PUBLIC cannot execute any function', async () => {
@@ -275,7 +305,7 @@ describe('function security', () => {
       await client.query(`CREATE ROLE ${role} NOLOGIN`);
       await client.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
       await client.query(
-        `GRANT EXECUTE ON FUNCTION register_user_with_token(text, text, text, text, interval, interval), verify_email(text) TO ${role}`,
+        `GRANT EXECUTE ON FUNCTION register_user_with_token(text, text, text, text, interval, interval), verify_email(text, text, text) TO ${role}`,
       );
       await client.query(`SET ROLE ${role}`);
       const reg = await register(client, uniqueEmail('app'), { passwordHash: 'app-hash' });

@@ -13,6 +13,7 @@ import {
   uniquePhone,
   userById,
   verify,
+  verifyAsRegistrant,
 } from './helpers.js';
 
 let db: TestDatabase;
@@ -32,7 +33,7 @@ describe('verify_email', () => {
     const reg = await register(db.pool, uniqueEmail('verify'), { passwordHash: 'hash-v', phone, role: 'member' });
     const before = await userById(db.pool, reg.user_id);
 
-    expect(await verify(db.pool, reg.token)).toBe(reg.user_id);
+    expect(await verifyAsRegistrant(db.pool, reg)).toBe(reg.user_id);
 
     const user = await userById(db.pool, reg.user_id);
     expect(user).toMatchObject({ password_hash: 'hash-v', phone, role: 'member', phone_confirmed_at: null });
@@ -54,20 +55,19 @@ describe('verify_email', () => {
     expect(await userById(db.pool, reg.user_id)).toEqual(user);
   });
 
-  it('AU012 for a token revoked by a reissue or a resend', async () => {
+  it('AU012 for the other tokens of a user once one of them is verified', async () => {
     const email = uniqueEmail('revoked');
-    const first = await register(db.pool, email);
-    await backdate(db.pool, first.user_id, '2 minutes');
-    const second = await register(db.pool, email);
-    await backdate(db.pool, first.user_id, '2 minutes');
-    const third = await resend(db.pool, email);
+    const first = await register(db.pool, email, { minResendInterval: '0 seconds' });
+    const second = await register(db.pool, email, { minResendInterval: '0 seconds' });
+    const third = await resend(db.pool, email, { minResendInterval: '0 seconds' });
+    expect(await verify(db.pool, second.token)).toBe(first.user_id);
 
-    for (const token of [first.token, second.token]) {
+    for (const token of [first.token, third.token]) {
       const error = await expectSqlState(verify(db.pool, token), 'AU012');
       expect(error.message).toBe('p_token: email verification token has been revoked');
     }
-    expect((await userById(db.pool, first.user_id)).email_confirmed_at).toBeNull();
-    expect(await verify(db.pool, third.token)).toBe(first.user_id);
+    const states = (await tokensOf(db.pool, first.user_id)).map((t) => (t.consumed_at ? 'consumed' : t.revoked_at ? 'revoked' : 'outstanding'));
+    expect(states).toEqual(['revoked', 'consumed', 'revoked']);
   });
 
   it('AU011 for an expired token; the token stays usable for nothing and nothing is written', async () => {
@@ -109,39 +109,22 @@ describe('verify_email', () => {
     expect(error.message).toBe('p_token: must not be NULL');
   });
 
-  it('applies a passwordless, phoneless request by clearing what the first request stored', async () => {
+  it("applies the registration's passwordless, phoneless request exactly, with its secret", async () => {
     const email = uniqueEmail('clear');
-    const first = await register(db.pool, email, { passwordHash: 'old-hash', phone: uniquePhone(), role: 'member' });
-    await backdate(db.pool, first.user_id, '2 minutes');
-    const second = await register(db.pool, email);
-    await verify(db.pool, second.token);
-    expect(await userById(db.pool, first.user_id)).toMatchObject({ password_hash: null, phone: null, role: 'user' });
-  });
-
-  it('keeps phone_confirmed_at when the phone is unchanged and clears it when the phone changes', async () => {
-    const phone = uniquePhone();
-    const email = uniqueEmail('phone-keep');
-    const first = await register(db.pool, email, { phone });
-    // The phone is confirmed through the (separate) phone flow before the e-mail.
-    await db.pool.query('UPDATE users SET phone_confirmed_at = now() WHERE id = $1', [first.user_id]);
-    await verify(db.pool, first.token);
-    expect((await userById(db.pool, first.user_id)).phone_confirmed_at).toBeInstanceOf(Date);
-
-    // The user confirmed some other number; the token carries a new one.
-    const requested = uniquePhone();
-    const a = await register(db.pool, uniqueEmail('phone-change'), { phone: requested });
-    await db.pool.query('UPDATE users SET phone = $2, phone_confirmed_at = now() WHERE id = $1', [a.user_id, uniquePhone()]);
-    await verify(db.pool, a.token);
-    expect(await userById(db.pool, a.user_id)).toMatchObject({ phone: requested, phone_confirmed_at: null });
+    await register(db.pool, email, { passwordHash: 'old-hash', phone: uniquePhone(), role: 'member' });
+    const second = await register(db.pool, email, { minResendInterval: '0 seconds' });
+    await verifyAsRegistrant(db.pool, second);
+    expect(await userById(db.pool, second.user_id)).toMatchObject({ password_hash: null, phone: null, role: 'user' });
   });
 
   it("applies the token's phone even if another user confirmed it meanwhile, without confirming it", async () => {
     const phone = uniquePhone();
     const pending = await register(db.pool, uniqueEmail('pending'), { phone });
     const owner = await register(db.pool, uniqueEmail('owner'), { phone });
+    await verifyAsRegistrant(db.pool, owner);
     await db.pool.query('UPDATE users SET phone_confirmed_at = now() WHERE id = $1', [owner.user_id]);
 
-    expect(await verify(db.pool, pending.token)).toBe(pending.user_id);
+    expect(await verifyAsRegistrant(db.pool, pending)).toBe(pending.user_id);
     const user = await userById(db.pool, pending.user_id);
     expect(user).toMatchObject({ phone, phone_confirmed_at: null });
     expect(user.email_confirmed_at).toBeInstanceOf(Date);
@@ -159,38 +142,53 @@ describe('verify_email', () => {
 });
 
 describe('resend_email_verification', () => {
-  it('issues a new token carrying the details of the latest request; the old token is revoked', async () => {
+  it("with a registration's secret: a new token for that registration, which supersedes only that registration's token", async () => {
     const email = uniqueEmail('resend');
     const phone = uniquePhone();
     const first = await register(db.pool, email, { passwordHash: 'first-hash' });
-    await backdate(db.pool, first.user_id, '2 minutes');
-    await register(db.pool, email, { passwordHash: 'second-hash', phone, role: 'member' });
+    const second = await register(db.pool, email, { passwordHash: 'second-hash', phone, role: 'member', minResendInterval: '0 seconds' });
     await backdate(db.pool, first.user_id, '2 minutes');
 
-    const issued = await resend(db.pool, ` ${email.toUpperCase()} `, { tokenTtl: '2 hours' });
+    const issued = await resend(db.pool, ` ${email.toUpperCase()} `, { tokenTtl: '2 hours', registrationSecret: second.registration_secret });
     expect(issued.user_id).toBe(first.user_id);
     expect(issued.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
     const row = await tokenRow(db.pool, issued.token);
-    expect(row).toMatchObject({ password_hash: 'second-hash', phone, role: 'member', revoked_at: null, consumed_at: null });
+    expect(row).toMatchObject({ password_hash: 'second-hash', phone, role: 'member', revoked_at: null, consumed_at: null, has_secret: true });
     expect(row.expires_at.getTime() - row.created_at.getTime()).toBe(2 * 3600 * 1000);
     expect(row.expires_at).toEqual(issued.expires_at);
-    const tokens = await tokensOf(db.pool, first.user_id);
-    expect(tokens.filter((t) => t.revoked_at === null)).toEqual([row]);
+    // The first registration's token is untouched; the second's is superseded.
+    expect((await tokenRow(db.pool, first.token)).revoked_at).toBeNull();
+    expect((await tokenRow(db.pool, second.token)).revoked_at).toBeInstanceOf(Date);
 
-    // The user row is still the first request's until verification.
-    expect((await userById(db.pool, first.user_id)).password_hash).toBe('first-hash');
-    await verify(db.pool, issued.token);
+    // The user row holds nothing until verification; the secret still belongs to the registration.
+    expect(await userById(db.pool, first.user_id)).toMatchObject({ password_hash: null, phone: null });
+    await verify(db.pool, issued.token, { registrationSecret: second.registration_secret });
     expect(await userById(db.pool, first.user_id)).toMatchObject({ password_hash: 'second-hash', phone, role: 'member' });
   });
 
-  it('falls back to the details on the user row when the user has no token left', async () => {
+  it('without a secret (or with one that matches no registration): a token that carries no credentials', async () => {
+    const email = uniqueEmail('no-secret');
+    const reg = await register(db.pool, email, { passwordHash: 'reg-hash', phone: uniquePhone() });
+    const plain = await resend(db.pool, email, { minResendInterval: '0 seconds' });
+    const wrong = await resend(db.pool, email, { minResendInterval: '0 seconds', registrationSecret: 'not-the-secret' });
+    for (const issued of [plain, wrong]) {
+      expect(await tokenRow(db.pool, issued.token)).toMatchObject({ password_hash: null, phone: null, role: 'user', has_secret: false, revoked_at: null });
+    }
+    // Neither revoked the registration's own token.
+    expect((await tokenRow(db.pool, reg.token)).revoked_at).toBeNull();
+    // Even the registration's secret gets no credentials out of such a token.
+    await verify(db.pool, plain.token, { registrationSecret: reg.registration_secret });
+    expect(await userById(db.pool, reg.user_id)).toMatchObject({ password_hash: null, phone: null });
+    expect((await userById(db.pool, reg.user_id)).email_confirmed_at).toBeInstanceOf(Date);
+  });
+
+  it('a secret whose registration tokens were all deleted issues a token that carries no credentials', async () => {
     const email = uniqueEmail('no-token');
-    const phone = uniquePhone();
-    const reg = await register(db.pool, email, { passwordHash: 'row-hash', phone });
+    const reg = await register(db.pool, email, { passwordHash: 'row-hash', phone: uniquePhone() });
     await db.pool.query('DELETE FROM email_verification_tokens WHERE user_id = $1', [reg.user_id]);
-    const issued = await resend(db.pool, email);
-    expect(await tokenRow(db.pool, issued.token)).toMatchObject({ password_hash: 'row-hash', phone, role: 'user' });
+    const issued = await resend(db.pool, email, { registrationSecret: reg.registration_secret });
+    expect(await tokenRow(db.pool, issued.token)).toMatchObject({ password_hash: null, phone: null, role: 'user', has_secret: false });
   });
 
   it('AU007 for an address nobody registered', async () => {
@@ -224,6 +222,6 @@ describe('resend_email_verification', () => {
     await expectSqlState(resend(db.pool, null), 'AU009');
     await expectSqlState(resend(db.pool, uniqueEmail('x'), { tokenTtl: '-1 day' }), 'AU009');
     await expectSqlState(resend(db.pool, uniqueEmail('x'), { tokenTtl: null }), 'AU009');
-    await expectSqlState(resend(db.pool, uniqueEmail('x'), { minResendInterval: '0' }), 'AU009');
+    await expectSqlState(resend(db.pool, uniqueEmail('x'), { minResendInterval: '-1 second' }), 'AU009');
   });
 });

