@@ -93,7 +93,7 @@ export async function comparePaths(options: Options): Promise<PathComparison> {
       for (const c of options.concurrency) {
         for (const job of order) {
           const tag = job.spec?.fixture === 'users' ? usersTag(job) : tagOf(job, c, r);
-          const result = await runJob(job, { ...options, tag, concurrency: c, pool: pools.get(c), counter });
+          const result = await runJob(job, { url: options.url, pgbench: options.pgbench, transactions: options.transactions, tag, concurrency: c, pool: pools.get(c), counter });
           const key = `${job.runner}|${job.id}|${c}`;
           measured.set(key, [...(measured.get(key) ?? []), result]);
         }
@@ -126,7 +126,15 @@ export async function comparePaths(options: Options): Promise<PathComparison> {
 
 async function runJob(
   job: Job,
-  options: Options & { readonly tag: string; readonly concurrency: number; readonly pool: pg.Pool | undefined; readonly counter: pg.Pool },
+  options: {
+    readonly url: string;
+    readonly pgbench: Program | undefined;
+    readonly transactions: number;
+    readonly tag: string;
+    readonly concurrency: number;
+    readonly pool: pg.Pool | undefined;
+    readonly counter: pg.Pool;
+  },
 ): Promise<RunMeasurement> {
   const { pool, tag, concurrency, transactions } = options;
   if (pool === undefined) throw new Error(`no pool for concurrency ${concurrency}`);
