@@ -9,13 +9,14 @@
  * its own databases), else a dedicated embedded cluster, removed after.
  * Sizes: see config.ts (BENCH_ROUNDS, BENCH_TRANSACTIONS, BENCH_CONCURRENCY,
  * BENCH_SCALE_SIZES, BENCH_SCALE_OPS, BENCH_CONTENTION_SESSIONS,
- * BENCH_MIGRATION_REPEATS, BENCH_ONLY=paths,scaling,contention,migration,profile).
+ * BENCH_MIGRATION_REPEATS, BENCH_ONLY=paths,enumeration,scaling,contention,migration,profile).
  * Results: bench/results/ (latest.json, latest.md, latest.svg, plans.txt)
  * and README.md's Performance section.
  */
 import { cpus, platform, release } from 'node:os';
 import { benchConfig, type BenchConfig } from './config.js';
 import { measureContention } from './contention.js';
+import { measureEnumeration } from './enumeration.js';
 import { measureMigration, migrationFileRows } from './migration.js';
 import { comparePaths } from './path-comparison.js';
 import { capturePlans } from './plans.js';
@@ -51,6 +52,12 @@ async function main(): Promise<void> {
       const url = await server.createDatabase('paths');
       await migrate(url);
       parts.paths = await comparePaths({ url, pgbench, concurrency: config.concurrency, rounds: config.rounds, transactions: config.transactions, log });
+    }
+    if (config.sections.has('enumeration')) {
+      heading('1b. registerUser with a password: new against confirmed address');
+      const url = await server.createDatabase('enumeration');
+      await migrate(url);
+      parts.enumeration = await measureEnumeration(url, config.rounds);
     }
     if (config.sections.has('scaling')) {
       heading('2. scaling');

@@ -75,8 +75,10 @@ export async function capturePlans(url: string, loadedTag: string): Promise<Plan
 }
 
 function queryText(notice: string): string {
-  const match = /Query Text: ([\s\S]*?)\n(?=[A-Z][a-z]|\s{2}|$)/.exec(notice);
-  return (match?.[1] ?? notice.split('\n')[0] ?? '').replace(/\s+/g, ' ').trim();
+  const after = notice.split('Query Text:')[1] ?? notice;
+  const lines = after.split('\n');
+  const planStart = lines.findIndex((line) => line.includes('(cost='));
+  return (planStart >= 0 ? lines.slice(0, planStart) : lines).join(' ').replace(/\s+/g, ' ').trim();
 }
 
 function scans(notice: string): string[] {

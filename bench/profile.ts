@@ -29,6 +29,8 @@ export const PROFILE_SETTINGS: Readonly<Record<string, string>> = {
 export interface WalRow {
   readonly path: string;
   readonly walBytesPerOp: number;
+  /** WAL bytes per operation without full-page images (which depend on when the last checkpoint ran). */
+  readonly walRecordBytesPerOp: number | undefined;
   /** Record type (resource manager/record) → records per operation; empty without pg_walinspect. */
   readonly recordsPerOp: Readonly<Record<string, number>>;
   /** Bytes of full-page images per operation (part of walBytesPerOp); undefined without pg_walinspect. */
@@ -107,6 +109,7 @@ export async function profilePaths(server: BenchServer, log: (line: string) => v
       wal.push({
         path: path.id,
         walBytesPerOp: round(walRun.bytes / n),
+        walRecordBytesPerOp: walRun.records ? round((walRun.bytes - walRun.records.fpi) / n) : undefined,
         recordsPerOp,
         fullPageImageBytesPerOp: walRun.records ? round(walRun.records.fpi / n) : undefined,
         multixactsPerOp: round(multixacts / n),

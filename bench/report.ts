@@ -7,6 +7,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { chartSvg } from './chart.js';
 import type { ContentionRow } from './contention.js';
+import type { Enumeration } from './enumeration.js';
 import type { MigrationTiming } from './migration.js';
 import type { PathComparison } from './path-comparison.js';
 import type { Plans } from './plans.js';
@@ -19,6 +20,7 @@ export interface BenchResults {
   readonly environment: Readonly<Record<string, string | number>>;
   readonly settings: Readonly<Record<string, unknown>>;
   readonly paths?: PathComparison;
+  readonly enumeration?: Enumeration;
   readonly scaling?: Scaling;
   readonly plans?: Plans;
   readonly contention?: readonly ContentionRow[];
@@ -100,6 +102,13 @@ export function toMarkdown(r: BenchResults): string {
     if (!p.pgbench) out.push('', 'pgbench was not found on this machine: the server-floor rows are missing.');
     out.push('');
   }
+  if (r.enumeration) {
+    const e = r.enumeration;
+    out.push(`**registerUser({ password })**, argon2id in the client, ${e.operationsPerRound} calls per round at concurrency 1: a confirmed address (AU001) should take as long as a new one.`, '');
+    out.push('| address | ops/s | p50 / p99 ms |', '|---|--:|--:|');
+    for (const row of e.rows) out.push(`| ${row.path} | ${num(row.opsPerSecond)} | ${ms(row.latencyMs.p50)} / ${ms(row.latencyMs.p99)} |`);
+    out.push('', `confirmed / new: ${e.ratio.toFixed(2)} (near 1.00: no timing signal).`, '');
+  }
   if (r.scaling) {
     const s = r.scaling;
     out.push(`**Scaling** (concurrency ${s.concurrency}, ${s.operationsPerRound} operations × ${s.rounds} rounds per size; users bulk-loaded with INSERT … SELECT):`, '');
@@ -140,10 +149,10 @@ export function toMarkdown(r: BenchResults): string {
   if (r.profile) {
     const p = r.profile;
     out.push(`**Profile** (findings, not targets; ${p.operations} operations per path through pg at concurrency 1 for WAL, 4 for multixacts):`, '');
-    out.push('| path | WAL bytes/op | of which full-page images | multixacts/op | WAL records/op |', '|---|--:|--:|--:|---|');
+    out.push('| path | WAL bytes/op without full-page images | full-page image bytes/op | multixacts/op | WAL records/op |', '|---|--:|--:|--:|---|');
     for (const w of p.wal) {
       const records = Object.entries(w.recordsPerOp).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
-      out.push(`| ${w.path} | ${num(w.walBytesPerOp)} | ${w.fullPageImageBytesPerOp === undefined ? '–' : num(w.fullPageImageBytesPerOp)} | ${w.multixactsPerOp} | ${records || '–'} |`);
+      out.push(`| ${w.path} | ${num(w.walRecordBytesPerOp ?? w.walBytesPerOp)} | ${w.fullPageImageBytesPerOp === undefined ? '–' : num(w.fullPageImageBytesPerOp)} | ${w.multixactsPerOp} | ${records || '–'} |`);
     }
     if (p.statements.length > 0) {
       out.push('', 'Statements of `register_user_with_token` (new address, concurrency 4) by total time (pg_stat_statements, track = all):', '');
