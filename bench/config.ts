@@ -9,20 +9,20 @@ export const DEFAULT_CONCURRENCY: readonly number[] = [1, 4, 16];
 /** Rounds of the interleaved path comparison (medians and spread are over rounds). Default is 3. */
 export const DEFAULT_ROUNDS = 3;
 
-/** Transactions per path, concurrency and round (divisible by every concurrency level). Default is 1600. */
-export const DEFAULT_TRANSACTIONS = 1600;
+/** Transactions per path, concurrency and round (divisible by every concurrency level). Default is 800. */
+export const DEFAULT_TRANSACTIONS = 800;
 
 /** Existing users of the scaling section. Default is 10 k, 100 k and 1 M. */
 export const DEFAULT_SCALE_SIZES: readonly number[] = [10_000, 100_000, 1_000_000];
 
-/** Operations per table size, operation and round of the scaling section. Default is 800. */
-export const DEFAULT_SCALE_OPERATIONS = 800;
+/** Operations per table size, operation and round of the scaling section. Default is 500. */
+export const DEFAULT_SCALE_OPERATIONS = 500;
 
 /** Sessions registering one address at once in the contention section. Default is 16 and 64. */
 export const DEFAULT_CONTENTION_SESSIONS: readonly number[] = [16, 64];
 
-/** Repetitions of each timed CLI command in the migration section. Default is 5. */
-export const DEFAULT_MIGRATION_REPEATS = 5;
+/** Repetitions of each timed CLI command in the migration section. Default is 3. */
+export const DEFAULT_MIGRATION_REPEATS = 3;
 
 /** Sections `BENCH_ONLY` may name (comma-separated). Default is all of them. */
 export const SECTIONS = ['paths', 'enumeration', 'scaling', 'contention', 'migration', 'profile'] as const;

@@ -14,8 +14,8 @@ import { SQL_PATHS } from './paths.js';
 import { RUN_ID, migrate, openPool, withAdmin, type BenchServer } from './server.js';
 import { round } from './stats.js';
 
-/** Operations per path of the profile. Default is 1000. */
-export const DEFAULT_PROFILE_OPERATIONS = 1000;
+/** Operations per path of the profile. Default is 500. */
+export const DEFAULT_PROFILE_OPERATIONS = 500;
 
 /** Sessions of the multixact and pg_stat_statements runs. Default is 4. */
 export const DEFAULT_PROFILE_CONCURRENCY = 4;

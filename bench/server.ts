@@ -38,6 +38,14 @@ export async function withServer<T>(databaseUrl: string | undefined, work: (serv
   if (databaseUrl !== undefined) return withDatabases(databaseUrl, 'BENCH_DATABASE_URL', undefined, work);
   const dir = await mkdtemp(join(tmpdir(), 'authdb-bench-'));
   const cluster = new EmbeddedCluster({ dir, settings: DEFAULT_EMBEDDED_SETTINGS });
+  // Ctrl-C or kill: stop the cluster (a pg_ctl daemon, which would outlive us) and remove it.
+  const onSignal = (): void => {
+    void cluster
+      .stop()
+      .then(() => rm(dir, { recursive: true, force: true }))
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   try {
     await cluster.initialise();
     await cluster.start();
@@ -55,6 +63,7 @@ export async function withServer<T>(databaseUrl: string | undefined, work: (serv
     };
     return await withDatabases(await cluster.url(), 'embedded', restartWith, work);
   } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await cluster.stop();
     await rm(dir, { recursive: true, force: true });
   }
