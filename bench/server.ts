@@ -42,6 +42,7 @@ export async function withServer<T>(databaseUrl: string | undefined, work: (serv
   const onSignal = (): void => {
     void cluster
       .stop()
+      .catch(() => undefined)
       .then(() => rm(dir, { recursive: true, force: true }))
       .finally(() => process.exit(130));
   };
