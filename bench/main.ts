@@ -13,7 +13,7 @@
  * Results: bench/results/ (latest.json, latest.md, latest.svg, plans.txt)
  * and README.md's Performance section.
  */
-import { cpus, platform, release } from 'node:os';
+import { cpus, loadavg, platform, release } from 'node:os';
 import { benchConfig, type BenchConfig } from './config.js';
 import { measureContention } from './contention.js';
 import { measureEnumeration } from './enumeration.js';
@@ -39,6 +39,7 @@ const heading = (title: string): void => {
 async function main(): Promise<void> {
   const config = benchConfig(process.env);
   const started = performance.now();
+  const loadAtStart = loadavg()[0] ?? Number.NaN;
   sectionStarted = started;
   const [pgbench, psql] = await Promise.all([findProgram('pgbench'), findProgram('psql')]);
   log(pgbench ? `pgbench: ${pgbench.path} (${pgbench.version})` : 'pgbench: not found (no Debian postgresql package, not on PATH): the pgbench rows are skipped');
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
     return {
       generatedAt: new Date().toISOString(),
       durationSeconds: Math.round((performance.now() - started) / 1000),
-      environment: environment(serverVersion, server.kind, pgbench?.version),
+      environment: { ...environment(serverVersion, server.kind, pgbench?.version), loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg()[0] ?? Number.NaN },
       settings: settings(config),
       ...parts,
     } satisfies BenchResults;

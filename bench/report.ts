@@ -66,7 +66,7 @@ export function toMarkdown(r: BenchResults): string {
   const out: string[] = [];
   const env = r.environment;
   out.push(
-    `Run of ${r.generatedAt.slice(0, 10)} on ${env.cpus} cores (${env.cpuModel}), PostgreSQL ${env.serverVersion} (${env.server}), Node ${env.node}, ${env.pgbench}; ${Math.round(r.durationSeconds)} s in all.`,
+    `Run of ${r.generatedAt.slice(0, 10)} on ${env.cpus} cores (${env.cpuModel}), PostgreSQL ${env.serverVersion} (${env.server}), Node ${env.node}, ${env.pgbench}; ${Math.round(r.durationSeconds)} s in all; 1-minute load average ${Number(env.loadAverageAtStart).toFixed(1)} at the start, ${Number(env.loadAverageAtEnd).toFixed(1)} at the end (other work on the machine shows here).`,
     '',
   );
   if (r.paths) {
