@@ -1,0 +1,88 @@
+/**
+ * Settings of `npm run bench`, from the environment. Every default is sized
+ * so that the whole run finishes in under 10 minutes on 2 cores.
+ */
+
+/** Concurrency levels of the path comparison. Default is 1, 4 and 16. */
+export const DEFAULT_CONCURRENCY: readonly number[] = [1, 4, 16];
+
+/** Rounds of the interleaved path comparison (medians and spread are over rounds). Default is 3. */
+export const DEFAULT_ROUNDS = 3;
+
+/** Transactions per path, concurrency and round (divisible by every concurrency level). Default is 800. */
+export const DEFAULT_TRANSACTIONS = 800;
+
+/** Existing users of the scaling section. Default is 10 k, 100 k and 1 M. */
+export const DEFAULT_SCALE_SIZES: readonly number[] = [10_000, 100_000, 1_000_000];
+
+/** Operations per table size, operation and round of the scaling section. Default is 500. */
+export const DEFAULT_SCALE_OPERATIONS = 500;
+
+/** Sessions registering one address at once in the contention section. Default is 16 and 64. */
+export const DEFAULT_CONTENTION_SESSIONS: readonly number[] = [16, 64];
+
+/** Repetitions of each timed CLI command in the migration section. Default is 3. */
+export const DEFAULT_MIGRATION_REPEATS = 3;
+
+/** Sections `BENCH_ONLY` may name (comma-separated). Default is all of them. */
+export const SECTIONS = ['paths', 'enumeration', 'scaling', 'contention', 'migration', 'profile'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export interface BenchConfig {
+  /** A superuser (or CREATEDB) URL of your own server; undefined: a dedicated embedded cluster. */
+  readonly databaseUrl: string | undefined;
+  readonly concurrency: readonly number[];
+  readonly rounds: number;
+  readonly transactions: number;
+  readonly scaleSizes: readonly number[];
+  readonly scaleOperations: number;
+  readonly contentionSessions: readonly number[];
+  readonly migrationRepeats: number;
+  readonly sections: ReadonlySet<Section>;
+  /** Where latest.json, latest.md and the chart go. */
+  readonly resultsDir: string;
+}
+
+/** Reads BENCH_* variables; throws naming the variable when one is malformed. */
+export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
+  const concurrency = list(env, 'BENCH_CONCURRENCY', DEFAULT_CONCURRENCY);
+  const transactions = positive(env, 'BENCH_TRANSACTIONS', DEFAULT_TRANSACTIONS);
+  for (const c of concurrency) {
+    if (transactions % c !== 0) throw new Error(`BENCH_TRANSACTIONS: ${transactions} is not divisible by concurrency ${c} (BENCH_CONCURRENCY)`);
+  }
+  return {
+    databaseUrl: env.BENCH_DATABASE_URL || undefined,
+    concurrency,
+    rounds: positive(env, 'BENCH_ROUNDS', DEFAULT_ROUNDS),
+    transactions,
+    scaleSizes: list(env, 'BENCH_SCALE_SIZES', DEFAULT_SCALE_SIZES),
+    scaleOperations: positive(env, 'BENCH_SCALE_OPS', DEFAULT_SCALE_OPERATIONS),
+    contentionSessions: list(env, 'BENCH_CONTENTION_SESSIONS', DEFAULT_CONTENTION_SESSIONS),
+    migrationRepeats: positive(env, 'BENCH_MIGRATION_REPEATS', DEFAULT_MIGRATION_REPEATS),
+    sections: sections(env.BENCH_ONLY),
+    resultsDir: env.BENCH_RESULTS_DIR || new URL('./results/', import.meta.url).pathname,
+  };
+}
+
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name}: expected a positive integer, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function list(env: NodeJS.ProcessEnv, name: string, fallback: readonly number[]): readonly number[] {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  return raw.split(',').map((part) => positive({ [name]: part.trim() }, name, 0));
+}
+
+function sections(raw: string | undefined): ReadonlySet<Section> {
+  if (raw === undefined || raw === '') return new Set(SECTIONS);
+  const names = raw.split(',').map((name) => name.trim());
+  for (const name of names) {
+    if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`BENCH_ONLY: unknown section "${name}" (sections: ${SECTIONS.join(', ')})`);
+  }
+  return new Set(names as Section[]);
+}
