@@ -4,6 +4,7 @@ import { REVERSIBILITY_WORDING, verifyReversible, type ReversibilityResult } fro
 import { SCRATCH_PREFIX, withScratchDatabase } from '../contract/scratch-database.js';
 import { redactUrl } from '../connection/connection-source.js';
 import { withClient } from '../connection/open-client.js';
+import { setUpSession } from '../connection/session-setup.js';
 import { help, type Command } from './command.js';
 import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, type MigrateSettings } from './migrate-options.js';
 import type { Output } from './output.js';
@@ -66,6 +67,7 @@ async function withScratchUrl<T>(url: string, work: (client: pg.ClientBase) => P
     throw new Error(`cannot connect to the scratch database ${redactUrl(url)} (--scratch-url): ${(error as Error).message}`, { cause: error });
   });
   try {
+    await setUpSession(client);
     return await work(client);
   } finally {
     await client.end().catch(() => undefined);

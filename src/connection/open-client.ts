@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { EmbeddedCluster } from '../embedded/cluster.js';
 import { redactUrl, type ConnectionSource } from './connection-source.js';
+import { setUpSession } from './session-setup.js';
 
 export interface OpenClientOptions {
   /** `application_name` of the session, shown to other runs waiting for the lock. */
@@ -58,6 +59,7 @@ async function connectAndRun<T>(
     throw new Error(`cannot connect to ${describeSource(source)}: ${(error as Error).message}`, { cause: error });
   }
   try {
+    await setUpSession(client);
     return await work(client);
   } finally {
     await client.end().catch(() => undefined);

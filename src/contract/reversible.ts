@@ -5,7 +5,7 @@ import { TrackingTable } from '../migrate/tracking-table.js';
 import { diffSnapshots, type Drift } from './diff.js';
 import { ContractError } from './errors.js';
 import type { DriftWording } from './format-drift.js';
-import { takeSnapshot, type Snapshot } from './snapshot.js';
+import { CONTRACT_FORMAT, SCHEMA_KEY, takeSnapshot, type Snapshot } from './snapshot.js';
 
 export interface VerifyReversibleOptions {
   /** Connected to an empty scratch database, not inside a transaction. */
@@ -59,7 +59,12 @@ export const REVERSIBILITY_WORDING: Readonly<Record<Exclude<ReversibilityProblem
 export async function verifyReversible(options: VerifyReversibleOptions): Promise<ReversibilityResult> {
   const { client, schema } = options;
   const files = await loadMigrations(options.migrationsDir);
-  const snapshot = (): Promise<Snapshot> => takeSnapshot(client, { schema, missingSchema: 'empty' });
+  // The schema's own entry is left out: the engine creates the schema before the
+  // first migration, and no down migration drops it.
+  const snapshot = async (): Promise<Snapshot> => {
+    const objects = Object.entries((await takeSnapshot(client, { schema, missingSchema: 'empty' })).objects).filter(([key]) => key !== SCHEMA_KEY);
+    return { format: CONTRACT_FORMAT, objects: Object.fromEntries(objects) };
+  };
   await assertEmpty(client, schema, await snapshot());
   const migrator = new Migrator({
     client,

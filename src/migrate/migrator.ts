@@ -1,9 +1,11 @@
 import type { ClientBase } from 'pg';
 import type { Umzug } from 'umzug';
 import { acquireMigrationLock, type LockHolder } from './advisory-lock.js';
+import { revokeDefaultPrivileges, schemaObjectIds } from './default-privileges.js';
 import { parseDirectives, type MigrationFile } from './migration-file.js';
 import { DEFAULT_MIGRATIONS_DIR, loadMigrations } from './migration-source.js';
 import { assertHistoryIntact, migrationStatus, planDown, planUp, type DownTarget, type MigrationStatus } from './plan.js';
+import { assertSchemaTrusted } from './schema-trust.js';
 import { SqlExecutor, type CompletionListener, type Direction } from './sql-executor.js';
 import { TrackingTable } from './tracking-table.js';
 
@@ -27,6 +29,12 @@ export interface MigratorOptions {
   readonly ddlLockTimeoutMs?: number;
   /** Progress: lock waits and each completed migration. */
   readonly onEvent?: (event: MigratorEvent) => void;
+  /**
+   * The role that owns the install, for the schema-trust check of
+   * {@link Migrator.status} (a monitoring role names it). Default is the
+   * connected role; `up` and `down` always check against the connected role.
+   */
+  readonly owner?: string | undefined;
 }
 
 export type MigratorEvent =
@@ -64,6 +72,7 @@ export class Migrator {
   readonly #ddlLockTimeoutMs: number;
   readonly #onEvent: (event: MigratorEvent) => void;
   readonly #tracking: TrackingTable;
+  readonly #owner: string | undefined;
 
   constructor(options: MigratorOptions) {
     this.#client = options.client;
@@ -73,10 +82,12 @@ export class Migrator {
     this.#ddlLockTimeoutMs = options.ddlLockTimeoutMs ?? DEFAULT_DDL_LOCK_TIMEOUT_MS;
     this.#onEvent = options.onEvent ?? (() => undefined);
     this.#tracking = new TrackingTable(this.#client, this.#schema);
+    this.#owner = options.owner;
   }
 
   /** Every migration known to the files or the tracking table, by name. Read-only. */
   async status(): Promise<MigrationStatus[]> {
+    await assertSchemaTrusted(this.#client, { schema: this.#schema, owner: this.#owner });
     const [files, applied] = await Promise.all([loadMigrations(this.#dir), this.#tracking.applied()]);
     return migrationStatus(files, applied);
   }
@@ -94,6 +105,7 @@ export class Migrator {
   async #execute(direction: Direction, plan: (statuses: readonly MigrationStatus[]) => string[], dryRun: boolean): Promise<MigrationRun> {
     const files = await loadMigrations(this.#dir);
     if (dryRun) {
+      await assertSchemaTrusted(this.#client, { schema: this.#schema });
       const names = plan(this.#checked(files, await this.#tracking.applied()));
       return { names, planned: await this.#describe(files, names, direction) };
     }
@@ -106,7 +118,15 @@ export class Migrator {
     try {
       // Only `up` creates the schema and table: a `down` against the wrong
       // database or a mistyped --schema must not leave an empty one behind.
-      if (direction === 'up') await this.#tracking.ensure();
+      // Refuse a schema another role controls before creating or running anything in it;
+      // check again after creating the schema and tracking table (stripped of default privileges).
+      await assertSchemaTrusted(this.#client, { schema: this.#schema });
+      if (direction === 'up') {
+        const existed = await schemaObjectIds(this.#client, this.#schema);
+        await this.#tracking.ensure();
+        await revokeDefaultPrivileges(this.#client, this.#schema, existed);
+        await assertSchemaTrusted(this.#client, { schema: this.#schema });
+      }
       const names = plan(this.#checked(files, await this.#tracking.applied()));
       const umzug = await this.#umzug(files);
       await (direction === 'up' ? umzug.up({ migrations: names }) : umzug.down({ migrations: names }));
@@ -135,12 +155,27 @@ export class Migrator {
       migrations: files.map((file) => ({
         name: file.name,
         path: file.upPath,
-        up: () => executor.run(file, 'up'),
-        down: () => executor.run(file, 'down'),
+        up: () => this.#run(executor, file, 'up'),
+        down: () => this.#run(executor, file, 'down'),
       })),
       storage: executor,
       logger: undefined,
     });
+  }
+
+  /**
+   * Runs one file, then, in its transaction, takes back what default
+   * privileges gave other roles on the objects it created.
+   */
+  async #run(executor: SqlExecutor, file: MigrationFile, direction: Direction): Promise<void> {
+    const existed = await schemaObjectIds(this.#client, this.#schema);
+    await executor.run(file, direction);
+    try {
+      await revokeDefaultPrivileges(this.#client, this.#schema, existed);
+    } catch (error) {
+      if (this.#client.getTransactionStatus() !== 'I') await this.#client.query('ROLLBACK');
+      throw new Error(`${direction === 'up' ? file.upPath : file.downPath}: could not take back the default privileges of the objects it created: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   #executor(onComplete: CompletionListener): SqlExecutor {

@@ -1,5 +1,6 @@
 import type { ClientBase } from 'pg';
 import type { UmzugStorage } from 'umzug';
+import { SET_SESSION_SEARCH_PATH } from '../connection/session-setup.js';
 import { MigrationSqlError } from './errors.js';
 import { parseDirectives, type MigrationFile } from './migration-file.js';
 import { toMigrationSqlError, toTrackingError } from './sql-error.js';
@@ -133,7 +134,7 @@ export class SqlExecutor implements UmzugStorage {
     this.#current = undefined;
     if (!current) return;
     if (current.transaction) await this.#client.query(success ? 'COMMIT' : 'ROLLBACK');
-    else await this.#client.query('RESET search_path; RESET lock_timeout');
+    else await this.#client.query(`${SET_SESSION_SEARCH_PATH}; RESET lock_timeout`);
   }
 
   #expect(name: string, direction: Direction): RunningMigration {
@@ -148,7 +149,7 @@ export class SqlExecutor implements UmzugStorage {
   async #searchPath(): Promise<string[]> {
     const { rows } = await this.#client.query<{ nspname: string }>(
       `SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-        WHERE e.extname = 'pgcrypto' AND n.nspname NOT IN ($1, 'pg_catalog')`,
+        WHERE e.extname = 'pgcrypto' AND n.nspname NOT IN ($1::pg_catalog.name, 'pg_catalog')`,
       [this.#schema],
     );
     return [this.#schema, ...rows.map((r) => r.nspname)].map((s) => this.#client.escapeIdentifier(s)).concat('pg_temp');
