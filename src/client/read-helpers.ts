@@ -8,6 +8,12 @@ import type { Database } from './database-types.js';
  */
 const EMAIL_TRIM_CHARACTERS = ' \t\n\r\f\v';
 
+// Every function and operator below is pg_catalog-qualified and every
+// parameter typed: the application's session may have any search_path, and
+// a function or operator planted in a schema on it must never take the place
+// of a built-in (nor a better-matching overload win against an untyped
+// parameter). Tables are qualified by the caller's `withSchema`.
+
 /**
  * The user whose stored (normalised) address equals `email` normalised the
  * way the database does it. The normalisation is evaluated by the server —
@@ -20,7 +26,7 @@ export async function findUserByEmail<Role extends string>(db: Kysely<Database>,
     .selectFrom('users')
     .select(['id', 'email', 'phone', 'role', 'email_confirmed_at', 'phone_confirmed_at', 'created_at', 'updated_at'])
     .select((eb) => eb('password_hash', 'is not', null).$castTo<boolean>().as('has_password'))
-    .where('email', '=', sql<string>`lower(btrim(${email}::text, ${EMAIL_TRIM_CHARACTERS}::text))`)
+    .where(sql<boolean>`${sql.ref('email')} OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(${email}::pg_catalog.text, ${EMAIL_TRIM_CHARACTERS}::pg_catalog.text))`)
     .executeTakeFirst();
   if (row === undefined) return undefined;
   return {
@@ -48,9 +54,9 @@ export async function listOutstandingTokens<Role extends string>(db: Kysely<Data
     .select((eb) => [
       eb('password_hash', 'is not', null).$castTo<boolean>().as('has_password'),
       // The test verify_email makes: a token is unusable at its expires_at.
-      eb('expires_at', '<=', sql<Date>`now()`).$castTo<boolean>().as('expired'),
+      sql<boolean>`${sql.ref('expires_at')} OPERATOR(pg_catalog.<=) pg_catalog.now()`.as('expired'),
     ])
-    .where('user_id', '=', userId)
+    .where(sql<boolean>`${sql.ref('user_id')} OPERATOR(pg_catalog.=) ${userId}::pg_catalog.uuid`)
     .where('consumed_at', 'is', null)
     .where('revoked_at', 'is', null)
     .orderBy('id')
