@@ -128,8 +128,10 @@ describe('API function bodies under planted shadows and overloads', () => {
         outcomes.push(
           await client.query(`SELECT * FROM ${SCHEMA}.${name}(${args})`).then(
             () => `${name}(NULL…): ok`,
-            (error: { code?: string; message: string }) =>
-              `${name}(NULL…): ${error.code?.startsWith('AU') ? error.code : `${UNEXPECTED} ${error.code ?? ''} ${error.message}`}`,
+            (error: unknown) => {
+              const { code, message } = error as { code?: string; message: string };
+              return `${name}(NULL…): ${code?.startsWith('AU') ? code : `${UNEXPECTED} ${code ?? ''} ${message}`}`;
+            },
           ),
         );
       }
