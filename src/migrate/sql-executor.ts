@@ -1,6 +1,5 @@
 import type { ClientBase } from 'pg';
 import type { UmzugStorage } from 'umzug';
-import { SET_SESSION_SEARCH_PATH } from '../connection/session-setup.js';
 import { MigrationSqlError } from './errors.js';
 import { parseDirectives, type MigrationFile } from './migration-file.js';
 import { toMigrationSqlError, toTrackingError } from './sql-error.js';
@@ -19,6 +18,8 @@ interface RunningMigration {
   readonly path: string;
   readonly transaction: boolean;
   readonly startedAt: number;
+  /** The session's search_path before a no-transaction file, restored after it. */
+  readonly searchPath?: string;
 }
 
 /**
@@ -66,7 +67,8 @@ export class SqlExecutor implements UmzugStorage {
   async run(file: MigrationFile, direction: Direction): Promise<void> {
     const [path, sql] = direction === 'up' ? [file.upPath, file.upSql] : [file.downPath, file.downSql];
     const { transaction } = parseDirectives(sql);
-    this.#current = { file, direction, path, transaction, startedAt: performance.now() };
+    const searchPath = transaction ? undefined : await this.#sessionSearchPath();
+    this.#current = { file, direction, path, transaction, startedAt: performance.now(), ...(searchPath !== undefined && { searchPath }) };
     try {
       if (transaction) await this.#client.query('BEGIN');
       await this.#client.query(await this.preamble(transaction));
@@ -134,7 +136,11 @@ export class SqlExecutor implements UmzugStorage {
     this.#current = undefined;
     if (!current) return;
     if (current.transaction) await this.#client.query(success ? 'COMMIT' : 'ROLLBACK');
-    else await this.#client.query(`${SET_SESSION_SEARCH_PATH}; RESET lock_timeout`);
+    else {
+      // Back to the session's own search_path (authdb's sessions: pg_catalog, pg_temp), not the server default.
+      await this.#client.query('SELECT pg_catalog.set_config($1::pg_catalog.text, $2::pg_catalog.text, false)', ['search_path', current.searchPath ?? '']);
+      await this.#client.query('RESET lock_timeout');
+    }
   }
 
   #expect(name: string, direction: Direction): RunningMigration {
@@ -143,6 +149,11 @@ export class SqlExecutor implements UmzugStorage {
       throw new Error(`internal error: ${direction} of ${name} was logged without being run`);
     }
     return current;
+  }
+
+  async #sessionSearchPath(): Promise<string> {
+    const { rows } = await this.#client.query<{ path: string }>("SELECT pg_catalog.current_setting('search_path') AS path");
+    return rows[0]?.path ?? '';
   }
 
   /** Target schema, then the schema holding pgcrypto when it lives elsewhere, then pg_temp. */
