@@ -134,6 +134,8 @@ export interface SchemaRow {
   readonly owner: string;
   /** Owner of the current database, which the predefined role `pg_database_owner` (owner of `public` since PostgreSQL 15) stands for. */
   readonly databaseOwner: string;
+  /** Every superuser role: they may do anything in any schema, so their ownership and grants are no drift. */
+  readonly superusers: string[];
   readonly acl: AclEntry[];
 }
 
@@ -195,6 +197,7 @@ function extensionMember(catalog: string, oid: string): string {
 const SCHEMA = `
 SELECT pg_catalog.pg_get_userbyid(n.nspowner) AS owner,
        (SELECT pg_catalog.pg_get_userbyid(d.datdba) FROM pg_catalog.pg_database AS d WHERE d.datname = pg_catalog.current_database()) AS "databaseOwner",
+       ARRAY(SELECT r.rolname::pg_catalog.text FROM pg_catalog.pg_roles AS r WHERE r.rolsuper ORDER BY 1) AS superusers,
        ${acl('n.nspacl', "'n'::pg_catalog.\"char\"", 'n.nspowner')} AS acl
   FROM pg_catalog.pg_namespace AS n
  WHERE n.oid = $1::oid`;

@@ -37,7 +37,7 @@ export function buildObjects(rows: CatalogRows, names: SchemaNames): Map<string,
   const typeNames = new Map(rows.types.map((t) => [t.oid, t.name]));
   const sequences = new Map(rows.sequences.map((s) => [s.relid, s]));
 
-  if (rows.schema) add(SCHEMA_KEY, schemaObject(rows.schema, role));
+  if (rows.schema) add(SCHEMA_KEY, schemaObject(rows.schema, names.owner));
   for (const r of relations.values()) add(relationKey(r), relationObject(r, role, grants, sequences.get(r.oid)));
   for (const c of rows.columns) {
     const rel = relations.get(c.relid);
@@ -159,17 +159,21 @@ function relationObject(
 }
 
 /**
- * The schema's owner and privileges, so that a later `GRANT CREATE ON SCHEMA`
- * is drift. `pg_database_owner` counts as the database's owner (so `public`
- * on PostgreSQL 15+ reads like `public` on 14 and like a schema the owner
- * created), and PUBLIC's USAGE is left out: `public` has it by default, a
- * created schema does not, and alone it gives nothing (every object in the
- * schema is revoked from PUBLIC, which the objects' own grants record).
+ * The schema's owner and the privileges other roles hold on it, so that a
+ * later `GRANT CREATE ON SCHEMA … TO …` is drift. The roles the schema-trust
+ * check trusts are written {@link OWNER_PLACEHOLDER} as owner and left out as
+ * grantees: the reference owner, superusers, and `pg_database_owner` (owner
+ * of `public` since PostgreSQL 15) when it stands for one of them. So `public`
+ * on PostgreSQL 14 (owned by the bootstrap superuser) and 15+, and a schema
+ * the owner created, all read `{ owner: <owner>, grants: {} }`. PUBLIC's USAGE
+ * is left out too: `public` has it by default, a created schema does not, and
+ * alone it gives nothing (every object's own grants are recorded).
  */
-function schemaObject(s: SchemaRow, role: (name: string) => string): SnapshotObject {
-  const named = (name: string): string => role(name === DATABASE_OWNER_ROLE ? s.databaseOwner : name);
-  const acl = s.acl.filter((e) => !(e.grantee === 'PUBLIC' && e.privilege === 'USAGE' && !e.grantable));
-  return { owner: named(s.owner), grants: grantsByRole(acl, named) };
+function schemaObject(s: SchemaRow, owner: string): SnapshotObject {
+  const resolved = (name: string): string => (name === DATABASE_OWNER_ROLE ? s.databaseOwner : name);
+  const trusted = (name: string): boolean => resolved(name) === owner || s.superusers.includes(resolved(name));
+  const acl = s.acl.filter((e) => !trusted(e.grantee) && !(e.grantee === 'PUBLIC' && e.privilege === 'USAGE' && !e.grantable));
+  return { owner: trusted(s.owner) ? OWNER_PLACEHOLDER : s.owner, grants: grantsByRole(acl, (name) => name) };
 }
 
 function functionKey(f: FunctionRow): string {

@@ -25,7 +25,7 @@ afterAll(async () => {
 describe('the schema entry of the contract', () => {
   it('is <owner> with ALL in the committed contract, and a public install matches it', async () => {
     const contract = await readContractFile(DEFAULT_CONTRACT_FILE);
-    expect(contract.objects['schema <schema>']).toEqual({ owner: '<owner>', grants: { '<owner>': ['ALL'] } });
+    expect(contract.objects['schema <schema>']).toEqual({ owner: '<owner>', grants: {} });
     const result = await runMain(['schema', 'check', '--database-url', db.url]);
     expect(result.code).toBe(0);
   });
