@@ -5,9 +5,10 @@ import type pg from 'pg';
 import { help, type Command } from './command.js';
 import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, withMigrator } from './migrate-options.js';
 import type { Output } from './output.js';
+import { OWNER_OPTION, OWNER_OPTION_LINE } from './owner-option.js';
 import { parseCommand } from './usage.js';
 
-const OPTIONS = { ...MIGRATE_OPTIONS, out: { type: 'string' }, check: { type: 'boolean' } } as const;
+const OPTIONS = { ...MIGRATE_OPTIONS, ...OWNER_OPTION, out: { type: 'string' }, check: { type: 'boolean' } } as const;
 
 export const codegen: Command = {
   name: 'codegen',
@@ -24,6 +25,7 @@ first (\`authdb migrate up\`), so the types describe the migrations.
                 of the authdb package)
   --check       do not write; exit 1 and print a diff (- file, + database)
                 when FILE is stale, exit 0 when it is up to date
+${OWNER_OPTION_LINE}
 
 ${MIGRATE_OPTIONS_HELP}`,
   async run(argv, output, env) {
@@ -34,7 +36,7 @@ ${MIGRATE_OPTIONS_HELP}`,
     const { DEFAULT_DATABASE_TYPES_FILE, CODEGEN_COMMAND, diffDatabaseTypes, generateDatabaseTypes } = await import('../codegen/database-types.js');
     const file = resolve(values.out ?? DEFAULT_DATABASE_TYPES_FILE);
     const shown = displayPath(file);
-    return withMigrator(settings, 'codegen', output, async (migrator, client) => {
+    return withMigrator({ ...settings, owner: values.owner }, 'codegen', output, async (migrator, client) => {
       const unapplied = (await migrator.status()).filter((s) => s.state !== 'applied');
       if (unapplied.length > 0) {
         output.err(

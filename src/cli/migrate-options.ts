@@ -31,6 +31,8 @@ export interface MigrateSettings {
   readonly migrationsDir: string;
   readonly lockTimeoutMs: number;
   readonly ddlLockTimeoutMs: number;
+  /** The install's owner for the schema-trust check of read-only commands (`--owner`). Default is the connected role. */
+  readonly owner?: string | undefined;
 }
 
 type MigrateValues = { readonly [K in keyof typeof MIGRATE_OPTIONS]?: string | undefined };
@@ -55,6 +57,7 @@ export function withMigrator<T>(settings: MigrateSettings, command: string, outp
       migrationsDir: settings.migrationsDir,
       lockTimeoutMs: settings.lockTimeoutMs,
       ddlLockTimeoutMs: settings.ddlLockTimeoutMs,
+      owner: settings.owner,
       onEvent: (event) => {
         if (event.type === 'lock-wait') {
           output.err(

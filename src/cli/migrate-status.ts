@@ -2,9 +2,10 @@ import type { MigrationStatus } from '../migrate/plan.js';
 import { help, type Command } from './command.js';
 import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, withMigrator } from './migrate-options.js';
 import type { Output } from './output.js';
+import { OWNER_OPTION, OWNER_OPTION_LINE } from './owner-option.js';
 import { parseCommand } from './usage.js';
 
-const OPTIONS = { ...MIGRATE_OPTIONS, json: { type: 'boolean' } } as const;
+const OPTIONS = { ...MIGRATE_OPTIONS, ...OWNER_OPTION, json: { type: 'boolean' } } as const;
 
 export const migrateStatus: Command = {
   name: 'migrate status',
@@ -16,13 +17,14 @@ States: applied, pending, changed (up file edited since it was applied),
 missing (applied, but its file is gone). Exits 1 when any is changed or missing.
 
   --json        print an array of {name, state, appliedAt, checksum}
+${OWNER_OPTION_LINE}
 
 ${MIGRATE_OPTIONS_HELP}`,
   async run(argv, output, env) {
     const { values } = parseCommand(argv, OPTIONS, { min: 0, max: 0 });
     if (values.help) return help(output, this.help);
     const settings = migrateSettings(values, env);
-    return withMigrator(settings, 'migrate status', output, async (migrator) => {
+    return withMigrator({ ...settings, owner: values.owner }, 'migrate status', output, async (migrator) => {
       const statuses = await migrator.status();
       if (values.json) output.out(JSON.stringify(statuses, null, 2));
       else printTable(output, statuses, settings.schema);

@@ -2,6 +2,7 @@ import { MigrationError } from '../migrate/errors.js';
 import { codegen } from './codegen.js';
 import type { Command } from './command.js';
 import { db } from './db.js';
+import { grant } from './grant.js';
 import { lint } from './lint.js';
 import { migrateCreate } from './migrate-create.js';
 import { migrateDown } from './migrate-down.js';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   lint,
   db,
   codegen,
+  grant,
 ];
 
 /** Width of the command column in help listings. */

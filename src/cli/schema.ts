@@ -4,6 +4,8 @@ import { formatDrift } from '../contract/format-drift.js';
 import { serializeSnapshot, takeSnapshot } from '../contract/snapshot.js';
 import { help, type Command } from './command.js';
 import { connectionSettings, CONNECTION_OPTIONS, CONNECTION_OPTIONS_HELP, withReadOnlyClient } from './connection-options.js';
+import { assertSchemaTrusted } from '../migrate/schema-trust.js';
+import { OWNER_OPTION, OWNER_OPTION_LINE } from './owner-option.js';
 import { parseCommand } from './usage.js';
 
 const CONTENTS = `The contract covers the target schema: tables and columns (type, nullability,
@@ -69,18 +71,20 @@ ${CONTENTS}
   --json                print {equal, schema, contract, summary, drifts} as JSON
   --ignore-extra-rows   rows added to the seeded tables (roles created by an
                         operator) are not drift
+${OWNER_OPTION_LINE}
 
 ${CONNECTION_OPTIONS_HELP}`,
   async run(argv, output, env) {
-    const options = { ...CONNECTION_OPTIONS, contract: { type: 'string' }, json: { type: 'boolean' }, 'ignore-extra-rows': { type: 'boolean' } } as const;
+    const options = { ...CONNECTION_OPTIONS, ...OWNER_OPTION, contract: { type: 'string' }, json: { type: 'boolean' }, 'ignore-extra-rows': { type: 'boolean' } } as const;
     const { values } = parseCommand(argv, options, { min: 0, max: 0 });
     if (values.help) return help(output, this.help);
     const settings = connectionSettings(values, env);
     const file = values.contract ?? env.AUTHDB_CONTRACT ?? DEFAULT_CONTRACT_FILE;
     const contract = await readContractFile(file);
-    const result = await withReadOnlyClient(settings.source, 'schema check', output, (client) =>
-      checkContract({ client, schema: settings.schema, contract, ignoreExtraRows: values['ignore-extra-rows'] ?? false }),
-    );
+    const result = await withReadOnlyClient(settings.source, 'schema check', output, async (client) => {
+      await assertSchemaTrusted(client, { schema: settings.schema, owner: values.owner });
+      return checkContract({ client, schema: settings.schema, contract, ignoreExtraRows: values['ignore-extra-rows'] ?? false });
+    });
     if (values.json) {
       output.out(JSON.stringify({ equal: result.equal, schema: settings.schema, contract: file, summary: result.summary, drifts: result.drifts }, null, 2));
     } else if (result.equal) {

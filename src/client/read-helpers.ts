@@ -5,6 +5,12 @@ import type { Database } from './database-types.js';
 /** SQLSTATE of canonical_email() for a string that is not a valid address. */
 const INVALID_EMAIL = 'AU005';
 
+// Every function and operator below is pg_catalog-qualified and every
+// parameter typed: the application's session may have any search_path, and
+// a function or operator planted in a schema on it must never take the place
+// of a built-in (nor a better-matching overload win against an untyped
+// parameter). Tables are qualified by the caller's `withSchema`.
+
 /**
  * The user whose stored address equals `canonical_email(email)`: the
  * database's own canonical form (the one register_user_with_token stores and
@@ -18,7 +24,7 @@ export async function findUserByEmail<Role extends string>(db: Kysely<Database>,
     .selectFrom('users')
     .select(['id', 'email', 'phone', 'role', 'email_confirmed_at', 'phone_confirmed_at', 'created_at', 'updated_at'])
     .select((eb) => eb('password_hash', 'is not', null).$castTo<boolean>().as('has_password'))
-    .where('email', '=', sql<string>`${sql.id(schema, 'canonical_email')}(${email}::text)`);
+    .where(sql<boolean>`${sql.ref('email')} OPERATOR(pg_catalog.=) ${sql.id(schema, 'canonical_email')}(${email}::pg_catalog.text)`);
   const row = await query.executeTakeFirst().catch((error: unknown) => {
     if ((error as { code?: unknown } | null)?.code === INVALID_EMAIL) return undefined;
     throw error;
@@ -49,9 +55,9 @@ export async function listOutstandingTokens<Role extends string>(db: Kysely<Data
     .select((eb) => [
       eb('password_hash', 'is not', null).$castTo<boolean>().as('has_password'),
       // The test verify_email makes: a token is unusable at its expires_at.
-      eb('expires_at', '<=', sql<Date>`now()`).$castTo<boolean>().as('expired'),
+      sql<boolean>`${sql.ref('expires_at')} OPERATOR(pg_catalog.<=) pg_catalog.now()`.as('expired'),
     ])
-    .where('user_id', '=', userId)
+    .where(sql<boolean>`${sql.ref('user_id')} OPERATOR(pg_catalog.=) ${userId}::pg_catalog.uuid`)
     .where('consumed_at', 'is', null)
     .where('revoked_at', 'is', null)
     .orderBy('id')

@@ -4,6 +4,7 @@ import { clientSafetyConfig, DEFAULT_CONNECT_TIMEOUT_MS } from './client-setting
 import { redactUrl, type ConnectionSource } from './connection-source.js';
 import { ConnectionError } from './errors.js';
 import { guardSession } from './session-guards.js';
+import { setUpSession } from './session-setup.js';
 
 export interface OpenClientOptions {
   /** `application_name` of the session, shown to other runs waiting for the lock. */
@@ -71,6 +72,7 @@ async function connectAndRun<T>(
     throw connectError(source, error);
   }
   try {
+    await setUpSession(client);
     await guardSession(client);
     return await work(client, () => openSibling(fullConfig, source));
   } finally {
@@ -86,6 +88,7 @@ async function openSibling(config: pg.ClientConfig, source: ConnectionSource): P
   } catch (error) {
     throw connectError(source, error);
   }
+  await setUpSession(client);
   return { client, close: () => client.end().catch(() => undefined) };
 }
 

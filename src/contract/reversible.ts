@@ -5,7 +5,7 @@ import { TrackingTable } from '../migrate/tracking-table.js';
 import { diffSnapshots, type Drift } from './diff.js';
 import { ContractError } from './errors.js';
 import type { DriftWording } from './format-drift.js';
-import { takeSnapshot, type Snapshot } from './snapshot.js';
+import { CONTRACT_FORMAT, SCHEMA_KEY, takeSnapshot, type Snapshot } from './snapshot.js';
 
 export interface VerifyReversibleOptions {
   /** Connected to an empty scratch database, not inside a transaction. */
@@ -61,9 +61,15 @@ export async function verifyReversible(options: VerifyReversibleOptions): Promis
   const files = await loadMigrations(options.migrationsDir);
   // Before the first up the schema may not exist yet; after it, it must (the
   // migrator created it): a snapshot of a missing schema is empty and would
-  // make any down file look like it restored everything.
-  const initial = (): Promise<Snapshot> => takeSnapshot(client, { schema, missingSchema: 'empty' });
-  const snapshot = (): Promise<Snapshot> => takeSnapshot(client, { schema, missingSchema: 'error' });
+  // make any down file look like it restored everything. The schema's own
+  // entry is left out: the engine creates the schema before the first
+  // migration, and no down migration drops it.
+  const snapshotOf = async (missingSchema: 'empty' | 'error'): Promise<Snapshot> => {
+    const objects = Object.entries((await takeSnapshot(client, { schema, missingSchema })).objects).filter(([key]) => key !== SCHEMA_KEY);
+    return { format: CONTRACT_FORMAT, objects: Object.fromEntries(objects) };
+  };
+  const initial = (): Promise<Snapshot> => snapshotOf('empty');
+  const snapshot = (): Promise<Snapshot> => snapshotOf('error');
   await assertEmpty(client, schema, await initial());
   const migrator = new Migrator({
     client,

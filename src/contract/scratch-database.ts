@@ -3,6 +3,7 @@ import pg from 'pg';
 import { clientSafetyConfig } from '../connection/client-settings.js';
 import type { ConnectionSource } from '../connection/connection-source.js';
 import { guardSession } from '../connection/session-guards.js';
+import { setUpSession } from '../connection/session-setup.js';
 import { EmbeddedCluster } from '../embedded/cluster.js';
 import { ContractError } from './errors.js';
 
@@ -41,7 +42,9 @@ export async function withScratchDatabase<T>(options: ScratchOptions, work: (cli
     });
     await client.connect();
     try {
+      await setUpSession(client);
       await guardSession(client);
+      await makePrivate(client, name);
       return await work(client, name);
     } finally {
       await client.end().catch(() => undefined);
@@ -64,4 +67,22 @@ async function scratchConfig(source: ConnectionSource, name: string): Promise<pg
     case 'embedded':
       return { connectionString: await new EmbeddedCluster({ dir: source.dir }).url(name) };
   }
+}
+
+/**
+ * Makes the new scratch database private to the role that created it: no
+ * other role may connect, and, where this role may change it (it owns
+ * `public` or is a superuser), nobody else may create objects in `public`
+ * (PostgreSQL 14 and older let PUBLIC do so in a database made from
+ * template0). So the schema-trust check passes for `--schema public`, and no
+ * other role can plant anything in the database while it is verified.
+ */
+async function makePrivate(client: pg.ClientBase, name: string): Promise<void> {
+  await client.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${client.escapeIdentifier(name)} FROM PUBLIC`);
+  const { rows } = await client.query<{ canRevoke: boolean }>(
+    `SELECT n.nspowner = r.oid OR r.rolsuper AS "canRevoke"
+       FROM pg_catalog.pg_namespace AS n, pg_catalog.pg_roles AS r
+      WHERE n.nspname = 'public' AND r.rolname = CURRENT_USER`,
+  );
+  if (rows[0]?.canRevoke) await client.query('REVOKE CREATE ON SCHEMA public FROM PUBLIC');
 }

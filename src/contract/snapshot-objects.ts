@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { TRACKING_TABLE } from '../migrate/tracking-table.js';
-import type { AclEntry, CatalogRows, FunctionRow, RelationRow } from './catalog-queries.js';
+import type { AclEntry, CatalogRows, FunctionRow, RelationRow, SchemaRow } from './catalog-queries.js';
 import { compareCodeUnits, type Json } from './canonical-json.js';
 
 /** One schema object of a snapshot: field name → value. */
@@ -10,6 +10,10 @@ export type SnapshotObject = { readonly [field: string]: Json };
 export const OWNER_PLACEHOLDER = '<owner>';
 /** Stands for the target schema's name inside definitions (`search_path` settings). */
 export const SCHEMA_PLACEHOLDER = '<schema>';
+/** Key of the target schema's own entry (its owner and privileges). */
+export const SCHEMA_KEY = `schema ${SCHEMA_PLACEHOLDER}`;
+/** Predefined role (PostgreSQL 15+) that owns `public` and stands for the database's owner. */
+const DATABASE_OWNER_ROLE = 'pg_database_owner';
 
 /** How the target schema's name is spelled in deparsed SQL, and who ran the migrations. */
 export interface SchemaNames {
@@ -33,6 +37,7 @@ export function buildObjects(rows: CatalogRows, names: SchemaNames): Map<string,
   const typeNames = new Map(rows.types.map((t) => [t.oid, t.name]));
   const sequences = new Map(rows.sequences.map((s) => [s.relid, s]));
 
+  if (rows.schema) add(SCHEMA_KEY, schemaObject(rows.schema, names.owner));
   for (const r of relations.values()) add(relationKey(r), relationObject(r, role, grants, sequences.get(r.oid)));
   for (const c of rows.columns) {
     const rel = relations.get(c.relid);
@@ -151,6 +156,24 @@ function relationObject(
     ...(r.partitionBound !== null && { partitionBound: r.partitionBound }),
     ...(r.parents !== null && { inherits: r.parents }),
   };
+}
+
+/**
+ * The schema's owner and the privileges other roles hold on it, so that a
+ * later `GRANT CREATE ON SCHEMA … TO …` is drift. The roles the schema-trust
+ * check trusts are written {@link OWNER_PLACEHOLDER} as owner and left out as
+ * grantees: the reference owner, superusers, and `pg_database_owner` (owner
+ * of `public` since PostgreSQL 15) when it stands for one of them. So `public`
+ * on PostgreSQL 14 (owned by the bootstrap superuser) and 15+, and a schema
+ * the owner created, all read `{ owner: <owner>, grants: {} }`. PUBLIC's USAGE
+ * is left out too: `public` has it by default, a created schema does not, and
+ * alone it gives nothing (every object's own grants are recorded).
+ */
+function schemaObject(s: SchemaRow, owner: string): SnapshotObject {
+  const resolved = (name: string): string => (name === DATABASE_OWNER_ROLE ? s.databaseOwner : name);
+  const trusted = (name: string): boolean => resolved(name) === owner || s.superusers.includes(resolved(name));
+  const acl = s.acl.filter((e) => !trusted(e.grantee) && !(e.grantee === 'PUBLIC' && e.privilege === 'USAGE' && !e.grantable));
+  return { owner: trusted(s.owner) ? OWNER_PLACEHOLDER : s.owner, grants: grantsByRole(acl, (name) => name) };
 }
 
 function functionKey(f: FunctionRow): string {

@@ -5,7 +5,7 @@ import { canonicalJson, compareCodeUnits, isObject, type Json } from './canonica
 import { ContractError } from './errors.js';
 import { buildObjects, referenceOwner, type SnapshotObject } from './snapshot-objects.js';
 
-export { OWNER_PLACEHOLDER, SCHEMA_PLACEHOLDER, type SnapshotObject } from './snapshot-objects.js';
+export { OWNER_PLACEHOLDER, SCHEMA_KEY, SCHEMA_PLACEHOLDER, type SnapshotObject } from './snapshot-objects.js';
 
 /** `format` of every snapshot this version writes and reads. */
 export const CONTRACT_FORMAT = 'authdb-contract/1';
@@ -36,7 +36,7 @@ export interface SnapshotOptions {
 /**
  * Describes a schema as it is now. Runs in one `READ ONLY`, `REPEATABLE READ`
  * transaction (a consistent view, and the server refuses any write), with
- * `search_path` set to the schema and a {@link SNAPSHOT_LOCK_TIMEOUT} lock
+ * `search_path` set to `pg_catalog`, then the schema (so deparsed definitions name its objects unqualified), and a {@link SNAPSHOT_LOCK_TIMEOUT} lock
  * timeout. `client` must not be inside a transaction.
  *
  * @example
@@ -47,10 +47,10 @@ export async function takeSnapshot(client: ClientBase, options: SnapshotOptions 
   const schema = options.schema ?? DEFAULT_SCHEMA;
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
-    await client.query(`SET LOCAL search_path TO ${client.escapeIdentifier(schema)}; SET LOCAL lock_timeout = '${SNAPSHOT_LOCK_TIMEOUT}'`);
+    await client.query(`SET LOCAL search_path TO pg_catalog, ${client.escapeIdentifier(schema)}; SET LOCAL lock_timeout = '${SNAPSHOT_LOCK_TIMEOUT}'`);
     const { rows } = await client.query<{ oid: string | null; quoted: string; database: string }>(
       // The exact name: to_regnamespace('MyAuth') would fold it to "myauth".
-      `SELECT (SELECT n.oid::text FROM pg_catalog.pg_namespace AS n WHERE n.nspname = $1::text) AS oid,
+      `SELECT (SELECT n.oid::text FROM pg_catalog.pg_namespace AS n WHERE n.nspname OPERATOR(pg_catalog.=) $1::pg_catalog.name) AS oid,
               pg_catalog.quote_ident($1::text) AS quoted, pg_catalog.current_database() AS database`,
       [schema],
     );
@@ -106,7 +106,7 @@ async function readSeedRows(client: ClientBase, catalog: CatalogRows, quotedSche
     const columns = catalog.columns.filter((c) => c.relid === table.oid && !TEMPORAL.test(c.type)).map((c) => c.name);
     const key = await primaryKey(client, table);
     const data = await client
-      .query<{ row: Record<string, Json> }>(`SELECT to_jsonb(t) AS row FROM ${quotedSchema}.${table.quoted} AS t`)
+      .query<{ row: Record<string, Json> }>(`SELECT pg_catalog.to_jsonb(t) AS row FROM ${quotedSchema}.${table.quoted} AS t`)
       .catch((error: unknown) => {
         throw new ContractError(
           'AUTHDB_SNAPSHOT',
@@ -128,7 +128,7 @@ const TEMPORAL = /^(timestamp|time|date|interval)\b/;
 async function primaryKey(client: ClientBase, table: RelationRow): Promise<string[]> {
   const { rows } = await client.query<{ name: string }>(
     `SELECT a.attname AS name
-       FROM pg_constraint AS k, unnest(k.conkey) WITH ORDINALITY AS u(attnum, ord)
+       FROM pg_constraint AS k, pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u(attnum, ord)
        JOIN pg_attribute AS a ON a.attnum = u.attnum
       WHERE k.conrelid = $1::oid AND k.contype = 'p' AND a.attrelid = k.conrelid
       ORDER BY u.ord`,

@@ -104,10 +104,10 @@ export function describeHolder(holder: LockHolder): string {
 
 async function lockHolder(client: ClientBase, key: number): Promise<LockHolder | undefined> {
   const { rows } = await client.query<LockHolder>(
-    `SELECT a.pid, coalesce(a.application_name, '') AS "applicationName", a.backend_start AS "connectedSince", a.state
-       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 2
-        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    `SELECT a.pid, coalesce(a.application_name, ''::text) AS "applicationName", a.backend_start AS "connectedSince", a.state
+       FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::integer::oid AND l.objid = $2::integer::oid AND l.objsubid = 2
+        AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())`,
     [LOCK_CLASS, key],
   );
   return rows[0];

@@ -1,9 +1,11 @@
 import type { ClientBase } from 'pg';
 import type { Umzug } from 'umzug';
 import { acquireMigrationLock, type LockHolder } from './advisory-lock.js';
+import { revokeDefaultPrivileges, schemaObjectIds } from './default-privileges.js';
 import { parseDirectives, type MigrationFile } from './migration-file.js';
 import { DEFAULT_MIGRATIONS_DIR, loadMigrations } from './migration-source.js';
 import { assertHistoryIntact, migrationStatus, planDown, planUp, type DownTarget, type MigrationStatus } from './plan.js';
+import { assertSchemaTrusted } from './schema-trust.js';
 import { SqlExecutor, type CompletionListener, type Direction } from './sql-executor.js';
 import { BlockerWatch, withBlockers } from './blockers.js';
 import { ConnectionLostError, isConnectionLoss, MigrationInterruptedError, type RunningFile } from './run-faults.js';
@@ -36,6 +38,12 @@ export interface MigratorOptions {
    * Default is none: only the in-band checks run.
    */
   readonly openProbeSession?: () => Promise<ProbeSession>;
+  /**
+   * The role that owns the install, for the schema-trust check of
+   * {@link Migrator.status} (a monitoring role names it). Default is the
+   * connected role; `up` and `down` always check against the connected role.
+   */
+  readonly owner?: string | undefined;
 }
 
 export type MigratorEvent =
@@ -81,6 +89,7 @@ export class Migrator {
   readonly #interrupt = new AbortController();
   /** Who blocks the running file's statements, seen from the probe session; with the backend pid it watches. */
   #watch: { readonly blockers: BlockerWatch; readonly pid: number } | undefined;
+  readonly #owner: string | undefined;
 
   constructor(options: MigratorOptions) {
     this.#client = options.client;
@@ -91,6 +100,7 @@ export class Migrator {
     this.#onEvent = options.onEvent ?? (() => undefined);
     this.#tracking = new TrackingTable(this.#client, this.#schema);
     this.#openProbe = options.openProbeSession;
+    this.#owner = options.owner;
   }
 
   /**
@@ -107,6 +117,7 @@ export class Migrator {
 
   /** Every migration known to the files or the tracking table, by name. Read-only. */
   async status(): Promise<MigrationStatus[]> {
+    await assertSchemaTrusted(this.#client, { schema: this.#schema, owner: this.#owner });
     const [files, applied] = await Promise.all([loadMigrations(this.#dir), this.#tracking.applied()]);
     return migrationStatus(files, applied);
   }
@@ -124,6 +135,7 @@ export class Migrator {
   async #execute(direction: Direction, plan: (statuses: readonly MigrationStatus[]) => string[], dryRun: boolean): Promise<MigrationRun> {
     const files = await loadMigrations(this.#dir);
     if (dryRun) {
+      await assertSchemaTrusted(this.#client, { schema: this.#schema });
       const names = plan(this.#checked(files, await this.#tracking.applied()));
       return { names, planned: await this.#describe(files, names, direction) };
     }
@@ -149,7 +161,15 @@ export class Migrator {
     try {
       // Only `up` creates the schema and table: a `down` against the wrong
       // database or a mistyped --schema must not leave an empty one behind.
-      if (direction === 'up') await this.#tracking.ensure();
+      // Refuse a schema another role controls before creating or running anything in it;
+      // check again after creating the schema and tracking table (stripped of default privileges).
+      await assertSchemaTrusted(this.#client, { schema: this.#schema });
+      if (direction === 'up') {
+        const existed = await schemaObjectIds(this.#client, this.#schema);
+        await this.#tracking.ensure();
+        await revokeDefaultPrivileges(this.#client, this.#schema, existed);
+        await assertSchemaTrusted(this.#client, { schema: this.#schema });
+      }
       names = plan(this.#checked(files, await this.#tracking.applied()));
       const umzug = await this.#umzug(files);
       await (direction === 'up' ? umzug.up({ migrations: names }) : umzug.down({ migrations: names }));
@@ -190,7 +210,9 @@ export class Migrator {
     const watch = this.#watch;
     watch?.blockers.start(watch.pid);
     try {
+      const existed = await schemaObjectIds(this.#client, this.#schema);
       await executor.run(file, direction);
+      await this.#takeBackDefaultPrivileges(file, direction, existed);
     } catch (error) {
       throw withBlockers(error, watch?.blockers.seen ?? []);
     } finally {
@@ -223,6 +245,20 @@ export class Migrator {
       storage: executor,
       logger: undefined,
     });
+  }
+
+  /**
+   * Runs one file, then, in its transaction, takes back what default
+   * privileges gave other roles on the objects it created.
+   */
+  /** In the file's own transaction (still open): what `pg_default_acl` gave other roles on the objects it created goes. */
+  async #takeBackDefaultPrivileges(file: MigrationFile, direction: Direction, existed: Awaited<ReturnType<typeof schemaObjectIds>>): Promise<void> {
+    try {
+      await revokeDefaultPrivileges(this.#client, this.#schema, existed);
+    } catch (error) {
+      if (this.#client.getTransactionStatus() !== 'I') await this.#client.query('ROLLBACK');
+      throw new Error(`${direction === 'up' ? file.upPath : file.downPath}: could not take back the default privileges of the objects it created: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   #executor(onComplete: CompletionListener): SqlExecutor {

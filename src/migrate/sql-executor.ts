@@ -18,6 +18,8 @@ interface RunningMigration {
   readonly path: string;
   readonly transaction: boolean;
   readonly startedAt: number;
+  /** The session's search_path before a no-transaction file, restored after it. */
+  readonly searchPath?: string;
 }
 
 /**
@@ -65,7 +67,8 @@ export class SqlExecutor implements UmzugStorage {
   async run(file: MigrationFile, direction: Direction): Promise<void> {
     const [path, sql] = direction === 'up' ? [file.upPath, file.upSql] : [file.downPath, file.downSql];
     const { transaction } = parseDirectives(sql);
-    this.#current = { file, direction, path, transaction, startedAt: performance.now() };
+    const searchPath = transaction ? undefined : await this.#sessionSearchPath();
+    this.#current = { file, direction, path, transaction, startedAt: performance.now(), ...(searchPath !== undefined && { searchPath }) };
     try {
       if (transaction) await this.#client.query('BEGIN');
       await this.#client.query(await this.preamble(transaction));
@@ -133,7 +136,11 @@ export class SqlExecutor implements UmzugStorage {
     this.#current = undefined;
     if (!current) return;
     if (current.transaction) await this.#client.query(success ? 'COMMIT' : 'ROLLBACK');
-    else await this.#client.query('RESET search_path; RESET lock_timeout');
+    else {
+      // Back to the session's own search_path (authdb's sessions: pg_catalog, pg_temp), not the server default.
+      await this.#client.query('SELECT pg_catalog.set_config($1::pg_catalog.text, $2::pg_catalog.text, false)', ['search_path', current.searchPath ?? '']);
+      await this.#client.query('RESET lock_timeout');
+    }
   }
 
   /** Rolls back; on a dead connection that fails too, and must not replace the error that ended the migration. */
@@ -152,5 +159,10 @@ export class SqlExecutor implements UmzugStorage {
   /** The target schema, then pg_temp: authdb needs no extension, so nothing else belongs on the path. */
   #searchPath(): string[] {
     return [this.#client.escapeIdentifier(this.#schema), 'pg_temp'];
+  }
+
+  async #sessionSearchPath(): Promise<string> {
+    const { rows } = await this.#client.query<{ path: string }>("SELECT pg_catalog.current_setting('search_path') AS path");
+    return rows[0]?.path ?? '';
   }
 }

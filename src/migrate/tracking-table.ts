@@ -45,7 +45,7 @@ export class TrackingTable {
       `CREATE TABLE ${this.#table} (
         name        text PRIMARY KEY,
         checksum    text NOT NULL,
-        applied_at  timestamptz NOT NULL DEFAULT now(),
+        applied_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
         duration_ms integer NOT NULL
       )`,
       target,
@@ -54,7 +54,7 @@ export class TrackingTable {
 
   /** Applied migrations by name; empty when the table does not exist yet (read-only). */
   async applied(): Promise<readonly AppliedMigration[]> {
-    const { rows } = await this.#client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [this.#table]);
+    const { rows } = await this.#client.query<{ exists: boolean }>('SELECT pg_catalog.to_regclass($1::text) IS NOT NULL AS exists', [this.#table]);
     if (!rows[0]?.exists) return [];
     const result = await this.#client.query<AppliedMigration>(
       `SELECT name, checksum, applied_at AS "appliedAt", duration_ms AS "durationMs" FROM ${this.#table} ORDER BY name`,
@@ -63,7 +63,7 @@ export class TrackingTable {
   }
 
   async insert(name: string, checksum: string, durationMs: number): Promise<void> {
-    await this.#client.query(`INSERT INTO ${this.#table} (name, checksum, duration_ms) VALUES ($1, $2, $3)`, [
+    await this.#client.query(`INSERT INTO ${this.#table} (name, checksum, duration_ms) VALUES ($1::text, $2::text, $3::integer)`, [
       name,
       checksum,
       Math.round(durationMs),
@@ -71,6 +71,6 @@ export class TrackingTable {
   }
 
   async delete(name: string): Promise<void> {
-    await this.#client.query(`DELETE FROM ${this.#table} WHERE name = $1`, [name]);
+    await this.#client.query(`DELETE FROM ${this.#table} WHERE name = $1::text`, [name]);
   }
 }

@@ -52,6 +52,12 @@ function as(db: TestDatabase, role: string, password: string): string {
   return url.toString();
 }
 
+/** The role that ran the migrations (the test server's superuser), named by read-only roles with --owner. */
+async function ownerOf(db: TestDatabase): Promise<string> {
+  const { rows } = await db.pool.query<{ owner: string }>('SELECT current_user AS owner');
+  return rows[0]?.owner ?? '';
+}
+
 function check(url: string, ...args: string[]): ReturnType<typeof runMain> {
   return runMain(['schema', 'check', '--database-url', url, ...args]);
 }
@@ -143,9 +149,10 @@ describe('authdb schema check', () => {
     await expect(probe.query("INSERT INTO roles (name) VALUES ('probe')")).rejects.toThrow(/read-only|permission denied/);
     await probe.end();
     // …and the check succeeds, then detects drift, all as that role.
-    expect((await check(reader)).code).toBe(0);
+    const owner = await ownerOf(db);
+    expect((await check(reader, '--owner', owner)).code).toBe(0);
     await db.pool.query('ALTER TABLE users ALTER COLUMN phone SET DEFAULT \'+10000000000\'');
-    const drift = await check(reader);
+    const drift = await check(reader, '--owner', owner);
     expect(drift.code).toBe(1);
     expect(drift.stdout).toContain('~ column users.phone\n    default: null → "\'+10000000000\'::text"');
   });
@@ -156,7 +163,7 @@ describe('authdb schema check', () => {
     await db.pool.query(`GRANT USAGE ON SCHEMA public TO ${AUDITOR}; GRANT SELECT ON roles TO ${AUDITOR}`);
     const contract = join(tmp.path, 'audited.json');
     expect((await runMain(['schema', 'dump', '--database-url', db.url, '--out', contract])).code).toBe(0);
-    const result = await check(as(db, AUDITOR, 'auditor-pw'), '--contract', contract);
+    const result = await check(as(db, AUDITOR, 'auditor-pw'), '--contract', contract, '--owner', await ownerOf(db));
     expect(result.stderr).toContain('matches the contract');
     expect(result.code).toBe(0);
   });
@@ -166,7 +173,7 @@ describe('authdb schema check', () => {
     const nobody = `authdb_check_nobody_${suffix}`;
     await admin.query(`CREATE ROLE ${nobody} LOGIN PASSWORD 'nobody-pw'; GRANT CONNECT ON DATABASE ${db.name} TO ${nobody}`);
     try {
-      const denied = await check(as(db, nobody, 'nobody-pw'));
+      const denied = await check(as(db, nobody, 'nobody-pw'), '--owner', await ownerOf(db));
       expect(denied.code).toBe(1);
       expect(denied.stderr).toMatch(/cannot read the seeded rows of roles: permission denied.*grant SELECT on roles.*\[AUTHDB_SNAPSHOT\]/s);
     } finally {

@@ -152,6 +152,8 @@ describe('takeSnapshot', () => {
     const bySuperuser = await track(createMigratedDatabase());
     const byOwner = await track(createEmptyDatabase());
     await admin.query(`ALTER DATABASE ${byOwner.name} OWNER TO ${OWNER}`);
+    // PostgreSQL 14's `public` belongs to the bootstrap superuser: the owner needs CREATE in it.
+    await byOwner.pool.query(`GRANT CREATE ON SCHEMA public TO ${OWNER}`);
     const url = new URL(byOwner.url);
     url.username = OWNER;
     url.password = 'owner-pw';

@@ -83,6 +83,7 @@ async function createDatabase(template: string, clause = ''): Promise<TestDataba
   const name = `authdb_test_${randomBytes(6).toString('hex')}`;
   await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template} ${clause}`);
   const url = databaseUrl(name);
+  if (template === 'template0') await revokePublicCreate(url);
   const pool = new pg.Pool({ connectionString: url, max: 80 });
   return {
     name,
@@ -93,6 +94,22 @@ async function createDatabase(template: string, clause = ''): Promise<TestDataba
       await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
+}
+
+/**
+ * `REVOKE CREATE ON SCHEMA public FROM PUBLIC` in the database at `url`: what
+ * PostgreSQL 15+ does by default, and what authdb's schema-trust check
+ * requires before it migrates into `public` (on PostgreSQL 14 a database made
+ * from template0 lets every role create objects there).
+ */
+export async function revokePublicCreate(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('REVOKE CREATE ON SCHEMA public FROM PUBLIC');
+  } finally {
+    await client.end();
+  }
 }
 
 async function adminQuery(sql: string): Promise<void> {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { migrateDatabase } from './database.js';
+import { migrateDatabase, revokePublicCreate } from './database.js';
 import { provideTestServer } from './server-provider.js';
 
 /** Database every per-file test database is cloned from: all migrations applied in `public`. */
@@ -40,5 +40,6 @@ async function createTemplate(adminUrl: string): Promise<void> {
   }
   const url = new URL(adminUrl);
   url.pathname = `/${TEMPLATE_DATABASE}`;
+  await revokePublicCreate(url.toString());
   await migrateDatabase(url.toString());
 }

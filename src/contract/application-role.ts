@@ -1,0 +1,136 @@
+import type { ClientBase } from 'pg';
+import { assertSchemaTrusted } from '../migrate/schema-trust.js';
+import type { Snapshot } from './snapshot.js';
+
+/** Prefix of authdb's private functions, which no application role is ever granted. */
+export const PRIVATE_FUNCTION_PREFIX = 'authdb_';
+/** Functions `authdb grant --maintenance` adds: they delete data. */
+export const DEFAULT_MAINTENANCE_FUNCTIONS: readonly string[] = ['purge_expired_email_verification_tokens'];
+/**
+ * Roles that an HTTP gateway (Supabase's PostgREST) lets every browser act
+ * as. The registration functions return the plaintext verification token to
+ * their caller, so granting them to such a role lets anyone confirm any address.
+ */
+export const GATEWAY_ROLES: readonly string[] = ['anon', 'authenticated'];
+
+/** Stable codes of the errors `authdb grant` raises. */
+export type GrantErrorCode =
+  /** The role is PUBLIC, an HTTP-gateway role without the flag that accepts it, or does not exist. */
+  | 'AUTHDB_GRANT_ROLE'
+  /** A function the contract lists is missing from the schema (not migrated, or another version). */
+  | 'AUTHDB_GRANT_SCHEMA';
+
+export class GrantError extends Error {
+  readonly code: GrantErrorCode;
+
+  constructor(code: GrantErrorCode, message: string) {
+    super(message);
+    this.name = 'GrantError';
+    this.code = code;
+  }
+}
+
+export interface ApplicationRoleOptions {
+  /** Connected as the install's owner (or a superuser), not inside a transaction. */
+  readonly client: ClientBase;
+  readonly schema: string;
+  /** The role to grant to (or revoke from). */
+  readonly role: string;
+  /** The contract whose functions are granted (`schema/contract.json`). */
+  readonly contract: Snapshot;
+  /** Also the maintenance functions ({@link DEFAULT_MAINTENANCE_FUNCTIONS}). Default is `false`. */
+  readonly maintenance?: boolean;
+  /** Revoke instead of grant: exactly what the same options grant. Default is `false`. */
+  readonly revoke?: boolean;
+  /** Accept a role of {@link GATEWAY_ROLES}. Default is `false`. */
+  readonly allowGatewayRole?: boolean;
+}
+
+/**
+ * The functions an application role may execute, as `name(argument types)`:
+ * every function of the contract whose name does not start with
+ * {@link PRIVATE_FUNCTION_PREFIX}, without the maintenance functions unless
+ * `maintenance` is set. Derived from the contract, so a new function or a
+ * changed signature needs no change here.
+ */
+export function applicationFunctions(contract: Snapshot, options: { readonly maintenance?: boolean } = {}): string[] {
+  return Object.keys(contract.objects)
+    .filter((key) => key.startsWith('function '))
+    .map((key) => key.slice('function '.length))
+    .filter((signature) => !signature.startsWith(PRIVATE_FUNCTION_PREFIX))
+    .filter((signature) => options.maintenance === true || !DEFAULT_MAINTENANCE_FUNCTIONS.includes(signature.slice(0, signature.indexOf('('))))
+    .sort();
+}
+
+/** A function signature as the contract writes it: `name(type, type)`, nothing else. */
+const SIGNATURE = /^([a-z_][a-z0-9_]*)\(([a-z0-9_ ,[\]."]*)\)$/;
+
+/**
+ * Grants `role` USAGE on the schema and EXECUTE on the application functions
+ * (see {@link applicationFunctions}) — nothing else — or, with `revoke`,
+ * takes exactly that away. Idempotent; one transaction; refuses PUBLIC, a
+ * gateway role without `allowGatewayRole`, a role that does not exist, an
+ * untrusted schema (`AUTHDB_SCHEMA_TRUST`) and a schema missing a function.
+ * Returns the statements it ran.
+ */
+export async function applyApplicationRole(options: ApplicationRoleOptions): Promise<readonly string[]> {
+  const { client, schema, role } = options;
+  assertGrantable(role, options.allowGatewayRole ?? false);
+  const { rows } = await client.query<{ exists: boolean }>('SELECT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = $1::pg_catalog.text) AS exists', [role]);
+  if (!rows[0]?.exists) throw new GrantError('AUTHDB_GRANT_ROLE', `role "${role}" does not exist; create it first (CREATE ROLE ${client.escapeIdentifier(role)} LOGIN …)`);
+  await assertSchemaTrusted(client, { schema });
+
+  const quotedSchema = client.escapeIdentifier(schema);
+  const functions = applicationFunctions(options.contract, { maintenance: options.maintenance ?? false }).map((signature) => {
+    const match = SIGNATURE.exec(signature);
+    if (!match) throw new GrantError('AUTHDB_GRANT_SCHEMA', `the contract lists a function signature authdb grant cannot use: ${signature}`);
+    return `${quotedSchema}.${client.escapeIdentifier(match[1] ?? '')}(${match[2] ?? ''})`;
+  });
+  await assertFunctionsExist(client, schema, functions);
+
+  const grantee = client.escapeIdentifier(role);
+  const [verb, preposition] = options.revoke ? ['REVOKE', 'FROM'] : ['GRANT', 'TO'];
+  const statements = [
+    ...functions.map((fn) => `${verb} EXECUTE ON FUNCTION ${fn} ${preposition} ${grantee}`),
+    `${verb} USAGE ON SCHEMA ${quotedSchema} ${preposition} ${grantee}`,
+  ];
+  if (options.revoke) statements.reverse();
+  await client.query('BEGIN');
+  try {
+    for (const statement of statements) await client.query(statement);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  }
+  return statements;
+}
+
+function assertGrantable(role: string, allowGatewayRole: boolean): void {
+  if (role.toLowerCase() === 'public') {
+    throw new GrantError(
+      'AUTHDB_GRANT_ROLE',
+      'refusing to grant to PUBLIC: every role, present and future, could register users and read their verification tokens; create a dedicated application role and grant to it',
+    );
+  }
+  if (GATEWAY_ROLES.includes(role) && !allowGatewayRole) {
+    throw new GrantError(
+      'AUTHDB_GRANT_ROLE',
+      `refusing to grant to "${role}": an HTTP gateway (Supabase's PostgREST) lets any browser act as this role, and the registration functions return the plaintext ` +
+        'verification token to their caller, so anyone could register or re-send for any address and confirm it without reading its mail; grant to a role only your ' +
+        'server-side code uses, or pass --allow-gateway-role if the gateway never exposes these functions',
+    );
+  }
+}
+
+async function assertFunctionsExist(client: ClientBase, schema: string, functions: readonly string[]): Promise<void> {
+  const { rows } = await client.query<{ signature: string }>(
+    'SELECT s.signature FROM pg_catalog.unnest($1::pg_catalog.text[]) AS s(signature) WHERE pg_catalog.to_regprocedure(s.signature) IS NULL',
+    [functions],
+  );
+  if (rows.length === 0) return;
+  throw new GrantError(
+    'AUTHDB_GRANT_SCHEMA',
+    `schema "${schema}" lacks function(s) of the contract: ${rows.map((r) => r.signature).join(', ')}; run \`authdb migrate up\` for this schema (or pass the --contract of the installed version)`,
+  );
+}

@@ -1,0 +1,182 @@
+import type { ClientBase } from 'pg';
+import { TRACKING_TABLE } from './tracking-table.js';
+
+/** Stable code of {@link SchemaTrustError}. */
+export const SCHEMA_TRUST_ERROR_CODE = 'AUTHDB_SCHEMA_TRUST';
+
+/** What makes a schema untrusted. */
+export type SchemaTrustProblemKind =
+  /** The schema is owned by a role that is neither the install's owner nor a superuser. */
+  | 'schema-owner'
+  /** Another role (PUBLIC included) holds CREATE on the schema. */
+  | 'schema-create'
+  /** `authdb_migrations` is owned by another role. */
+  | 'tracking-owner'
+  /** Another role may write `authdb_migrations`. */
+  | 'tracking-write';
+
+/** One reason to refuse, with the roles at fault and the statement that fixes it. */
+export interface SchemaTrustProblem {
+  readonly kind: SchemaTrustProblemKind;
+  readonly schema: string;
+  /** The roles at fault (`PUBLIC` for every role). */
+  readonly roles: readonly string[];
+  /** What is wrong and why it matters, in one sentence. */
+  readonly message: string;
+  /** The SQL statement that removes the problem. */
+  readonly fix: string;
+}
+
+export interface SchemaTrustOptions {
+  /** The schema the migrations create their objects in (the functions' `search_path`). */
+  readonly schema: string;
+  /**
+   * The role that owns the install (runs the migrations). Default is the
+   * connected role (`current_user`). Read-only commands run by a monitoring
+   * role name the install's owner here (`--owner`).
+   */
+  readonly owner?: string | undefined;
+}
+
+/**
+ * The schema authdb migrates is not under the install owner's sole control:
+ * another role could plant or replace objects that authdb's functions or
+ * commands then run with the owner's rights.
+ */
+export class SchemaTrustError extends Error {
+  readonly code = SCHEMA_TRUST_ERROR_CODE;
+  readonly problems: readonly SchemaTrustProblem[];
+
+  constructor(problems: readonly SchemaTrustProblem[]) {
+    super(
+      [
+        `refusing to use schema "${problems[0]?.schema ?? '?'}": a role other than the install's owner (the role that runs the migrations) controls it`,
+        ...problems.map((p) => `  ${p.message}\n    fix: ${p.fix}`),
+        'Run the fix statement(s) (as the schema\'s owner or a superuser) and rerun the command.',
+      ].join('\n'),
+    );
+    this.name = 'SchemaTrustError';
+    this.problems = problems;
+  }
+}
+
+interface TrustRow {
+  readonly owner: string | null;
+  readonly quotedOwner: string;
+  readonly schemaExists: boolean;
+  readonly quotedSchema: string;
+  readonly schemaOwner: string | null;
+  readonly schemaOwnerTrusted: boolean;
+  readonly creators: string[];
+  readonly trackingOwner: string | null;
+  readonly trackingWriters: string[];
+}
+
+/**
+ * One query, qualified throughout (it may run before anything else in a
+ * session). Trusted roles: the install's owner, superusers, and
+ * `pg_database_owner` (owner of `public` since PostgreSQL 15) when the
+ * database's owner is one of the former.
+ */
+const TRUST_SQL = `
+WITH me AS (
+  SELECT r.oid, r.rolname FROM pg_catalog.pg_roles AS r WHERE r.rolname = coalesce($2::pg_catalog.text, CURRENT_USER::pg_catalog.text)
+), trusted AS (
+  SELECT r.oid FROM pg_catalog.pg_roles AS r WHERE r.rolsuper OR r.oid = (SELECT oid FROM me)
+  UNION ALL
+  SELECT r.oid FROM pg_catalog.pg_roles AS r
+   WHERE r.rolname = 'pg_database_owner'
+     AND EXISTS (SELECT FROM pg_catalog.pg_database AS d JOIN pg_catalog.pg_roles AS o ON o.oid = d.datdba
+                  WHERE d.datname = pg_catalog.current_database() AND (o.rolsuper OR o.oid = (SELECT oid FROM me)))
+), ns AS (
+  SELECT n.* FROM pg_catalog.pg_namespace AS n WHERE n.nspname = $1::pg_catalog.text
+), tracking AS (
+  SELECT c.* FROM pg_catalog.pg_class AS c WHERE c.relnamespace = (SELECT oid FROM ns) AND c.relname = '${TRACKING_TABLE}' AND c.relkind = 'r'
+)
+SELECT (SELECT rolname FROM me) AS owner, pg_catalog.quote_ident((SELECT rolname FROM me)) AS "quotedOwner",
+       EXISTS (SELECT FROM ns) AS "schemaExists",
+       pg_catalog.quote_ident($1::pg_catalog.text) AS "quotedSchema",
+       (SELECT pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(nspowner)) FROM ns) AS "schemaOwner",
+       coalesce((SELECT nspowner IN (SELECT oid FROM trusted) FROM ns), true) AS "schemaOwnerTrusted",
+       ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END
+               FROM ns, pg_catalog.aclexplode(coalesce(ns.nspacl, pg_catalog.acldefault('n'::pg_catalog."char", ns.nspowner))) AS a
+              WHERE a.privilege_type = 'CREATE' AND a.grantee <> ns.nspowner AND a.grantee NOT IN (SELECT oid FROM trusted)
+              ORDER BY 1) AS creators,
+       (SELECT pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(relowner)) FROM tracking WHERE relowner <> (SELECT oid FROM me)) AS "trackingOwner",
+       ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END
+               FROM tracking, pg_catalog.aclexplode(coalesce(tracking.relacl, pg_catalog.acldefault('r'::pg_catalog."char", tracking.relowner))) AS a
+              WHERE a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
+                AND a.grantee <> tracking.relowner AND a.grantee NOT IN (SELECT oid FROM trusted)
+              ORDER BY 1) AS "trackingWriters"`;
+
+/**
+ * Every reason the schema cannot be trusted; empty when it can (or does not
+ * exist yet: `migrate up` creates it, owned by the migrating role).
+ *
+ * Untrusted: the schema is owned by a role other than the install's owner
+ * (a superuser owner is fine); any other role, PUBLIC included, may CREATE
+ * in it; `authdb_migrations` is owned, or may be written, by another role.
+ */
+export async function findSchemaTrustProblems(client: ClientBase, options: SchemaTrustOptions): Promise<SchemaTrustProblem[]> {
+  const { rows } = await client.query<TrustRow>(TRUST_SQL, [options.schema, options.owner ?? null]);
+  const row = rows[0];
+  if (!row?.owner) {
+    throw new SchemaTrustError([
+      { kind: 'schema-owner', schema: options.schema, roles: [options.owner ?? '?'], message: `role "${options.owner ?? '?'}" (--owner) does not exist`, fix: 'pass the role that ran the migrations as --owner' },
+    ]);
+  }
+  if (!row.schemaExists) return [];
+  const owner = row.quotedOwner;
+  const schema = row.quotedSchema;
+  const table = `${schema}.${TRACKING_TABLE}`;
+  const problems: SchemaTrustProblem[] = [];
+  if (!row.schemaOwnerTrusted && row.schemaOwner !== null) {
+    problems.push({
+      kind: 'schema-owner',
+      schema: options.schema,
+      roles: [row.schemaOwner],
+      message: `schema ${schema} is owned by role ${row.schemaOwner}, which is neither ${owner} nor a superuser: it can create, replace or drop objects in it`,
+      fix: `ALTER SCHEMA ${schema} OWNER TO ${owner};`,
+    });
+  }
+  if (row.creators.length > 0) {
+    problems.push({
+      kind: 'schema-create',
+      schema: options.schema,
+      roles: row.creators,
+      message: `${row.creators.join(', ')} may create objects in schema ${schema}: a function or operator planted there can take the place of one that authdb calls and run with its caller's rights`,
+      fix: `REVOKE CREATE ON SCHEMA ${schema} FROM ${row.creators.join(', ')};`,
+    });
+  }
+  if (row.trackingOwner !== null) {
+    problems.push({
+      kind: 'tracking-owner',
+      schema: options.schema,
+      roles: [row.trackingOwner],
+      message: `table ${table} is owned by role ${row.trackingOwner}, not by ${owner}: its rows decide what \`migrate up\` applies and what \`migrate validate\` and \`schema check\` accept`,
+      fix: `ALTER TABLE ${table} OWNER TO ${owner}; (only if you trust its rows; otherwise drop the schema's objects and the table and migrate again)`,
+    });
+  }
+  if (row.trackingWriters.length > 0) {
+    problems.push({
+      kind: 'tracking-write',
+      schema: options.schema,
+      roles: row.trackingWriters,
+      message: `${row.trackingWriters.join(', ')} may write table ${table}, whose rows decide what \`migrate up\` applies`,
+      fix: `REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON TABLE ${table} FROM ${row.trackingWriters.join(', ')};`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * Refuses ({@link SchemaTrustError}, `AUTHDB_SCHEMA_TRUST`) a schema that
+ * another role controls; see {@link findSchemaTrustProblems}.
+ *
+ * @example
+ * await assertSchemaTrusted(client, { schema: 'auth' });
+ */
+export async function assertSchemaTrusted(client: ClientBase, options: SchemaTrustOptions): Promise<void> {
+  const problems = await findSchemaTrustProblems(client, options);
+  if (problems.length > 0) throw new SchemaTrustError(problems);
+}
