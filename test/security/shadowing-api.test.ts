@@ -80,7 +80,7 @@ async function outcome(label: string, call: () => Promise<unknown>): Promise<str
 describe('API function bodies under planted shadows and overloads', () => {
   it('plants shadows for the functions the migrations call, gen_random_bytes and the overloads of the issue included', () => {
     const planted = shadows.planted.join('\n');
-    for (const expected of [`${SCHEMA}.convert_to(text, text)`, `${SCHEMA}.format(text, text)`, `${SCHEMA}.unnest(text[])`, `${SCHEMA}.lower(text)`]) {
+    for (const expected of [`${SCHEMA}.convert_to(text, text)`, `${SCHEMA}.format(text, text)`, `${SCHEMA}.unnest(text[])`]) {
       expect(planted).toContain(expected);
     }
     // pgcrypto's function while the migrations still use it.

@@ -31,11 +31,13 @@ export async function calledFunctionNames(sql: string): Promise<Set<string>> {
   await visitSql(sql);
   // PL/pgSQL: every expression and statement of every function body.
   if (/language\s+'?plpgsql/i.test(sql)) {
-    let functions: unknown;
-    try {
-      functions = await parsePlPgSQL(plpgsqlParsable(sql));
-    } catch (error) {
-      throw new Error(`libpg-query could not parse the PL/pgSQL bodies: ${(error as Error).message}`, { cause: error });
+    const functions: unknown[] = [];
+    for (const statement of await plpgsqlFunctions(sql)) {
+      try {
+        functions.push(await parsePlPgSQL(plpgsqlParsable(statement)));
+      } catch (error) {
+        throw new Error(`libpg-query could not parse the PL/pgSQL body of: ${statement.slice(0, 120)}: ${(error as Error).message}`, { cause: error });
+      }
     }
     const expressions: string[] = [];
     walk(functions, (key, value) => {
@@ -46,6 +48,24 @@ export async function calledFunctionNames(sql: string): Promise<Set<string>> {
     for (const expression of expressions) await visitSql(expression);
   }
   return names;
+}
+
+/**
+ * The `CREATE FUNCTION … LANGUAGE plpgsql` statements of `sql`, each on its
+ * own: libpg-query's PL/pgSQL parser aborts on a function with an SQL-standard
+ * body (`RETURN …` / `BEGIN ATOMIC`), whose calls the SQL walk above already sees.
+ * Statement locations are UTF-8 byte offsets.
+ */
+async function plpgsqlFunctions(sql: string): Promise<string[]> {
+  const { parse } = await import('libpg-query');
+  const bytes = Buffer.from(sql, 'utf8');
+  const tree = (await parse(sql)) as { stmts?: { stmt?: { CreateFunctionStmt?: unknown }; stmt_location?: number; stmt_len?: number }[] };
+  const statements: string[] = [];
+  for (const { stmt, stmt_location: start = 0, stmt_len: length } of tree.stmts ?? []) {
+    if (stmt?.CreateFunctionStmt === undefined || languageOf(stmt.CreateFunctionStmt) !== 'plpgsql') continue;
+    statements.push(bytes.subarray(start, length ? start + length : undefined).toString('utf8'));
+  }
+  return statements;
 }
 
 /**
