@@ -162,7 +162,7 @@ async function withServer<T>(work: (adminUrl: string) => Promise<T>): Promise<T>
   try {
     await cluster.initialise();
     await cluster.start();
-    return await work(await cluster.url());
+    return await work(await cluster.superuserUrl());
   } finally {
     await cluster.stop();
     await rm(dir, { recursive: true, force: true });
