@@ -48,8 +48,12 @@ export async function prepareClusterDirectory(dir: string, account: ServerAccoun
     const info = await handle.stat();
     assertSafeClusterDirectory(path, info, account);
     if (!created) await assertAuthdbContents(path);
-    if (account.uid !== undefined && account.gid !== undefined && info.uid !== account.uid) await handle.chown(account.uid, account.gid);
-    if ((info.mode & 0o777) !== CLUSTER_DIR_MODE) await handle.chmod(CLUSTER_DIR_MODE);
+    try {
+      if (account.uid !== undefined && account.gid !== undefined && info.uid !== account.uid) await handle.chown(account.uid, account.gid);
+      if ((info.mode & 0o777) !== CLUSTER_DIR_MODE) await handle.chmod(CLUSTER_DIR_MODE);
+    } catch (error) {
+      throw notWritable(path, error);
+    }
   } finally {
     await handle.close();
   }

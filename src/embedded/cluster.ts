@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { lstat, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { lstat, open, rename, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { findPostgresBinaries, serverMajorVersion, type PostgresBinaries } from './binaries.js';
@@ -118,8 +118,8 @@ export class EmbeddedCluster {
       return false;
     }
     const building = join(this.dir, 'data.init');
-    await rm(building, { recursive: true, force: true }); // left by an interrupted initialisation
-    await rm(this.dataDir, { recursive: true, force: true }); // a data directory without PG_VERSION is not a cluster
+    await removeAsServer(account, building); // left by an interrupted initialisation
+    await removeAsServer(account, this.dataDir); // a data directory without PG_VERSION is not a cluster
     const credentials = newCredentials();
     const binaries = await this.#binaries();
     // The builtin locale provider (PostgreSQL 17+) makes the cluster independent of the OS's libc.
@@ -275,9 +275,7 @@ export class EmbeddedCluster {
 
   async #removeStalePidFile(pid: number): Promise<void> {
     // PostgreSQL itself refuses to start while that pid is alive, whatever process it is now.
-    await unlink(join(this.dataDir, 'postmaster.pid')).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    });
+    await removeAsServer(await serverAccount(), join(this.dataDir, 'postmaster.pid'));
     this.#options.log?.(
       `authdb: removed a stale ${join(this.dataDir, 'postmaster.pid')} (pid ${pid} is not a PostgreSQL server of this cluster; the server was killed)`,
     );
@@ -311,6 +309,16 @@ function applicationRoleSql(login: Login): string {
     `THEN ALTER ROLE ${APPLICATION_ROLE} ${attributes} ${password}; ` +
     `ELSE CREATE ROLE ${APPLICATION_ROLE} ${attributes} ${password}; END IF; END$$`
   );
+}
+
+/**
+ * Removes a path inside the server's OS user's directory as that user: as
+ * root, a recursive delete there could be led through a symlink swapped in
+ * meanwhile.
+ */
+async function removeAsServer(account: ServerAccount, path: string): Promise<void> {
+  if (account.uid === undefined) await rm(path, { recursive: true, force: true });
+  else await runAs(account, 'rm', ['-rf', '--', path]);
 }
 
 /** Appends to `postgresql.conf`, which the server's OS user owns: never through a symlink or a hard link. */

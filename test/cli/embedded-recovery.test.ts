@@ -63,7 +63,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-describe('stale and corrupted state of the embedded cluster', () => {
+// Generous limits: real CLI processes and server starts on a shared, loaded machine.
+describe('stale and corrupted state of the embedded cluster', { timeout: 180_000 }, () => {
   it('a stale postmaster.pid naming another live process: status says stopped, stop and start clean it up', async () => {
     expect((await authdb('db', 'start')).code).toBe(0);
     const { pid } = await cluster.status();

@@ -68,7 +68,8 @@ async function serverProcesses(dir: string): Promise<string[]> {
   return processesMentioning(join(dir, 'data'));
 }
 
-describe('several authdb processes on one embedded directory', () => {
+// Generous limits: each test starts several CLI processes and a server on a shared, loaded machine.
+describe('several authdb processes on one embedded directory', { timeout: 240_000 }, () => {
   it('concurrent first uses of a fresh directory make one cluster, and every command succeeds', async () => {
     const dir = freshClusterDir();
     const migrations = await writeMigrationDir({ '20990101000001_t': { up: 'CREATE TABLE t (id int);', down: 'DROP TABLE t;' } });
