@@ -55,7 +55,7 @@ function migrate(...args: string[]): ReturnType<typeof runCli> {
   return authdb('migrate', ...args, '--migrations-dir', migrationsDir);
 }
 
-describe('the embedded default', () => {
+describe('the embedded default', { timeout: 180_000 }, () => {
   it('`migrate up` with no database configured creates .authdb, applies, and stops the server after', async () => {
     const up = await migrate('up');
 
