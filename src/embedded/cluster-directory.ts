@@ -10,7 +10,7 @@ const { O_DIRECTORY, O_NOFOLLOW, O_RDONLY } = constants;
 /** Mode of the cluster directory: its owner (the server's OS user) only. */
 export const CLUSTER_DIR_MODE = 0o700;
 
-/** Names authdb keeps in a cluster directory; a non-empty directory with anything else is not authdb's. */
+/** Names authdb keeps in a cluster directory; a directory holding anything else, and neither `data` nor `cluster.json`, is not authdb's. */
 export const CLUSTER_ENTRIES = ['cluster.json', 'data', 'data.init', 'postgres.log', 'lock', 'users.lock', 'keep-running'];
 
 const STICKY = 0o1000;
@@ -57,18 +57,6 @@ export async function prepareClusterDirectory(dir: string, account: ServerAccoun
   } finally {
     await handle.close();
   }
-}
-
-/**
- * Checks an existing cluster directory without changing it (for `db status`
- * and `db url`): the same rules as {@link prepareClusterDirectory}.
- */
-export async function assertClusterDirectory(dir: string, account: ServerAccount): Promise<void> {
-  const path = resolve(dir);
-  await assertSafeParents(path);
-  const info = await lstat(path);
-  if (info.isSymbolicLink()) throw refuse(path, 'is a symbolic link');
-  assertSafeClusterDirectory(path, info, account);
 }
 
 function assertSafeClusterDirectory(path: string, info: Stats, account: ServerAccount): void {
