@@ -194,7 +194,11 @@ export async function withEmbeddedCluster<T>(options: SessionOptions, work: (use
     return await work({ url, created, started });
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-    const stopped = await release();
+    // A failure to stop is reported, but does not replace the command's own result or error.
+    const stopped = await release().catch((error: unknown) => {
+      options.log(`authdb: warning: could not release the embedded PostgreSQL in ${cluster.dir}: ${(error as Error).message}`);
+      return false;
+    });
     if (stopped) options.log(`authdb: stopped the embedded PostgreSQL in ${cluster.dir} (no other authdb command uses it)`);
   }
 }
