@@ -51,7 +51,7 @@ export async function withServer<T>(databaseUrl: string | undefined, work: (serv
     await cluster.initialise();
     await cluster.start();
     const restartWith = async (settings: Readonly<Record<string, string>>): Promise<string> => {
-      const admin = new pg.Client({ connectionString: await cluster.url() });
+      const admin = new pg.Client({ connectionString: await cluster.superuserUrl() });
       await admin.connect();
       try {
         for (const [name, value] of Object.entries(settings)) await admin.query(`ALTER SYSTEM SET ${name} = ${value}`);
@@ -60,9 +60,9 @@ export async function withServer<T>(databaseUrl: string | undefined, work: (serv
       }
       await cluster.stop();
       await cluster.start();
-      return cluster.url();
+      return cluster.superuserUrl();
     };
-    return await withDatabases(await cluster.url(), 'embedded', restartWith, work);
+    return await withDatabases(await cluster.superuserUrl(), 'embedded', restartWith, work);
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await cluster.stop();

@@ -1,5 +1,6 @@
+import { resolve } from 'node:path';
 import pg from 'pg';
-import { EmbeddedCluster } from '../embedded/cluster.js';
+import { withEmbeddedCluster } from '../embedded/cluster-session.js';
 import { clientSafetyConfig, DEFAULT_CONNECT_TIMEOUT_MS } from './client-settings.js';
 import { redactUrl, type ConnectionSource } from './connection-source.js';
 import { ConnectionError } from './errors.js';
@@ -15,9 +16,8 @@ export interface OpenClientOptions {
 
 /**
  * Connects to the source, runs `work`, disconnects. For the embedded default
- * it initialises the cluster when needed and, when it was not running, starts
- * it for this command and stops it after (even when `work` fails or the user
- * presses Ctrl-C).
+ * the cluster is created and started when needed, shared with other authdb
+ * commands, and stopped after its last user (see `withEmbeddedCluster`).
  */
 /** A second session to the same server, opened on demand (the migrator's session-stability probe). */
 export interface SiblingSession {
@@ -30,25 +30,15 @@ export type ClientWork<T> = (client: pg.Client, openSibling: () => Promise<Sibli
 
 export async function withClient<T>(source: ConnectionSource, options: OpenClientOptions, work: ClientWork<T>): Promise<T> {
   if (source.kind !== 'embedded') return connectAndRun(clientConfig(source), source, options, work);
-  const cluster = new EmbeddedCluster({ dir: source.dir });
-  if (await cluster.initialise()) options.log(`authdb: created an embedded PostgreSQL cluster in ${cluster.dir}`);
-  const started = await cluster.start();
-  options.log(
-    `authdb: using the embedded PostgreSQL in ${cluster.dir}${started ? ' (started for this command, stopped after it)' : ' (already running)'}; ` +
-      'use --database-url or DATABASE_URL for your own server',
-  );
-  const stopOnSignal = (): void => {
-    void cluster.stop().finally(() => process.exit(130));
-  };
-  if (started) process.once('SIGINT', stopOnSignal).once('SIGTERM', stopOnSignal);
-  try {
-    return await connectAndRun({ connectionString: await cluster.url() }, source, options, work);
-  } finally {
-    if (started) {
-      process.off('SIGINT', stopOnSignal).off('SIGTERM', stopOnSignal);
-      await cluster.stop();
-    }
-  }
+  return withEmbeddedCluster({ dir: source.dir, log: options.log }, ({ url, created, started }) => {
+    if (created) options.log(`authdb: created an embedded PostgreSQL cluster in ${resolve(source.dir)}`);
+    options.log(
+      `authdb: using the embedded PostgreSQL in ${resolve(source.dir)}` +
+        (started ? ' (started for this command; stopped when the last command using it ends)' : ' (already running)') +
+        '; use --database-url or DATABASE_URL for your own server',
+    );
+    return connectAndRun({ connectionString: url }, source, options, work);
+  });
 }
 
 function clientConfig(source: Exclude<ConnectionSource, { kind: 'embedded' }>): pg.ClientConfig {

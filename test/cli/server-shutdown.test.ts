@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 async function query<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: await cluster.url() });
+  const client = new pg.Client({ connectionString: await cluster.superuserUrl() });
   await client.connect();
   try {
     return (await client.query<T>(sql)).rows;
@@ -47,7 +47,7 @@ async function query<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
 
 describe('the server shuts down while a migration runs', () => {
   it("reports the server's SQLSTATE 57P01, the file and that nothing of the migration was kept; exit 1", async () => {
-    const url = await cluster.url();
+    const url = await cluster.superuserUrl();
     const base = ['migrate', 'up', '--database-url', url, '--migrations-dir', migrations.path];
     expect((await runMain([...base, '--to', TABLE])).code).toBe(0);
 

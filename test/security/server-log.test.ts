@@ -44,7 +44,7 @@ beforeAll(async () => {
   });
   await cluster.initialise();
   await cluster.start();
-  adminUrl = await cluster.url();
+  adminUrl = await cluster.superuserUrl();
   await migrateDatabase(adminUrl);
   admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();

