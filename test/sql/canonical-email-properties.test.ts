@@ -56,13 +56,19 @@ const RESPELLINGS: Readonly<Record<string, (s: Spelling) => Spelling>> = {
   upperCaseAscii: (s) => ({ ...s, local: upperAscii(s.local), labels: s.labels.map(upperAscii) }),
   nfd: (s) => ({ ...s, local: s.local.normalize('NFD'), labels: s.labels.map((x) => x.normalize('NFD')) }),
   fullwidthDomain: (s) => ({ ...s, labels: s.labels.map(fullwidth) }),
-  // Non-ASCII labels only: WHATWG's domainToASCII reads "0" as an IPv4 address.
-  ace: (s) => ({ ...s, labels: s.labels.map((x) => (/[^ -~]/.test(x) ? domainToASCII(x) || x : x)) }),
+  // Non-ASCII labels only, each converted inside a non-numeric domain: WHATWG's
+  // domainToASCII reads a domain of digits ("0", fullwidth "０") as an IPv4 address.
+  ace: (s) => ({ ...s, labels: s.labels.map((x) => (/[^ -~]/.test(x) ? aceLabel(x) : x)) }),
   trailingDot: (s) => ({ ...s, rootDot: true }),
   ideographicDots: (s) => ({ ...s, separator: '\u3002' }),
   blanks: (s) => ({ ...s, blanks: true }),
 };
 const respelling = fc.constantFrom(...Object.keys(RESPELLINGS));
+
+function aceLabel(label: string): string {
+  const ascii = domainToASCII(`${label}.example`);
+  return ascii.endsWith('.example') ? ascii.slice(0, -'.example'.length) : label;
+}
 
 function spell(local: string, labels: readonly string[], ways: readonly string[]): string {
   let s: Spelling = { local, labels, separator: '.', rootDot: false, blanks: false };
