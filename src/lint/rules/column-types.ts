@@ -1,6 +1,6 @@
 import type { ColumnDef, CreateDomainStmt, CreateFunctionStmt, FunctionParameter, TypeName } from 'libpg-query';
 import { strings, walk } from '../node-utils.js';
-import type { ParsedStatement } from '../parse-sql.js';
+import type { ParsedStatement } from '../../sql/parse.js';
 import { hit, type Rule, type RuleHit } from '../rule.js';
 
 export const timestampWithoutTimeZone: Rule = {
