@@ -42,7 +42,9 @@ export interface MigrationScript {
  * parse or, running in authdb's transaction, controls the transaction itself.
  */
 export async function prepareScripts(files: readonly SqlSource[]): Promise<MigrationScript[]> {
-  const outcomes = await Promise.all(files.map(prepareScript));
+  // One at a time: the parse tree of a large file is many times its size, and only a summary of it is kept.
+  const outcomes = [];
+  for (const file of files) outcomes.push(await prepareScript(file));
   const problems = outcomes.flatMap((o) => ('problems' in o ? o.problems : []));
   if (problems.length > 0) throw new MigrationFileError('migration files that cannot run; nothing was run:', problems);
   return outcomes.flatMap((o) => ('script' in o ? [o.script] : []));

@@ -65,6 +65,9 @@ describe('invalid UTF-8', () => {
     expect(await tracked(schema)).toEqual([]);
     expect((await runMain(['migrate', 'status', ...args])).stderr).toContain('not valid UTF-8');
     expect((await runMain(['migrate', 'up', '--dry-run', ...args])).code).toBe(1);
+    const validate = await runMain(['migrate', 'validate', ...args]);
+    expect(validate.stdout).toContain(`invalid-file: ${upPath}:2: byte 32`);
+    expect(validate.code).toBe(1);
   });
 
   it('is a file-encoding finding of authdb lint, at its line', async () => {
