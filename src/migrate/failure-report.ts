@@ -1,4 +1,5 @@
 import type { ClientBase } from 'pg';
+import type { SqlErrorLocation } from './errors.js';
 import type { MigrationScript, ScriptStatement } from './migration-script.js';
 
 /** SQLSTATE of `canceling statement due to statement timeout` (also of a user's cancel request). */
@@ -9,8 +10,12 @@ const QUERY_CANCELED = '57014';
  * from, and how to lift it for migrations only. Runs after the migration's
  * transaction ended (an aborted transaction answers no query).
  */
-export async function statementTimeoutHint(client: ClientBase, sqlState: string | undefined, message: string): Promise<string | undefined> {
-  if (sqlState !== QUERY_CANCELED || !message.includes('statement timeout')) return undefined;
+export async function statementTimeoutHint(
+  client: ClientBase,
+  error: Pick<SqlErrorLocation, 'sqlState' | 'serverMessage'>,
+  transaction: boolean,
+): Promise<string | undefined> {
+  if (error.sqlState !== QUERY_CANCELED || !error.serverMessage.includes('statement timeout')) return undefined;
   const { rows } = await client.query<{ setting: string; source: string; role: string; database: string }>(
     `SELECT current_setting('statement_timeout') AS setting, s.source, current_user AS role, current_database() AS database
        FROM pg_catalog.pg_settings s WHERE s.name = 'statement_timeout'`,
@@ -30,7 +35,7 @@ export async function statementTimeoutHint(client: ClientBase, sqlState: string 
   return (
     `statement_timeout is ${row.setting} for this session: ${origin[row.source] ?? `its source is "${row.source}"`}. ` +
     `Long migration statements need more: lift it for the migration run only with PGOPTIONS='-c statement_timeout=0' ` +
-    `(or a larger value) in the environment of authdb, or put "SET LOCAL statement_timeout = 0;" at the top of this file`
+    `(or a larger value) in the environment of authdb, or put "${transaction ? 'SET LOCAL' : 'SET'} statement_timeout = 0;" at the top of this file`
   );
 }
 
@@ -43,12 +48,12 @@ export function halfwayOutcome(script: MigrationScript, failed: ScriptStatement)
   const notRun = script.statements.slice(failed.index + 1);
   const lines = (list: readonly ScriptStatement[]): string =>
     list.length === 0 ? '' : list.length === 1 ? ` (line ${list[0]?.line})` : ` (lines ${list[0]?.line}–${list.at(-1)?.line})`;
-  return [
+  return (
     `This file runs outside a transaction (-- authdb:no-transaction), so what completed stays: ` +
-      `${done.length} of its ${script.statements.length} statements completed and were kept${lines(done)}; ` +
-      `the statement at line ${failed.line} failed; ${notRun.length} after it did not run${lines(notRun)}. ` +
-      'The migration was not recorded as applied: make the file safe to rerun from the start (IF NOT EXISTS), or undo what completed, then rerun.',
-  ].join('\n');
+    `${done.length} of its ${script.statements.length} statements completed and were kept${lines(done)}; ` +
+    `the statement at line ${failed.line} failed; ${notRun.length} after it did not run${lines(notRun)}. ` +
+    'The migration was not recorded as applied: make the file safe to rerun from the start (IF NOT EXISTS), or undo what completed, then rerun.'
+  );
 }
 
 /**

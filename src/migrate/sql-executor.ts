@@ -140,7 +140,7 @@ export class SqlExecutor implements UmzugStorage {
         await this.#runStatement(script, statement);
       } catch (error) {
         if (!(error instanceof MigrationSqlError)) throw error;
-        const leftover = await leftoverIndexReport(this.#client, this.#schema, statement);
+        const leftover = await leftoverIndexReport(this.#client, this.#schema, statement).catch(() => undefined);
         throw withExplanation(error, { outcome: [halfwayOutcome(script, statement), leftover].filter(Boolean).join('\n') });
       }
     }
@@ -162,7 +162,7 @@ export class SqlExecutor implements UmzugStorage {
   /** Adds what only the server can tell once the migration ended (the source of a statement_timeout). */
   async #explain(error: unknown, transaction: boolean): Promise<unknown> {
     if (!(error instanceof MigrationSqlError)) return error;
-    const hint = await statementTimeoutHint(this.#client, error.location.sqlState, error.location.serverMessage).catch(() => undefined);
+    const hint = await statementTimeoutHint(this.#client, error.location, transaction).catch(() => undefined);
     const outcome = transaction ? 'The migration was rolled back: nothing of this file was kept, and it was not recorded as applied.' : undefined;
     return hint === undefined && outcome === undefined ? error : withExplanation(error, { ...(hint && { hint }), ...(outcome && { outcome }) });
   }
