@@ -7,7 +7,7 @@ import { parseDirectives } from './migration-file.js';
 
 /** What the executor keeps of a parsed statement: where it is, and what it needs to explain a failure. */
 export interface ScriptStatement {
-  /** 0-based position in the file. */
+  /** 0-based position among the file's statements. */
   readonly index: number;
   /** UTF-8 byte offsets of the first token and just past the statement. */
   readonly start: number;
@@ -65,11 +65,11 @@ async function prepareScript(source: SqlSource): Promise<{ script: MigrationScri
       })
     : [];
   if (problems.length > 0) return { problems };
-  return { script: { path: source.path, source, transaction, statements: parsed.statements.map((s) => scriptStatement(source, s)) } };
+  return { script: { path: source.path, source, transaction, statements: parsed.statements.map((s, position) => scriptStatement(source, s, position)) } };
 }
 
-function scriptStatement(source: SqlSource, s: ParsedStatement): ScriptStatement {
-  const base = { index: s.index, start: s.start, end: s.end, line: source.lines.lineOf(s.start) };
+function scriptStatement(source: SqlSource, s: ParsedStatement, position: number): ScriptStatement {
+  const base = { index: position, start: s.start, end: s.end, line: source.lines.lineOf(s.start) };
   const index = s.type === 'IndexStmt' ? (s.body as IndexStmt) : undefined;
   if (index?.concurrent !== true) return base;
   const concurrentIndex: ConcurrentIndex = {

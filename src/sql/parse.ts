@@ -79,7 +79,12 @@ export async function commentsContaining(source: SqlSource, statements: readonly
   const needle = Buffer.from(marker, 'utf8');
   const comments: SqlComment[] = [];
   // Regions start where a statement's text starts (just after the previous `;`), where the lexer is in its initial state.
-  const regionStarts = [0, ...statements.map((s) => regionStart(source.bytes, statements, s.index))].filter((v, i, all) => i === 0 || v > (all[i - 1] ?? 0));
+  const regionStarts = [0];
+  for (let i = 1; i < statements.length; i++) {
+    const previous = statements[i - 1];
+    const start = previous === undefined ? 0 : source.bytes[previous.end] === 0x3b ? previous.end + 1 : previous.end;
+    if (start > (regionStarts.at(-1) ?? 0)) regionStarts.push(start);
+  }
   let region = 0;
   for (let at = source.bytes.indexOf(needle); at !== -1; ) {
     while (region + 1 < regionStarts.length && (regionStarts[region + 1] ?? 0) <= at) region++;
@@ -92,13 +97,6 @@ export async function commentsContaining(source: SqlSource, statements: readonly
     at = source.bytes.indexOf(needle, to);
   }
   return comments;
-}
-
-/** Where the text of statement `index` begins: just after the `;` that ends the one before (or at 0). */
-function regionStart(bytes: Buffer, statements: readonly ParsedStatement[], index: number): number {
-  const previous = statements[index - 1];
-  if (!previous) return 0;
-  return bytes[previous.end] === 0x3b ? previous.end + 1 : previous.end;
 }
 
 /** First byte at or after `from` that is not whitespace or a comment (`--…`, nested `/* … *\/`). */
