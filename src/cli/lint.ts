@@ -16,12 +16,15 @@ export const lint: Command = {
 Parses migration files with PostgreSQL's own parser (libpg_query) and reports
 statements that lock or break a busy production database, as
   FILE:LINE:COLUMN: error RULE: why, and what to do instead
-Default: every *.up.sql and *.down.sql in the migrations directory. Exit 1 when
+Default: every *.up.sql and *.down.sql in the migrations directory; given FILEs,
+only those (an up file next to them is read only to learn the table of an
+index a DROP INDEX names). Exit 1 when
 there is an error (warnings do not fail). No database is needed.
 
 Rules:
 ${RULES.map((r) => `  ${r.id.padEnd(32)} ${r.summary}`).join('\n')}
   ${'parse-error'.padEnd(32)} the file is not valid PostgreSQL
+  ${'file-encoding'.padEnd(32)} the file is not UTF-8, or holds a NUL byte (a leading BOM is fine)
 
 "Existing table" means one the file did not create earlier: statements on a
 table created in the same file are not flagged.

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { ClientBase } from 'pg';
-import { MigrationSourceError } from '../migrate/errors.js';
+import { MigrationFileError, MigrationSourceError } from '../migrate/errors.js';
 import type { MigrationFile } from '../migrate/migration-file.js';
 import { loadMigrations } from '../migrate/migration-source.js';
 import { migrationStatus } from '../migrate/plan.js';
@@ -46,6 +46,7 @@ export async function validateMigrations(options: ValidateOptions): Promise<Vali
   try {
     files = await loadMigrations(options.migrationsDir);
   } catch (error) {
+    if (error instanceof MigrationFileError) return error.problems.map((problem) => ({ kind: 'invalid-file', message: problem }));
     if (!(error instanceof MigrationSourceError)) throw error;
     return error.problems.map((problem) => ({ kind: 'invalid-file', message: `${problem}; fix the file name (NAME.up.sql and NAME.down.sql, NAME = 14-digit timestamp + "_" + lowercase words) or move it out of the directory` }));
   }

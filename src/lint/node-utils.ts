@@ -37,15 +37,40 @@ export function typeKey(type: TypeName | undefined): string {
   return `${lastName(type?.names).toLowerCase()}${'[]'.repeat(type?.arrayBounds?.length ?? 0)}`;
 }
 
-/** Every node in a tree, depth first, as `[type, fields]`. */
-export function* walk(value: unknown): Generator<[string, Record<string, unknown>]> {
-  if (Array.isArray(value)) {
-    for (const item of value) yield* walk(item);
-    return;
+/**
+ * Calls `visit` with every node in a tree, depth first, as `(type, fields)`.
+ * Iterative, without generators: lint walks every statement of files of
+ * many megabytes with it.
+ */
+export function visitNodes(value: unknown, visit: (type: string, fields: Record<string, unknown>) => void): void {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (current instanceof NodeMark) {
+      visit(current.type, current.fields);
+      continue;
+    }
+    if (typeof current !== 'object' || current === null) continue;
+    if (Array.isArray(current)) {
+      for (let i = current.length - 1; i >= 0; i--) stack.push(current[i]);
+      continue;
+    }
+    const entries: [string, unknown][] = Object.entries(current);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, child] = entries[i] ?? ['', undefined];
+      if (typeof child !== 'object' || child === null) continue;
+      stack.push(child);
+      const first = key.charCodeAt(0);
+      // Node wrappers are keyed by their type name (`ColumnDef`, `TypeName`…); fields are lower-case.
+      if (first >= 65 && first <= 90 && !Array.isArray(child)) stack.push(new NodeMark(key, child as Record<string, unknown>));
+    }
   }
-  if (typeof value !== 'object' || value === null) return;
-  for (const [key, child] of Object.entries(value)) {
-    if (/^[A-Z]/.test(key) && typeof child === 'object' && child !== null && !Array.isArray(child)) yield [key, child as Record<string, unknown>];
-    yield* walk(child);
-  }
+}
+
+/** A node found under its type key, waiting on the stack to be visited before its children. */
+class NodeMark {
+  constructor(
+    readonly type: string,
+    readonly fields: Record<string, unknown>,
+  ) {}
 }

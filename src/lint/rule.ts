@@ -1,5 +1,5 @@
 import type { NodeFields, NodeType } from './node-utils.js';
-import type { ParsedStatement } from './parse-sql.js';
+import type { ParsedStatement } from '../sql/parse.js';
 
 /** What a rule knows about the file it checks. */
 export interface RuleContext {

@@ -1,4 +1,5 @@
-import type { Position, SqlComment } from './parse-sql.js';
+import type { Position } from '../sql/line-index.js';
+import type { SqlComment } from '../sql/parse.js';
 
 /** Rule ids of problems with the suppressions themselves (these cannot be suppressed). */
 export const SUPPRESSION_RULES = {
@@ -25,6 +26,9 @@ export interface SuppressionProblem {
   readonly message: string;
   readonly at: Position;
 }
+
+/** Text every suppression comment contains. */
+export const SUPPRESSION_MARKER = 'authdb-lint-ignore';
 
 const DIRECTIVE = /^--\s*authdb-lint-ignore(-file)?(?![\w-])(.*)$/s;
 

@@ -2,6 +2,7 @@
 export type MigrationErrorCode =
   | 'AUTHDB_MIGRATIONS_DIR'
   | 'AUTHDB_HISTORY'
+  | 'AUTHDB_MIGRATION_FILE'
   | 'AUTHDB_SQL'
   | 'AUTHDB_LOCK_TIMEOUT'
   | 'AUTHDB_PLAN'
@@ -27,6 +28,20 @@ export class MigrationSourceError extends MigrationError {
 
   constructor(message: string, problems: readonly string[], options?: ErrorOptions) {
     super('AUTHDB_MIGRATIONS_DIR', [message, ...problems.map((p) => `  ${p}`)].join('\n'), options);
+    this.problems = problems;
+  }
+}
+
+/**
+ * Migration files that cannot run: not UTF-8, a NUL byte, a syntax error, or
+ * transaction control in a file authdb runs in its own transaction. Found by
+ * reading and parsing every file of the run before its first statement runs.
+ */
+export class MigrationFileError extends MigrationError {
+  readonly problems: readonly string[];
+
+  constructor(message: string, problems: readonly string[]) {
+    super('AUTHDB_MIGRATION_FILE', [message, ...problems.map((p) => `  ${p}`)].join('\n'));
     this.problems = problems;
   }
 }
@@ -60,6 +75,8 @@ export interface SqlErrorLocation {
   readonly where?: string;
   /** The offending line with a caret under the column. */
   readonly snippet?: string;
+  /** What of the migration was kept and what was not, and what to clean up. */
+  readonly outcome?: string;
 }
 
 /** A statement in a migration file failed; nothing of that migration was kept. */
@@ -94,6 +111,7 @@ function formatSqlError(l: SqlErrorLocation): string {
     l.detail && `DETAIL: ${l.detail}`,
     l.hint && `HINT: ${l.hint}`,
     l.where && `CONTEXT: ${l.where}`,
+    l.outcome,
   ]
     .filter((part): part is string => Boolean(part))
     .join('\n');

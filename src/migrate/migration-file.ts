@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { checksumText, type SqlSource } from '../sql/sql-source.js';
 
 /** One version: an `.up.sql` file and its exact `.down.sql` counterpart. */
 export interface MigrationFile {
@@ -6,9 +6,10 @@ export interface MigrationFile {
   readonly name: string;
   readonly upPath: string;
   readonly downPath: string;
-  readonly upSql: string;
-  readonly downSql: string;
-  /** SHA-256 (hex) of the up file with CRLF normalized to LF. */
+  /** The up file, read by the one loader (strict UTF-8, BOM dropped), with its line index. */
+  readonly up: SqlSource;
+  readonly down: SqlSource;
+  /** SHA-256 (hex) of the up file's text with CRLF normalized to LF (BOM dropped). */
   readonly checksum: string;
 }
 
@@ -29,14 +30,7 @@ export function parseDirectives(sql: string): MigrationDirectives {
   return { transaction: !NO_TRANSACTION.test(firstLine.trim()) };
 }
 
-/** SHA-256 of the SQL with CRLF line endings normalized to LF, as lowercase hex. */
+/** SHA-256 of the SQL with a leading BOM dropped and CRLF line endings normalized to LF, as lowercase hex. */
 export function checksumSql(sql: string): string {
-  return createHash('sha256').update(sql.replace(/\r\n/g, '\n')).digest('hex');
-}
-
-/** 1-based line and column of a 1-based character position in `sql`. */
-export function lineAndColumn(sql: string, position: number): { line: number; column: number } {
-  const before = sql.slice(0, Math.max(0, position - 1));
-  const lines = before.split('\n');
-  return { line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1 };
+  return checksumText(sql.replace(/^\uFEFF/, ''));
 }

@@ -1,8 +1,9 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MigrationSourceError } from './errors.js';
-import { checksumSql, MIGRATION_NAME_PATTERN, type MigrationFile } from './migration-file.js';
+import { checksumText, formatSourceProblem, readSql, type SqlSource } from '../sql/sql-source.js';
+import { MigrationFileError, MigrationSourceError } from './errors.js';
+import { MIGRATION_NAME_PATTERN, type MigrationFile } from './migration-file.js';
 
 /** The migrations shipped with authdb (`migrations/` at the package root). */
 export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
@@ -40,10 +41,25 @@ export async function loadMigrations(dir: string): Promise<readonly MigrationFil
     else pairs.push({ name, upPath: up, downPath: down });
   }
   if (problems.length > 0) throw new MigrationSourceError(`invalid migrations directory ${root}`, problems);
-  return Promise.all(pairs.map(readPair));
+  const read = await Promise.all(pairs.map(readPair));
+  const unreadable = read.flatMap((r) => ('problems' in r ? r.problems : []));
+  if (unreadable.length > 0) throw new MigrationFileError('migration files that cannot be used as SQL; nothing was run:', unreadable);
+  return read.flatMap((r) => ('file' in r ? [r.file] : []));
 }
 
-async function readPair(pair: { name: string; upPath: string; downPath: string }): Promise<MigrationFile> {
-  const [upSql, downSql] = await Promise.all([readFile(pair.upPath, 'utf8'), readFile(pair.downPath, 'utf8')]);
-  return { ...pair, upSql, downSql, checksum: checksumSql(upSql) };
+/**
+ * Reads both halves of a pair through the one loader every command uses
+ * (strict UTF-8, BOM dropped, NUL refused): the problems, or the file.
+ */
+async function readPair(pair: { name: string; upPath: string; downPath: string }): Promise<{ file: MigrationFile } | { problems: string[] }> {
+  const [up, down] = await Promise.all([readSource(pair.upPath), readSource(pair.downPath)]);
+  if (!('text' in up) || !('text' in down)) return { problems: [up, down].flatMap((s) => ('text' in s ? [] : [s.problem])) };
+  return { file: { ...pair, up, down, checksum: checksumText(up.text) } };
+}
+
+async function readSource(path: string): Promise<SqlSource | { problem: string }> {
+  const outcome = await readSql(path).catch((error: unknown) => {
+    throw new MigrationSourceError(`cannot read ${path}: ${(error as Error).message}`, [], { cause: error });
+  });
+  return outcome.ok ? outcome.source : { problem: formatSourceProblem(outcome.problem) };
 }

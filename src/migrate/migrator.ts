@@ -6,7 +6,7 @@ import { parseDirectives, type MigrationFile } from './migration-file.js';
 import { DEFAULT_MIGRATIONS_DIR, loadMigrations } from './migration-source.js';
 import { assertHistoryIntact, migrationStatus, planDown, planUp, type DownTarget, type MigrationStatus } from './plan.js';
 import { assertSchemaTrusted } from './schema-trust.js';
-import { SqlExecutor, type CompletionListener, type Direction } from './sql-executor.js';
+import { sourceOf, SqlExecutor, type CompletionListener, type Direction } from './sql-executor.js';
 import { BlockerWatch, withBlockers } from './blockers.js';
 import { ConnectionLostError, isConnectionLoss, MigrationInterruptedError, type RunningFile } from './run-faults.js';
 import { assertStableSession, type ProbeSession } from './session-stability.js';
@@ -137,7 +137,9 @@ export class Migrator {
     if (dryRun) {
       await assertSchemaTrusted(this.#client, { schema: this.#schema });
       const names = plan(this.#checked(files, await this.#tracking.applied()));
-      return { names, planned: await this.#describe(files, names, direction) };
+      const executor = this.#executor(() => undefined);
+      await executor.prepare(inPlan(files, names), direction);
+      return { names, planned: await this.#describe(executor, files, names, direction) };
     }
     this.#running = undefined;
     this.#completed = 0;
@@ -171,7 +173,14 @@ export class Migrator {
         await assertSchemaTrusted(this.#client, { schema: this.#schema });
       }
       names = plan(this.#checked(files, await this.#tracking.applied()));
-      const umzug = await this.#umzug(files);
+      const executor = this.#executor((name, dir, durationMs) => {
+        this.#running = undefined;
+        this.#completed += 1;
+        this.#onEvent({ type: dir === 'up' ? 'applied' : 'reverted', name, durationMs });
+      });
+      // Every file of the run is parsed before its first statement runs.
+      await executor.prepare(inPlan(files, names), direction);
+      const umzug = await this.#umzug(files, executor);
       await (direction === 'up' ? umzug.up({ migrations: names }) : umzug.down({ migrations: names }));
     } catch (error) {
       failure = unwrapUmzugError(error);
@@ -204,8 +213,8 @@ export class Migrator {
   /** umzug's migration body: refuses to start after an interrupt, and tracks the running file. */
   async #runFile(executor: SqlExecutor, file: MigrationFile, direction: Direction): Promise<void> {
     this.#interrupt.signal.throwIfAborted();
-    const [path, sql] = direction === 'up' ? [file.upPath, file.upSql] : [file.downPath, file.downSql];
-    this.#running = { name: file.name, direction, path, transaction: parseDirectives(sql).transaction };
+    const { path, text } = sourceOf(file, direction);
+    this.#running = { name: file.name, direction, path, transaction: parseDirectives(text).transaction };
     this.#onEvent({ type: 'started', file: this.#running });
     const watch = this.#watch;
     watch?.blockers.start(watch.pid);
@@ -226,15 +235,10 @@ export class Migrator {
     return statuses;
   }
 
-  async #umzug(files: readonly MigrationFile[]): Promise<Umzug> {
+  async #umzug(files: readonly MigrationFile[], executor: SqlExecutor): Promise<Umzug> {
     // Loaded on first use: umzug and its dependencies are much of the
     // CLI's start-up time, which `--help`, `status` and `--dry-run` do not need.
     const { Umzug } = await import('umzug');
-    const executor = this.#executor((name, direction, durationMs) => {
-      this.#running = undefined;
-      this.#completed += 1;
-      this.#onEvent({ type: direction === 'up' ? 'applied' : 'reverted', name, durationMs });
-    });
     return new Umzug({
       migrations: files.map((file) => ({
         name: file.name,
@@ -271,19 +275,24 @@ export class Migrator {
     });
   }
 
-  async #describe(files: readonly MigrationFile[], names: readonly string[], direction: Direction): Promise<PlannedMigration[]> {
-    const executor = this.#executor(() => undefined);
+  async #describe(executor: SqlExecutor, files: readonly MigrationFile[], names: readonly string[], direction: Direction): Promise<PlannedMigration[]> {
     const byName = new Map(files.map((f) => [f.name, f]));
     const planned: PlannedMigration[] = [];
     for (const name of names) {
       const file = byName.get(name);
       if (!file) continue;
-      const [path, body] = direction === 'up' ? [file.upPath, file.upSql] : [file.downPath, file.downSql];
-      const { transaction } = parseDirectives(body);
-      planned.push({ name, direction, path, transaction, sql: `${await executor.preamble(transaction)}${body}` });
+      const { path, text } = sourceOf(file, direction);
+      const { transaction } = parseDirectives(text);
+      planned.push({ name, direction, path, transaction, sql: `${await executor.preamble(transaction)}${text}` });
     }
     return planned;
   }
+}
+
+/** The files of `names`, in the plan's order. */
+function inPlan(files: readonly MigrationFile[], names: readonly string[]): MigrationFile[] {
+  const byName = new Map(files.map((f) => [f.name, f]));
+  return names.flatMap((name) => byName.get(name) ?? []);
 }
 
 /** umzug wraps failures in its own MigrationError; callers want ours (with file and line). */

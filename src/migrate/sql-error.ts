@@ -1,19 +1,22 @@
 import type { DatabaseError } from 'pg';
-import { MigrationSqlError } from './errors.js';
-import { lineAndColumn } from './migration-file.js';
+import { MigrationSqlError, type SqlErrorLocation } from './errors.js';
+import type { MigrationScript, ScriptStatement } from './migration-script.js';
 
 /**
- * Turns a server error raised while running `sql` (the contents of `file`)
- * into a located error. `offset` is where, in `sql`, the statement that failed
- * starts when it was sent on its own (the server counts from there).
+ * Turns a server error raised by one statement of `script` into an error
+ * located in the file: at the server's position when it gave one (a syntax
+ * error, an unknown column), else at the statement's first token (a unique
+ * violation, a statement or lock timeout, a permission denied).
  * Returns a {@link MigrationSqlError}, or `error` itself when it did not come
- * from the server.
+ * from the server (a lost connection is not the file's fault).
  */
-export function toMigrationSqlError(error: unknown, file: string, sql: string, offset = 0): unknown {
+export function toStatementError(error: unknown, script: MigrationScript, statement: ScriptStatement): unknown {
   if (!isDatabaseError(error)) return error;
-  const position = error.position === undefined ? undefined : Number(error.position) + offset;
-  const at = position === undefined ? undefined : lineAndColumn(sql, position);
-  return fromServerError(error, file, at && { line: at.line, column: at.column, snippet: snippet(sql, at.line, at.column) });
+  const { lines } = script.source;
+  // The server counts 1-based characters from the start of the text it was sent.
+  const offset = error.position === undefined ? statement.start : lines.byteOffsetAfter(statement.start, Number(error.position) - 1);
+  const { line, column } = lines.position(offset);
+  return fromServerError(error, script.path, { line, column, snippet: snippet(lines.lineText(line), line, column) });
 }
 
 /**
@@ -25,6 +28,13 @@ export function toTrackingError(error: unknown, file: string, rolledBack: boolea
   if (!isDatabaseError(error)) return error;
   const outcome = rolledBack ? 'so the migration was rolled back' : 'but the statements of the file (run outside a transaction) were kept';
   return fromServerError(error, file, undefined, `recording the migration in authdb_migrations failed, ${outcome}: `);
+}
+
+/** The same error with more said about it (a hint, what was kept). */
+export function withExplanation(error: MigrationSqlError, more: Pick<SqlErrorLocation, 'hint' | 'outcome'>): MigrationSqlError {
+  const hint = [error.location.hint, more.hint].filter(Boolean).join('\n');
+  const outcome = [error.location.outcome, more.outcome].filter(Boolean).join('\n');
+  return new MigrationSqlError({ ...error.location, ...(hint && { hint }), ...(outcome && { outcome }) }, { cause: error.cause });
 }
 
 function fromServerError(
@@ -47,12 +57,12 @@ function fromServerError(
   );
 }
 
-function isDatabaseError(error: unknown): error is DatabaseError {
+/** A server error (as opposed to a connection or client error). */
+export function isDatabaseError(error: unknown): error is DatabaseError {
   return error instanceof Error && typeof (error as Partial<DatabaseError>).severity === 'string';
 }
 
-function snippet(sql: string, line: number, column: number): string {
-  const text = sql.split('\n')[line - 1]?.replace(/\r$/, '') ?? '';
+function snippet(text: string, line: number, column: number): string {
   const gutter = `${line} | `;
   return `${gutter}${text}\n${' '.repeat(gutter.length + column - 1)}^`;
 }

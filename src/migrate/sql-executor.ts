@@ -1,9 +1,12 @@
 import type { ClientBase } from 'pg';
 import type { UmzugStorage } from 'umzug';
+import { statementText } from '../sql/parse.js';
+import type { SqlSource } from '../sql/sql-source.js';
 import { MigrationSqlError } from './errors.js';
-import { parseDirectives, type MigrationFile } from './migration-file.js';
-import { toMigrationSqlError, toTrackingError } from './sql-error.js';
-import { splitStatements } from './split-statements.js';
+import { halfwayOutcome, leftoverIndexReport, statementTimeoutHint } from './failure-report.js';
+import type { MigrationFile } from './migration-file.js';
+import { prepareScripts, type MigrationScript, type ScriptStatement } from './migration-script.js';
+import { toStatementError, toTrackingError, withExplanation } from './sql-error.js';
 import type { TrackingTable } from './tracking-table.js';
 
 export type Direction = 'up' | 'down';
@@ -22,18 +25,26 @@ interface RunningMigration {
   readonly searchPath?: string;
 }
 
+/** The up or down half of a migration. */
+export function sourceOf(file: MigrationFile, direction: Direction): SqlSource {
+  return direction === 'up' ? file.up : file.down;
+}
+
 /**
  * Runs migration files on one connection and doubles as umzug's storage, so
  * that a migration and its tracking row share one transaction:
  *
- *   run(file, 'up')      BEGIN; SET LOCAL search_path, lock_timeout; <up.sql>
+ *   prepare(files)       parse every file of the run; refuse them all before anything runs
+ *   run(file, 'up')      BEGIN; SET LOCAL search_path, lock_timeout; each statement of <up.sql>
  *   logMigration(name)   INSERT INTO authdb_migrations …; COMMIT
  *
- * umzug calls them in that order for each migration; any failure rolls the
- * whole transaction back, so neither the objects nor the row survive. Files
+ * umzug calls run and logMigration in that order for each migration; any
+ * failure rolls the whole transaction back, so neither the objects nor the
+ * row survive. Statements are sent one at a time (the parse gives each one's
+ * position), so an error the server reports without a position (a unique
+ * violation, a timeout) is still located at its statement's line. Files
  * starting with `-- authdb:no-transaction` run in autocommit mode instead
- * (for `CREATE INDEX CONCURRENTLY`), one statement at a time, with the
- * settings applied to the session.
+ * (for `CREATE INDEX CONCURRENTLY`), with the settings applied to the session.
  */
 export class SqlExecutor implements UmzugStorage {
   readonly #client: ClientBase;
@@ -42,6 +53,8 @@ export class SqlExecutor implements UmzugStorage {
   readonly #ddlLockTimeoutMs: number;
   readonly #onComplete: CompletionListener;
   #current: RunningMigration | undefined;
+  /** Parsed files of the run, by path. */
+  readonly #scripts = new Map<string, MigrationScript>();
 
   constructor(options: {
     client: ClientBase;
@@ -63,20 +76,30 @@ export class SqlExecutor implements UmzugStorage {
     return Promise.resolve(`${scope} search_path TO ${this.#searchPath().join(', ')};\n${scope} lock_timeout = ${this.#ddlLockTimeoutMs};\n`);
   }
 
+  /**
+   * Parses the files `run` will run, so that a syntax error or a forbidden
+   * statement in any of them stops the run before its first statement.
+   */
+  async prepare(files: readonly MigrationFile[], direction: Direction): Promise<void> {
+    for (const script of await prepareScripts(files.map((f) => sourceOf(f, direction)))) this.#scripts.set(script.path, script);
+  }
+
   /** Body of an umzug migration: runs one file, leaving its transaction open for the tracking row. */
   async run(file: MigrationFile, direction: Direction): Promise<void> {
-    const [path, sql] = direction === 'up' ? [file.upPath, file.upSql] : [file.downPath, file.downSql];
-    const { transaction } = parseDirectives(sql);
+    const source = sourceOf(file, direction);
+    const script = this.#scripts.get(source.path) ?? (await prepareScripts([source]))[0];
+    if (!script) throw new Error(`internal error: ${source.path} was not prepared`);
+    const { path, transaction } = script;
     const searchPath = transaction ? undefined : await this.#sessionSearchPath();
     this.#current = { file, direction, path, transaction, startedAt: performance.now(), ...(searchPath !== undefined && { searchPath }) };
     try {
       if (transaction) await this.#client.query('BEGIN');
       await this.#client.query(await this.preamble(transaction));
-      if (transaction) await this.#runInTransaction(path, sql);
-      else await this.#runStatements(path, sql);
+      if (transaction) await this.#runInTransaction(script);
+      else await this.#runStatements(script);
     } catch (error) {
       await this.#finishAfterFailure();
-      throw error;
+      throw await this.#explain(error, transaction);
     }
   }
 
@@ -94,29 +117,57 @@ export class SqlExecutor implements UmzugStorage {
     await this.#record(() => this.#tracking.delete(name));
   }
 
-  /** The whole file as one query, inside the transaction `run` opened. */
-  async #runInTransaction(path: string, sql: string): Promise<void> {
-    await this.#client.query(sql).catch((error: unknown) => {
-      throw toMigrationSqlError(error, path, sql);
-    });
+  /** Each statement on its own, inside the transaction `run` opened. */
+  async #runInTransaction(script: MigrationScript): Promise<void> {
+    for (const statement of script.statements) await this.#runStatement(script, statement);
     if (this.#client.getTransactionStatus() === 'I') {
+      // Top-level COMMIT/ROLLBACK is refused by the parse; this is a last line of defence.
       throw new MigrationSqlError({
-        file: path,
+        file: script.path,
         serverMessage:
-          'the file ended the transaction authdb runs it in (it contains COMMIT or ROLLBACK), so the migration cannot be ' +
-          'recorded atomically and statements before that point may be committed; remove BEGIN/COMMIT/ROLLBACK ' +
-          '(authdb wraps every file in a transaction), or start the file with "-- authdb:no-transaction"',
+          'the file ended the transaction authdb runs it in, so the migration cannot be recorded atomically and statements ' +
+          'before that point may be committed; remove the statement that ends it, or start the file with "-- authdb:no-transaction"',
       });
     }
   }
 
-  /** Each statement on its own, in autocommit mode (a multi-statement query would be one implicit transaction). */
-  async #runStatements(path: string, sql: string): Promise<void> {
-    for (const statement of await splitStatements(sql)) {
-      await this.#client.query(statement.text).catch((error: unknown) => {
-        throw toMigrationSqlError(error, path, sql, statement.offset);
-      });
+  /**
+   * Each statement on its own, in autocommit mode (a multi-statement query
+   * would be one implicit transaction). When one fails, the error says which
+   * completed (and stay) and names the INVALID index a failed
+   * `CREATE INDEX CONCURRENTLY` leaves behind.
+   */
+  async #runStatements(script: MigrationScript): Promise<void> {
+    for (const statement of script.statements) {
+      try {
+        await this.#runStatement(script, statement);
+      } catch (error) {
+        if (!(error instanceof MigrationSqlError)) throw error;
+        const leftover = await leftoverIndexReport(this.#client, this.#schema, statement).catch(() => undefined);
+        throw withExplanation(error, { outcome: [halfwayOutcome(script, statement), leftover].filter(Boolean).join('\n') });
+      }
     }
+  }
+
+  /**
+   * The seam every statement goes through: runs one statement and, when the
+   * server refuses it, throws a {@link MigrationSqlError} located at its
+   * file:line:column (other errors, such as a lost connection, pass through).
+   */
+  async #runStatement(script: MigrationScript, statement: ScriptStatement): Promise<void> {
+    try {
+      await this.#client.query(statementText(script.source, statement));
+    } catch (error) {
+      throw toStatementError(error, script, statement);
+    }
+  }
+
+  /** Adds what only the server can tell once the migration ended (the source of a statement_timeout). */
+  async #explain(error: unknown, transaction: boolean): Promise<unknown> {
+    if (!(error instanceof MigrationSqlError)) return error;
+    const hint = await statementTimeoutHint(this.#client, error.location, transaction).catch(() => undefined);
+    const outcome = transaction ? 'The migration was rolled back: nothing of this file was kept, and it was not recorded as applied.' : undefined;
+    return hint === undefined && outcome === undefined ? error : withExplanation(error, { ...(hint && { hint }), ...(outcome && { outcome }) });
   }
 
   async #record(write: () => Promise<void>): Promise<void> {

@@ -88,7 +88,8 @@ describe('with a database', () => {
     expect(result.stdout).toMatch(new RegExp(`^applied\\s+${A} \\(\\d+ ms\\)\\n$`));
     expect(result.stderr).toBe(
       `authdb migrate up: error: ${dir.path}/${B}.up.sql:4:12: SQLSTATE 42703: column "missing_col" does not exist\n` +
-        '4 | SELECT id, missing_col\n               ^ [AUTHDB_SQL]\n',
+        '4 | SELECT id, missing_col\n               ^\n' +
+        'The migration was rolled back: nothing of this file was kept, and it was not recorded as applied. [AUTHDB_SQL]\n',
     );
   });
 

@@ -116,7 +116,7 @@ describe('--ddl-lock-timeout', () => {
       expect(performance.now() - started).toBeLessThan(3_000);
       await reader.query('ROLLBACK');
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain(`${dir.path}/20260101000002_alter.up.sql: SQLSTATE 55P03: canceling statement due to lock timeout`);
+      expect(result.stderr).toContain(`${dir.path}/20260101000002_alter.up.sql:1:1: SQLSTATE 55P03: canceling statement due to lock timeout`);
     });
     const { rows } = await db.pool.query<{ name: string }>('SELECT name FROM authdb_migrations ORDER BY name');
     expect(rows.map((r) => r.name)).toEqual(NAMES.slice(0, 1));

@@ -42,8 +42,8 @@ describe('contract command help', () => {
 describe('README.md, In CI', () => {
   it('documents every lint rule and every error code the contract commands raise', async () => {
     const docs = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
-    const ids = [...RULES.map((r) => r.id), ...Object.values(SUPPRESSION_RULES), 'parse-error'];
-    const codes = ['AUTHDB_CONTRACT_FILE', 'AUTHDB_SCHEMA_NOT_FOUND', 'AUTHDB_SNAPSHOT', 'AUTHDB_SCRATCH', 'AUTHDB_LINT_FILE'];
+    const ids = [...RULES.map((r) => r.id), ...Object.values(SUPPRESSION_RULES), 'parse-error', 'file-encoding'];
+    const codes = ['AUTHDB_MIGRATION_FILE', 'AUTHDB_CONTRACT_FILE', 'AUTHDB_SCHEMA_NOT_FOUND', 'AUTHDB_SNAPSHOT', 'AUTHDB_SCRATCH', 'AUTHDB_LINT_FILE'];
     for (const id of [...ids, ...codes]) expect(docs).toContain(`\`${id}\``);
   });
 });

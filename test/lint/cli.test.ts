@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMain } from '../support/cli.js';
@@ -77,6 +77,24 @@ describe('authdb lint', () => {
     const result = await runMain(['lint', file]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('error lint-ignore-without-reason: authdb-lint-ignore index-without-concurrently has no reason');
+  });
+
+  it('lints only the files named: an unreadable or broken sibling does not matter, a sibling still tells which table an index is on', async () => {
+    const own = await writeMigrationDir({
+      '20260101000001_users': {
+        up: 'CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL);\nCREATE INDEX users_email_idx ON users (email);\n',
+        down: '-- the index goes with its table\nDROP INDEX users_email_idx;\nDROP TABLE users;\n',
+      },
+    });
+    try {
+      await mkdir(join(own.path, '20260101000002_not_a_file.up.sql'));
+      await writeFile(join(own.path, '20260101000003_broken.up.sql'), 'CREATE TABLE (;\n');
+      const result = await runMain(['lint', join(own.path, '20260101000001_users.down.sql')]);
+      expect(result.stderr).toContain('0 error(s), 0 warning(s) in 1 file(s)');
+      expect(result.code).toBe(0);
+    } finally {
+      await own.remove();
+    }
   });
 
   it('says which file it cannot read', async () => {

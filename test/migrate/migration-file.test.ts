@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checksumSql, lineAndColumn, MIGRATION_NAME_PATTERN, parseDirectives } from '../../src/migrate/migration-file.js';
+import { checksumSql, MIGRATION_NAME_PATTERN, parseDirectives } from '../../src/migrate/migration-file.js';
 
 describe('parseDirectives', () => {
   it('runs a file in a transaction unless its first line opts out', () => {
@@ -28,19 +28,11 @@ describe('checksumSql', () => {
     expect(checksumSql(lf.replace('id', 'ID'))).not.toBe(checksumSql(lf));
     expect(checksumSql(`${lf}\n`)).not.toBe(checksumSql(lf));
   });
-});
 
-describe('lineAndColumn', () => {
-  const sql = 'SELECT 1;\nSELECT foo\n  FROM bar;\n';
-
-  it('maps a 1-based server position to a 1-based line and column', () => {
-    expect(lineAndColumn(sql, 1)).toEqual({ line: 1, column: 1 });
-    expect(lineAndColumn(sql, 18)).toEqual({ line: 2, column: 8 });
-    expect(lineAndColumn(sql, 24)).toEqual({ line: 3, column: 3 });
-  });
-
-  it('counts CRLF files by lines too', () => {
-    expect(lineAndColumn(sql.replace(/\n/g, '\r\n'), 20)).toEqual({ line: 2, column: 9 });
+  it('treats a leading byte-order mark as no change', () => {
+    const lf = 'CREATE TABLE a ();\n';
+    expect(checksumSql(`\uFEFF${lf}`)).toBe(checksumSql(lf));
+    expect(checksumSql(`${lf}\uFEFF`)).not.toBe(checksumSql(lf));
   });
 });
 

@@ -21,12 +21,12 @@ describe('loadMigrations', () => {
     await writeFile(join(dir.path, 'README.md'), 'not a migration');
     const files = await loadMigrations(dir.path);
     expect(files.map((f) => f.name)).toEqual(['20260101000001_a', '20260101000002_b']);
-    expect(files[1]).toEqual({
+    expect(files[1]).toMatchObject({
       name: '20260101000002_b',
       upPath: join(dir.path, '20260101000002_b.up.sql'),
       downPath: join(dir.path, '20260101000002_b.down.sql'),
-      upSql: 'CREATE TABLE b ();\r\n',
-      downSql: 'DROP TABLE b;',
+      up: { path: join(dir.path, '20260101000002_b.up.sql'), text: 'CREATE TABLE b ();\r\n' },
+      down: { path: join(dir.path, '20260101000002_b.down.sql'), text: 'DROP TABLE b;' },
       checksum: checksumSql('CREATE TABLE b ();\n'),
     });
   });

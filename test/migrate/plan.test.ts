@@ -3,13 +3,20 @@ import { MigrationHistoryError, MigrationPlanError } from '../../src/migrate/err
 import type { MigrationFile } from '../../src/migrate/migration-file.js';
 import { assertHistoryIntact, migrationStatus, planDown, planUp } from '../../src/migrate/plan.js';
 import type { AppliedMigration } from '../../src/migrate/tracking-table.js';
+import { decodeSql, type SqlSource } from '../../src/sql/sql-source.js';
+
+function decoded(path: string): SqlSource {
+  const outcome = decodeSql(path, Buffer.from(''));
+  if (!outcome.ok) throw new Error(outcome.problem.message);
+  return outcome.source;
+}
 
 const file = (name: string, checksum = `sum-${name}`): MigrationFile => ({
   name,
   upPath: `/m/${name}.up.sql`,
   downPath: `/m/${name}.down.sql`,
-  upSql: '',
-  downSql: '',
+  up: decoded(`/m/${name}.up.sql`),
+  down: decoded(`/m/${name}.down.sql`),
   checksum,
 });
 const row = (name: string, checksum = `sum-${name}`): AppliedMigration => ({ name, checksum, appliedAt: new Date('2026-01-01T00:00:00Z'), durationMs: 1 });

@@ -130,18 +130,4 @@ describe('the tracking row', () => {
     expect(client.getTransactionStatus()).toBe('I');
   });
 
-  it('refuses a file that ends the transaction itself, instead of recording it outside that transaction', async () => {
-    await reset('tx_commit');
-    const dir = await fixture({
-      [FIRST]: { up: 'BEGIN;\nCREATE TABLE first_t (id int);\nCOMMIT;\n', down: 'DROP TABLE first_t;\n' },
-    });
-    const migrator = new Migrator({ client, schema: 'tx_commit', migrationsDir: dir });
-
-    const error = await migrator.up().catch((e: unknown) => e);
-
-    expect(error).toBeInstanceOf(MigrationSqlError);
-    expect((error as Error).message).toMatch(/COMMIT or ROLLBACK/);
-    expect((error as Error).message).toContain(`${dir}/${FIRST}.up.sql`);
-    expect(await trackedNames('tx_commit')).toEqual([]);
-  });
 });

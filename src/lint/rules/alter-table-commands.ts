@@ -1,6 +1,6 @@
 import type { AlterTableCmd, AlterTableStmt } from 'libpg-query';
 import { nodeOf, relationName } from '../node-utils.js';
-import type { ParsedStatement } from '../parse-sql.js';
+import type { ParsedStatement } from '../../sql/parse.js';
 import type { RuleContext } from '../rule.js';
 
 /** One `ALTER TABLE` subcommand on a table that this file did not create (so it may be big and busy). */

@@ -1,6 +1,6 @@
 import type { ColumnDef, CreateDomainStmt, CreateFunctionStmt, FunctionParameter, TypeName } from 'libpg-query';
-import { strings, walk } from '../node-utils.js';
-import type { ParsedStatement } from '../parse-sql.js';
+import { strings, visitNodes } from '../node-utils.js';
+import type { ParsedStatement } from '../../sql/parse.js';
 import { hit, type Rule, type RuleHit } from '../rule.js';
 
 export const timestampWithoutTimeZone: Rule = {
@@ -41,15 +41,27 @@ export const charVarcharLength: Rule = {
  */
 function declaredTypes(statements: readonly ParsedStatement[], problem: (type: TypeName) => string | undefined): RuleHit[] {
   const hits: RuleHit[] = [];
-  for (const statement of statements) {
-    for (const [type, fields] of walk(statement.node)) {
-      for (const declared of typesOf(type, fields)) {
-        const message = problem(declared);
-        if (message !== undefined) hits.push(hit(statement, message, declared.location));
-      }
-    }
+  for (const { statement, type } of declarations(statements)) {
+    const message = problem(type);
+    if (message !== undefined) hits.push(hit(statement, message, type.location));
   }
   return hits;
+}
+
+/** Declared types of a file, found in one walk shared by the rules that check them. */
+const declarationCache = new WeakMap<readonly ParsedStatement[], readonly { statement: ParsedStatement; type: TypeName }[]>();
+
+function declarations(statements: readonly ParsedStatement[]): readonly { statement: ParsedStatement; type: TypeName }[] {
+  const cached = declarationCache.get(statements);
+  if (cached) return cached;
+  const found: { statement: ParsedStatement; type: TypeName }[] = [];
+  for (const statement of statements) {
+    visitNodes(statement.node, (type, fields) => {
+      for (const declared of typesOf(type, fields)) found.push({ statement, type: declared });
+    });
+  }
+  declarationCache.set(statements, found);
+  return found;
 }
 
 function typesOf(type: string, fields: Record<string, unknown>): TypeName[] {

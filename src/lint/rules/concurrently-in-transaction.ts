@@ -1,6 +1,6 @@
 import type { AlterTableStmt, DropStmt, IndexStmt, ReindexStmt } from 'libpg-query';
 import { nodeOf } from '../node-utils.js';
-import type { ParsedStatement } from '../parse-sql.js';
+import type { ParsedStatement } from '../../sql/parse.js';
 import { hit, type Rule } from '../rule.js';
 
 export const concurrentlyInTransaction: Rule = {

@@ -9,11 +9,13 @@ import { indexWithoutConcurrently } from './index-without-concurrently.js';
 import { notNullColumnWithoutDefault } from './not-null-column-without-default.js';
 import { securityDefinerSearchPath } from './security-definer-search-path.js';
 import { setNotNull } from './set-not-null.js';
+import { transactionControlInTransaction } from './transaction-control.js';
 
 /** Every lint rule, in the order they are documented. */
 export const RULES: readonly Rule[] = [
   indexWithoutConcurrently,
   concurrentlyInTransaction,
+  transactionControlInTransaction,
   notNullColumnWithoutDefault,
   setNotNull,
   constraintWithoutNotValid,

@@ -1,6 +1,6 @@
 import type { AlterFunctionStmt, CreateFunctionStmt, DefElem, Node } from 'libpg-query';
 import { nodeOf } from '../node-utils.js';
-import type { ParsedStatement } from '../parse-sql.js';
+import type { ParsedStatement } from '../../sql/parse.js';
 import { hit, type Rule, type RuleContext, type RuleHit } from '../rule.js';
 import { createdFunction, namedFunction, sameFunction, signature, type FunctionIdentity } from './function-names.js';
 

@@ -1,0 +1,86 @@
+import type { ClientBase } from 'pg';
+import type { SqlErrorLocation } from './errors.js';
+import type { MigrationScript, ScriptStatement } from './migration-script.js';
+
+/** SQLSTATE of `canceling statement due to statement timeout` (also of a user's cancel request). */
+const QUERY_CANCELED = '57014';
+
+/**
+ * Where a `statement_timeout` that cancelled a migration statement comes
+ * from, and how to lift it for migrations only. Runs after the migration's
+ * transaction ended (an aborted transaction answers no query).
+ */
+export async function statementTimeoutHint(
+  client: ClientBase,
+  error: Pick<SqlErrorLocation, 'sqlState' | 'serverMessage'>,
+  transaction: boolean,
+): Promise<string | undefined> {
+  if (error.sqlState !== QUERY_CANCELED || !error.serverMessage.includes('statement timeout')) return undefined;
+  const { rows } = await client.query<{ setting: string; source: string; role: string; database: string }>(
+    `SELECT current_setting('statement_timeout') AS setting, s.source, current_user AS role, current_database() AS database
+       FROM pg_catalog.pg_settings s WHERE s.name = 'statement_timeout'`,
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const role = client.escapeIdentifier(row.role);
+  const database = client.escapeIdentifier(row.database);
+  const origin: Record<string, string> = {
+    user: `it is set on the role ${role} (ALTER ROLE ${role} SET statement_timeout = '${row.setting}')`,
+    database: `it is set on the database ${database} (ALTER DATABASE ${database} SET statement_timeout = '${row.setting}')`,
+    'database user': `it is set on the role ${role} in database ${database} (ALTER ROLE ${role} IN DATABASE ${database} SET statement_timeout = '${row.setting}')`,
+    'configuration file': 'it is set in the server configuration (postgresql.conf or postgresql.auto.conf)',
+    client: 'it was set by the connection (the PGOPTIONS variable, or "options" in the connection URL)',
+    session: 'it was set in this session by a SET statement',
+  };
+  return (
+    `statement_timeout is ${row.setting} for this session: ${origin[row.source] ?? `its source is "${row.source}"`}. ` +
+    `Long migration statements need more: lift it for the migration run only with PGOPTIONS='-c statement_timeout=0' ` +
+    `(or a larger value) in the environment of authdb, or put "${transaction ? 'SET LOCAL' : 'SET'} statement_timeout = 0;" at the top of this file`
+  );
+}
+
+/**
+ * For a file run outside a transaction: which statements completed (and were
+ * kept), which failed, which did not run.
+ */
+export function halfwayOutcome(script: MigrationScript, failed: ScriptStatement): string {
+  const done = script.statements.slice(0, failed.index);
+  const notRun = script.statements.slice(failed.index + 1);
+  const lines = (list: readonly ScriptStatement[]): string =>
+    list.length === 0 ? '' : list.length === 1 ? ` (line ${list[0]?.line})` : ` (lines ${list[0]?.line}–${list.at(-1)?.line})`;
+  return (
+    `This file runs outside a transaction (-- authdb:no-transaction), so what completed stays: ` +
+    `${done.length} of its ${script.statements.length} statements completed and were kept${lines(done)}; ` +
+    `the statement at line ${failed.line} failed; ${notRun.length} after it did not run${lines(notRun)}. ` +
+    'The migration was not recorded as applied: make the file safe to rerun from the start (IF NOT EXISTS), or undo what completed, then rerun.'
+  );
+}
+
+/**
+ * The INVALID index a failed `CREATE INDEX CONCURRENTLY` leaves behind (it
+ * makes every rerun fail with 42P07), and the statement that drops it.
+ * authdb names it rather than dropping it: the index may be another session's
+ * build in progress, and `DROP INDEX CONCURRENTLY` can wait a long time for
+ * old transactions.
+ */
+export async function leftoverIndexReport(client: ClientBase, schema: string, statement: ScriptStatement): Promise<string | undefined> {
+  const index = statement.concurrentIndex;
+  if (!index) return undefined;
+  const { rows } = await client.query<{ schema: string; name: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name
+       FROM pg_catalog.pg_index i
+       JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
+      WHERE NOT i.indisvalid AND n.nspname = $1 AND t.relname = $2 AND ($3::text IS NULL OR c.relname = $3)
+      ORDER BY c.oid DESC`,
+    [index.schema ?? schema, index.table, index.name ?? null],
+  );
+  if (rows.length === 0) return undefined;
+  const names = rows.map((r) => `${client.escapeIdentifier(r.schema)}.${client.escapeIdentifier(r.name)}`);
+  return (
+    `CREATE INDEX CONCURRENTLY left the INVALID index ${names.join(', ')} behind (it is not used by queries, but is still maintained, ` +
+    `and a rerun fails with "already exists"); drop it before rerunning:\n` +
+    names.map((n) => `  DROP INDEX CONCURRENTLY IF EXISTS ${n};`).join('\n')
+  );
+}

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMain } from '../support/cli.js';
+import { createEmptyDatabase, type TestDatabase } from '../support/database.js';
+import { writeMigrationDir, type TempDir } from '../support/migration-fixtures.js';
+
+// Every file of a run is parsed before its first statement runs; a
+// transactional file that controls the transaction itself is refused with
+// its line before anything runs (authdb wraps it in a transaction together
+// with its tracking row).
+
+const A = '20260101000001_a';
+const B = '20260101000002_b';
+
+let db: TestDatabase;
+const dirs: TempDir[] = [];
+let schemaIndex = 0;
+
+beforeAll(async () => {
+  db = await createEmptyDatabase();
+});
+
+afterAll(async () => {
+  await db.close();
+  await Promise.all(dirs.map((d) => d.remove()));
+});
+
+async function setUp(bUp: string): Promise<{ args: string[]; schema: string; dir: string }> {
+  const dir = await writeMigrationDir({
+    [A]: { up: 'CREATE TABLE a_t (id int);\n', down: 'DROP TABLE a_t;\n' },
+    [B]: { up: bUp, down: 'DROP TABLE IF EXISTS b_t;\n' },
+  });
+  dirs.push(dir);
+  const schema = `parse_${++schemaIndex}`;
+  return { args: ['--database-url', db.url, '--migrations-dir', dir.path, '--schema', schema], schema, dir: dir.path };
+}
+
+async function relations(schema: string): Promise<string[]> {
+  const { rows } = await db.pool.query<{ relname: string }>(
+    `SELECT relname FROM pg_class WHERE relnamespace = to_regnamespace($1) AND relkind = 'r' ORDER BY 1`,
+    [schema],
+  );
+  return rows.map((r) => r.relname);
+}
+
+async function tracked(schema: string): Promise<string[]> {
+  if ((await relations(schema)).includes('authdb_migrations')) {
+    return (await db.pool.query<{ name: string }>(`SELECT name FROM ${schema}.authdb_migrations ORDER BY name`)).rows.map((r) => r.name);
+  }
+  return [];
+}
+
+describe('transaction control in a transactional file', () => {
+  const cases = [
+    { label: 'BEGIN … COMMIT around the file', sql: "BEGIN;\nCREATE TABLE b_t (id int);\nINSERT INTO b_t VALUES (1);\nCOMMIT;\n", line: 1, command: 'BEGIN' },
+    { label: 'COMMIT; BEGIN; in the middle', sql: 'CREATE TABLE b_t (id int);\nCOMMIT;\nBEGIN;\nINSERT INTO b_t VALUES (1);\n', line: 2, command: 'COMMIT' },
+    { label: 'COMMIT AND CHAIN', sql: 'CREATE TABLE b_t (id int);\n\nCOMMIT AND CHAIN;\n', line: 3, command: 'COMMIT AND CHAIN' },
+    { label: 'END', sql: 'CREATE TABLE b_t (id int);\n  END;\n', line: 2, command: 'COMMIT' },
+    { label: 'START TRANSACTION', sql: '-- comment\nSTART TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nCREATE TABLE b_t (id int);\n', line: 2, command: 'START TRANSACTION' },
+    { label: 'SAVEPOINT / RELEASE', sql: 'SAVEPOINT s;\nCREATE TABLE b_t (id int);\nRELEASE SAVEPOINT s;\n', line: 1, command: 'SAVEPOINT' },
+    { label: 'ROLLBACK', sql: 'CREATE TABLE b_t (id int);\nROLLBACK;\n', line: 2, command: 'ROLLBACK' },
+    { label: 'PREPARE TRANSACTION', sql: "CREATE TABLE b_t (id int);\nPREPARE TRANSACTION 'x';\n", line: 2, command: 'PREPARE TRANSACTION' },
+  ];
+
+  for (const { label, sql, line, command } of cases) {
+    it(`refuses ${label} with its line before anything runs, and on every rerun`, async () => {
+      const { args, schema, dir } = await setUp(sql);
+
+      for (let run = 0; run < 2; run++) {
+        const result = await runMain(['migrate', 'up', ...args]);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain(`${dir}/${B}.up.sql:${line}:`);
+        expect(result.stderr).toContain(`${command} controls the transaction`);
+        expect(result.stderr).toContain('[AUTHDB_MIGRATION_FILE]');
+        expect(result.stderr).not.toContain('42P07');
+      }
+      // Nothing ran: not B's table, not even A, which comes before it.
+      expect(await relations(schema)).not.toContain('b_t');
+      expect(await relations(schema)).not.toContain('a_t');
+      expect(await tracked(schema)).toEqual([]);
+    });
+  }
+
+  it('is refused by --dry-run and flagged by authdb lint at the same line', async () => {
+    const { args, dir } = await setUp('CREATE TABLE b_t (id int);\nCOMMIT AND CHAIN;\n');
+    expect((await runMain(['migrate', 'up', '--dry-run', ...args])).stderr).toContain(`${dir}/${B}.up.sql:2:1: COMMIT AND CHAIN controls the transaction`);
+    const lint = await runMain(['lint', `${dir}/${B}.up.sql`]);
+    expect(lint.code).toBe(1);
+    expect(lint.stdout).toContain(`${B}.up.sql:2:1: error transaction-control: COMMIT AND CHAIN controls the transaction`);
+  });
+
+  it('is allowed in a -- authdb:no-transaction file', async () => {
+    const { args, schema } = await setUp('-- authdb:no-transaction\nBEGIN;\nCREATE TABLE b_t (id int);\nCOMMIT;\n');
+    expect((await runMain(['migrate', 'up', ...args])).code).toBe(0);
+    expect(await tracked(schema)).toEqual([A, B]);
+    expect((await runMain(['lint', `${dirs.at(-1)?.path}/${B}.up.sql`])).stdout).not.toContain('transaction-control');
+  });
+});
+
+describe('a file that does not parse', () => {
+  it('stops the run before its first statement, naming file:line:column, instead of after the files before it ran', async () => {
+    const { args, schema, dir } = await setUp('CREATE TABLE b_t (id int);\n\nCREATE TABLE b2_t (id int,);\n');
+
+    const result = await runMain(['migrate', 'up', ...args]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${dir}/${B}.up.sql:3:27: PostgreSQL cannot parse this file: syntax error at or near ")"`);
+    expect(await tracked(schema)).toEqual([]);
+    expect(await relations(schema)).not.toContain('a_t');
+  });
+});
