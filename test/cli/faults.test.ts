@@ -94,12 +94,16 @@ async function waitFor(what: string, probe: () => Promise<boolean>, limitMs = 30
   }
 }
 
-/** The migration's `pg_sleep` runs, holding the migration lock (and, when transactional, the table lock). */
+/**
+ * The migration's `pg_sleep` runs, holding the migration lock (and, when transactional, the table lock).
+ * Waits for the sleep itself (wait event PgSleep), not just the statement that contains it: a cancel
+ * that reached the stubborn DO block before it entered its exception block would not be caught.
+ */
 async function sleeping(db: TestDatabase): Promise<number> {
   let pid = 0;
   await waitFor('the migration to sleep', async () => {
     const { rows } = await db.pool.query<{ pid: number }>(
-      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND state = 'active' AND query LIKE '%pg_sleep%'`,
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND state = 'active' AND query LIKE '%pg_sleep%' AND wait_event = 'PgSleep'`,
       [APP],
     );
     pid = rows[0]?.pid ?? 0;

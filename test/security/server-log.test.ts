@@ -13,7 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedCluster } from '../../src/embedded/cluster.js';
 import { createAuthDb, ResendTooSoonError } from '../../src/index.js';
-import { migrateDatabase } from '../support/database.js';
+import { migrateDatabase, revokePublicCreate } from '../support/database.js';
 import { embeddedBinariesPackage } from '../support/server-provider.js';
 
 const APP_ROLE = 'authdb_log_app';
@@ -45,6 +45,7 @@ beforeAll(async () => {
   await cluster.initialise();
   await cluster.start();
   adminUrl = await cluster.superuserUrl();
+  await revokePublicCreate(adminUrl); // PostgreSQL 14: PUBLIC may create in public (the schema-trust check refuses it)
   await migrateDatabase(adminUrl);
   admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
