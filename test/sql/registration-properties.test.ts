@@ -17,17 +17,22 @@ import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMigratedDatabase, serverVersion, type TestDatabase } from '../support/database.js';
-import { closeAll, connectMany } from './helpers.js';
+import { closeAll, connectMany, releaseTogether } from './helpers.js';
 
 /** Default is a few thousand single calls with arbitrary arguments. */
 const ARBITRARY_CALLS = 2500;
 /** Default is a handful of long sequential command sequences. */
-const SEQUENTIAL_RUNS = 12;
+const SEQUENTIAL_RUNS = 30;
 const SEQUENTIAL_COMMANDS = 120;
 /** Default is a few concurrent runs of several rounds each. */
-const CONCURRENT_RUNS = 6;
-const CONCURRENT_ROUNDS = 12;
+const CONCURRENT_RUNS = 10;
+const CONCURRENT_ROUNDS = 16;
 const SESSIONS = 6;
+/**
+ * Shrinking long command sequences replays them against the server: stop
+ * after this long and report the smallest counterexample found so far.
+ */
+const SHRINK_LIMIT = { interruptAfterTimeLimit: 30_000, markInterruptAsFailure: true } as const;
 
 /** The documented SQLSTATEs of the API (README "Errors"). */
 const DOCUMENTED = /^AU0(0[1-9]|1[0-2])$/;
@@ -304,5 +309,504 @@ describe('intervals whose end is not a timestamp', () => {
       }),
       { numRuns: 50 },
     );
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Command sequences on a small pool of addresses
+// ---------------------------------------------------------------------------
+
+const ADDRESSES_PER_RUN = 4;
+const PHONES_PER_RUN = 2;
+
+/** How a command picks the registration secret it presents. */
+type SecretChoice = 'own' | 'none' | 'foreign';
+
+type Command =
+  | { readonly k: 'register'; readonly addr: number; readonly spelling: number; readonly password: boolean; readonly phone: number | null; readonly phoneSpelling: number; readonly shortTtl: boolean; readonly throttle: boolean }
+  | { readonly k: 'resend'; readonly addr: number; readonly spelling: number; readonly secret: SecretChoice; readonly pick: number; readonly shortTtl: boolean; readonly throttle: boolean }
+  | { readonly k: 'verify'; readonly pick: number; readonly secret: SecretChoice; readonly secretPick: number; readonly password: boolean }
+  | { readonly k: 'purge'; readonly everything: boolean }
+  | { readonly k: 'signIn'; readonly addr: number; readonly spelling: number };
+
+const addr = fc.nat({ max: ADDRESSES_PER_RUN - 1 });
+const spelling = fc.nat({ max: RESPELL.length - 1 });
+/** True about a fifth of the time. */
+const rarely = fc.nat({ max: 9 }).map((n) => n < 2);
+const secretChoice = fc.constantFrom<SecretChoice>('own', 'own', 'none', 'foreign');
+const command: fc.Arbitrary<Command> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ k: fc.constant('register' as const), addr, spelling, password: fc.boolean(), phone: fc.option(fc.nat({ max: PHONES_PER_RUN - 1 })), phoneSpelling: fc.nat({ max: PHONE_SPELLINGS.length - 1 }), shortTtl: rarely, throttle: rarely }) },
+  { weight: 4, arbitrary: fc.record({ k: fc.constant('resend' as const), addr, spelling, secret: secretChoice, pick: fc.nat(), shortTtl: rarely, throttle: rarely }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('verify' as const), pick: fc.nat(), secret: secretChoice, secretPick: fc.nat(), password: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('purge' as const), everything: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('signIn' as const), addr, spelling }) },
+);
+
+/** The model's view of one account. */
+interface ModelUser {
+  id: string;
+  confirmed: boolean;
+  password: string | null;
+  phone: string | null;
+}
+
+/** The model's view of one issued token (in issue order, i.e. id order). */
+interface ModelToken {
+  readonly token: string;
+  readonly addr: number;
+  readonly userId: string;
+  /** The registration secret whose hash the token carries, or null. */
+  readonly secret: string | null;
+  readonly password: string | null;
+  readonly phone: string | null;
+  readonly expired: boolean;
+  state: 'outstanding' | 'consumed' | 'revoked';
+  deleted: boolean;
+}
+
+/** What the README says each call does, replayed on plain data. */
+class Model {
+  readonly users = new Map<number, ModelUser>();
+  readonly tokens: ModelToken[] = [];
+  private hashes = 0;
+
+  constructor(readonly run: string) {}
+
+  freshHash(): string {
+    this.hashes += 1;
+    return `$argon2id$v=19$m=19456,t=2,p=1$${this.run}$${this.hashes}`;
+  }
+
+  liveTokens(userId: string): ModelToken[] {
+    return this.tokens.filter((t) => t.userId === userId && !t.deleted);
+  }
+
+  /** authdb_make_room_for_token: keep the 4 newest unexpired outstanding tokens. */
+  makeRoom(userId: string): void {
+    const open = this.liveTokens(userId).filter((t) => t.state === 'outstanding' && !t.expired);
+    for (const t of open.slice(0, Math.max(0, open.length - 4))) {
+      t.state = 'revoked';
+      cover('the bound revoked a token');
+    }
+  }
+
+  /** The code a register/resend of an existing user fails with before issuing, if any. */
+  refusal(user: ModelUser, throttle: boolean): string | undefined {
+    if (user.confirmed) return 'AU001';
+    if (throttle && this.liveTokens(user.id).length > 0) return 'AU008';
+    return undefined;
+  }
+
+  /** purge_expired_email_verification_tokens('1 microsecond') (everything) or ('7 days') (nothing of this run). */
+  purge(everything: boolean): number {
+    if (!everything) return 0;
+    let deleted = 0;
+    for (const t of this.tokens) {
+      if (!t.deleted && (t.expired || t.state !== 'outstanding')) {
+        t.deleted = true;
+        deleted += 1;
+      }
+    }
+    for (const [a, u] of this.users) {
+      if (!u.confirmed && this.liveTokens(u.id).length === 0) {
+        this.users.delete(a);
+        cover('purge deleted a user');
+      }
+    }
+    return deleted;
+  }
+
+  /** The secret a verify or resend presents. */
+  presented(choice: SecretChoice, own: string | null, pick: number): string | null {
+    if (choice === 'none') return null;
+    if (choice === 'own') return own;
+    const others = this.tokens.map((t) => t.secret).filter((s): s is string => s !== null && s !== own);
+    return others.length === 0 ? `not-a-secret-${pick}` : (others[pick % others.length] ?? null);
+  }
+}
+
+/** preview_email_verification's view of a token in the model. */
+function expectedPreview(t: ModelToken | undefined, secret: string | null): Record<string, unknown> {
+  if (t === undefined || t.deleted) {
+    return { user_id: null, token_state: 'unknown', token_valid: false, registration_secret_matches: false, sets_password: false, sets_phone: false };
+  }
+  const state = t.state === 'consumed' ? 'used' : t.state === 'revoked' ? 'revoked' : t.expired ? 'expired' : 'valid';
+  const matches = t.secret !== null && t.secret === secret;
+  const valid = state === 'valid';
+  return {
+    user_id: t.userId,
+    token_state: state,
+    token_valid: valid,
+    registration_secret_matches: matches,
+    sets_password: valid && matches && t.password !== null,
+    sets_phone: valid && matches && t.phone !== null,
+  };
+}
+
+const CODE_OF_STATE: Readonly<Record<string, string>> = { unknown: 'AU010', used: 'AU012', revoked: 'AU012', expired: 'AU011' };
+
+function codeOf(outcome: Outcome<unknown>): string {
+  return outcome.ok ? 'ok' : outcome.error.code;
+}
+
+/** Outcomes seen across runs ("verify ok with secret", "resend AU008", "bound revoked a token", …). */
+const coverage = new Map<string, number>();
+function cover(key: string): void {
+  coverage.set(key, (coverage.get(key) ?? 0) + 1);
+}
+
+async function step(model: Model, cmd: Command): Promise<void> {
+  await stepUncounted(model, cmd);
+}
+
+async function stepUncounted(model: Model, cmd: Command): Promise<void> {
+  const run = model.run;
+  switch (cmd.k) {
+    case 'register': {
+      const user = model.users.get(cmd.addr);
+      const password = cmd.password ? model.freshHash() : null;
+      const phone = cmd.phone === null ? null : poolPhone(run, cmd.phone);
+      const typedPhone = phone === null ? null : (PHONE_SPELLINGS[cmd.phoneSpelling] ?? String)(phone);
+      const email = (RESPELL[cmd.spelling] ?? String)(poolAddress(run, cmd.addr));
+      const outcome = await attempt<RegisterRow>(client, REGISTER_SQL, [email, password, typedPhone, 'user', cmd.shortTtl ? '1 microsecond' : '24 hours', cmd.throttle ? '1 hour' : '0']);
+      const expected = user === undefined ? 'created' : (model.refusal(user, cmd.throttle) ?? 'reissued');
+      expect(outcome.ok ? outcome.value[0]?.outcome : outcome.error.code, `register ${email}`).toBe(expected);
+      cover(`register ${expected}`);
+      if (!outcome.ok) return;
+      const row = outcome.value[0];
+      if (row === undefined) throw new Error('register returned no row');
+      if (user === undefined) {
+        model.users.set(cmd.addr, { id: row.user_id, confirmed: false, password: null, phone: null });
+      } else {
+        expect(row.user_id).toBe(user.id);
+        model.makeRoom(user.id);
+      }
+      model.tokens.push({ token: row.token, addr: cmd.addr, userId: row.user_id, secret: row.registration_secret, password, phone, expired: cmd.shortTtl, state: 'outstanding', deleted: false });
+      return;
+    }
+    case 'resend': {
+      const user = model.users.get(cmd.addr);
+      const mine = model.tokens.filter((t) => t.addr === cmd.addr && t.secret !== null);
+      const own = mine.length === 0 ? null : (mine[cmd.pick % mine.length]?.secret ?? null);
+      const secret = model.presented(cmd.secret, own, cmd.pick);
+      const email = (RESPELL[cmd.spelling] ?? String)(poolAddress(run, cmd.addr));
+      const outcome = await attempt<ResendRow>(client, RESEND_SQL, [email, cmd.shortTtl ? '1 microsecond' : '24 hours', cmd.throttle ? '1 hour' : '0', secret]);
+      const expected = user === undefined ? 'AU007' : (model.refusal(user, cmd.throttle) ?? 'ok');
+      expect(codeOf(outcome), `resend ${email}`).toBe(expected);
+      cover(`resend ${expected}`);
+      if (!outcome.ok || user === undefined) return;
+      const row = outcome.value[0];
+      if (row === undefined) throw new Error('resend returned no row');
+      expect(row.user_id).toBe(user.id);
+      const registration = model.liveTokens(user.id).filter((t) => secret !== null && t.secret === secret).at(-1);
+      if (registration !== undefined) {
+        for (const t of model.liveTokens(user.id)) if (t.secret === secret && t.state === 'outstanding') t.state = 'revoked';
+      }
+      model.makeRoom(user.id);
+      model.tokens.push({
+        token: row.token, addr: cmd.addr, userId: user.id,
+        secret: registration?.secret ?? null, password: registration?.password ?? null, phone: registration?.phone ?? null,
+        expired: cmd.shortTtl, state: 'outstanding', deleted: false,
+      });
+      return;
+    }
+    case 'verify': {
+      const t = model.tokens.length === 0 ? undefined : model.tokens[cmd.pick % model.tokens.length];
+      const token = t?.token ?? `no-such-token-${cmd.pick}`;
+      const secret = model.presented(cmd.secret, t?.secret ?? null, cmd.secretPick);
+      const password = cmd.password ? model.freshHash() : null;
+      const expected = expectedPreview(t, secret);
+      const previewed = await attempt<Record<string, unknown>>(client, PREVIEW_SQL, [token, secret]);
+      if (!previewed.ok) throw new Error(`preview failed: ${previewed.error.code} ${previewed.error.message}`);
+      expect(previewed.value[0], 'preview').toMatchObject(expected);
+      const outcome = await attempt<{ user_id: string }>(client, VERIFY_SQL, [token, secret, password]);
+      expect(codeOf(outcome), 'verify').toBe(CODE_OF_STATE[String(expected.token_state)] ?? 'ok');
+      cover(`verify ${String(expected.token_state)}${expected.registration_secret_matches === true ? ' with secret' : ''}`);
+      if (!outcome.ok || t === undefined) return;
+      expect(outcome.value[0]?.user_id).toBe(t.userId);
+      const user = model.users.get(t.addr);
+      if (user === undefined) throw new Error('model: token of a deleted user verified');
+      const withSecret = expected.registration_secret_matches === true;
+      user.confirmed = true;
+      user.password = password ?? (withSecret ? t.password : user.password);
+      user.phone = withSecret ? t.phone : user.phone;
+      for (const other of model.liveTokens(user.id)) if (other.state === 'outstanding') other.state = 'revoked';
+      t.state = 'consumed';
+      if (withSecret && password === null && t.password !== null) cover('verify applied a carried password');
+      return;
+    }
+    case 'purge': {
+      const outcome = await attempt<{ n: string }>(client, PURGE_SQL, [cmd.everything ? '1 microsecond' : '7 days']);
+      if (!outcome.ok) throw new Error(`purge failed: ${outcome.error.code} ${outcome.error.message}`);
+      // Other tests' tokens in this database may go too: at least the model's.
+      expect(Number(outcome.value[0]?.n)).toBeGreaterThanOrEqual(model.purge(cmd.everything));
+      return;
+    }
+    case 'signIn': {
+      const user = model.users.get(cmd.addr);
+      const email = (RESPELL[cmd.spelling] ?? String)(poolAddress(run, cmd.addr));
+      const outcome = await attempt<Record<string, unknown>>(client, SIGN_IN_SQL, [email]);
+      if (!outcome.ok) throw new Error(`sign-in failed: ${outcome.error.code} ${outcome.error.message}`);
+      expect(outcome.value, `sign in ${email}`).toEqual(user?.confirmed === true ? [{ user_id: user.id, password_hash: user.password, role: 'user' }] : []);
+      return;
+    }
+  }
+}
+
+/** The tables hold exactly what the model says about this run's users and tokens. */
+async function expectTablesMatch(model: Model): Promise<void> {
+  const emails = Array.from({ length: ADDRESSES_PER_RUN }, (_, i) => poolAddress(model.run, i));
+  const { rows: users } = await client.query<{ addr: string; id: string; confirmed: boolean; password_hash: string | null; phone: string | null }>(
+    `SELECT a.i - 1 AS addr, u.id, u.email_confirmed_at IS NOT NULL AS confirmed, u.password_hash, u.phone
+       FROM unnest($1::text[]) WITH ORDINALITY AS a(e, i) JOIN users AS u ON u.email = canonical_email(a.e) ORDER BY a.i`,
+    [emails],
+  );
+  const expectedUsers = [...model.users.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([a, u]) => ({ addr: a, id: u.id, confirmed: u.confirmed, password_hash: u.password, phone: u.phone }));
+  expect(users.map((u) => ({ ...u, addr: Number(u.addr) }))).toEqual(expectedUsers);
+
+  const { rows: tokens } = await client.query<{ h: Buffer; user_id: string; state: string; secret_hash: Buffer | null; password_hash: string | null; phone: string | null }>(
+    `SELECT token_hash AS h, user_id, CASE WHEN consumed_at IS NOT NULL THEN 'consumed' WHEN revoked_at IS NOT NULL THEN 'revoked' ELSE 'outstanding' END AS state,
+            registration_secret_hash AS secret_hash, password_hash, phone
+       FROM email_verification_tokens WHERE token_hash = ANY ($1::bytea[])`,
+    [model.tokens.map((t) => sha256(t.token))],
+  );
+  const byHash = new Map(tokens.map((r) => [r.h.toString('hex'), r]));
+  for (const t of model.tokens) {
+    const row = byHash.get(sha256(t.token).toString('hex'));
+    if (t.deleted) {
+      expect(row, 'a purged token is gone').toBeUndefined();
+      continue;
+    }
+    expect(row, 'a token that was not purged is there').toBeDefined();
+    expect({ user_id: row?.user_id, state: row?.state, secret_hash: row?.secret_hash?.toString('hex') ?? null, password_hash: row?.password_hash, phone: row?.phone }).toEqual({
+      user_id: t.userId, state: t.state, secret_hash: t.secret === null ? null : sha256(t.secret).toString('hex'), password_hash: t.password, phone: t.phone,
+    });
+  }
+}
+
+describe('sequences of commands', () => {
+  it('every call does what the model of the README says, and the tables stay consistent', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(command, { minLength: SEQUENTIAL_COMMANDS / 2, maxLength: SEQUENTIAL_COMMANDS }), async (commands) => {
+        const model = new Model(nextRun());
+        for (const cmd of commands) await step(model, cmd);
+        await expectTablesMatch(model);
+        await expectInvariants(client);
+      }),
+      { numRuns: SEQUENTIAL_RUNS, ...SHRINK_LIMIT },
+    );
+    // The model must have been exercised on every path, not hold vacuously.
+    const must = ['register created', 'register reissued', 'register AU001', 'register AU008', 'resend ok', 'resend AU001', 'resend AU007', 'resend AU008',
+      'verify valid', 'verify valid with secret', 'verify used', 'verify revoked', 'verify expired', 'verify unknown',
+      'verify applied a carried password', 'the bound revoked a token', 'purge deleted a user'];
+    for (const key of must) expect(coverage.get(key) ?? 0, `${key} (seen: ${JSON.stringify([...coverage])})`).toBeGreaterThan(0);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// The same commands, truly concurrently
+// ---------------------------------------------------------------------------
+
+/** What a token row carries, read right after the round that issued it. */
+interface Carried {
+  readonly secretHash: string | null;
+  readonly password: string | null;
+  readonly phone: string | null;
+}
+
+interface IssuedRecord {
+  readonly token: string;
+  readonly addr: number;
+  /** The registration secret the issuing call returned or presented. */
+  readonly secret: string | null;
+  /** Undefined until read; null if the token was purged before it could be read. */
+  carried?: Carried | null;
+}
+
+interface VerifiedRecord {
+  readonly userId: string;
+  readonly issued: IssuedRecord;
+  readonly secret: string | null;
+  readonly password: string | null;
+}
+
+/** Shared state of one concurrent run: only what the calls returned. */
+class Journal {
+  readonly registrations = new Map<string, { readonly addr: number; readonly password: string | null; readonly phone: string | null }>();
+  readonly issued: IssuedRecord[] = [];
+  readonly verified: VerifiedRecord[] = [];
+  readonly outcomes = new Map<string, number>();
+  private hashes = 0;
+
+  constructor(readonly run: string) {}
+
+  freshHash(): string {
+    this.hashes += 1;
+    return `$argon2id$v=19$m=19456,t=2,p=1$${this.run}$c${this.hashes}`;
+  }
+
+  secretOf(choice: SecretChoice, addr: number | undefined, own: string | null, pick: number): string | null {
+    if (choice === 'none') return null;
+    const all = [...this.registrations.entries()];
+    if (choice === 'own') {
+      if (own !== null) return own;
+      const mine = all.filter(([, r]) => r.addr === addr);
+      return mine.length === 0 ? null : (mine[pick % mine.length]?.[0] ?? null);
+    }
+    const others = all.filter(([s, r]) => s !== own && r.addr !== addr);
+    return others.length === 0 ? `not-a-secret-${pick}` : (others[pick % others.length]?.[0] ?? null);
+  }
+
+  count(key: string): void {
+    this.outcomes.set(key, (this.outcomes.get(key) ?? 0) + 1);
+  }
+}
+
+/** Runs one command on `session`; records what it returned; fails on an undocumented error. */
+async function runConcurrently(session: pg.ClientBase, journal: Journal, cmd: Command, verifiable: readonly IssuedRecord[]): Promise<void> {
+  const run = journal.run;
+  switch (cmd.k) {
+    case 'register': {
+      const password = cmd.password ? journal.freshHash() : null;
+      const phone = cmd.phone === null ? null : poolPhone(run, cmd.phone);
+      const typedPhone = phone === null ? null : (PHONE_SPELLINGS[cmd.phoneSpelling] ?? String)(phone);
+      const email = (RESPELL[cmd.spelling] ?? String)(poolAddress(run, cmd.addr));
+      const outcome = await attempt<RegisterRow>(session, REGISTER_SQL, [email, password, typedPhone, 'user', cmd.shortTtl ? '1 microsecond' : '24 hours', cmd.throttle ? '1 hour' : '0']);
+      expectDocumented(outcome, 'register');
+      journal.count(`register ${outcome.ok ? String(outcome.value[0]?.outcome) : outcome.error.code}`);
+      const row = outcome.ok ? outcome.value[0] : undefined;
+      if (row === undefined) return;
+      journal.registrations.set(row.registration_secret, { addr: cmd.addr, password, phone });
+      journal.issued.push({ token: row.token, addr: cmd.addr, secret: row.registration_secret });
+      return;
+    }
+    case 'resend': {
+      const secret = journal.secretOf(cmd.secret, cmd.addr, null, cmd.pick);
+      const email = (RESPELL[cmd.spelling] ?? String)(poolAddress(run, cmd.addr));
+      const outcome = await attempt<ResendRow>(session, RESEND_SQL, [email, cmd.shortTtl ? '1 microsecond' : '24 hours', cmd.throttle ? '1 hour' : '0', secret]);
+      expectDocumented(outcome, 'resend');
+      journal.count(`resend ${codeOf(outcome)}`);
+      const row = outcome.ok ? outcome.value[0] : undefined;
+      if (row === undefined) return;
+      journal.issued.push({ token: row.token, addr: cmd.addr, secret });
+      return;
+    }
+    case 'verify': {
+      const issued = verifiable.length === 0 ? undefined : verifiable[cmd.pick % verifiable.length];
+      const token = issued?.token ?? `no-such-token-${cmd.pick}`;
+      const secret = journal.secretOf(cmd.secret, issued?.addr, issued?.secret ?? null, cmd.secretPick);
+      const password = cmd.password ? journal.freshHash() : null;
+      const outcome = await attempt<{ user_id: string }>(session, VERIFY_SQL, [token, secret, password]);
+      expectDocumented(outcome, 'verify');
+      journal.count(`verify ${codeOf(outcome)}`);
+      const row = outcome.ok ? outcome.value[0] : undefined;
+      if (row === undefined || issued === undefined) return;
+      journal.verified.push({ userId: row.user_id, issued, secret, password });
+      return;
+    }
+    case 'purge': {
+      const outcome = await attempt(session, PURGE_SQL, [cmd.everything ? '1 microsecond' : '7 days']);
+      expectDocumented(outcome, 'purge');
+      journal.count(`purge ${codeOf(outcome)}`);
+      return;
+    }
+    case 'signIn': {
+      const outcome = await attempt(session, SIGN_IN_SQL, [(RESPELL[cmd.spelling] ?? String)(poolAddress(run, cmd.addr))]);
+      expectDocumented(outcome, 'signIn');
+      return;
+    }
+  }
+}
+
+/** Reads what the tokens issued in the last round carry (before any later round can purge them). */
+async function readCarried(journal: Journal): Promise<void> {
+  const fresh = journal.issued.filter((i) => i.carried === undefined);
+  const { rows } = await client.query<{ h: Buffer; secret_hash: Buffer | null; password_hash: string | null; phone: string | null }>(
+    'SELECT token_hash AS h, registration_secret_hash AS secret_hash, password_hash, phone FROM email_verification_tokens WHERE token_hash = ANY ($1::bytea[])',
+    [fresh.map((i) => sha256(i.token))],
+  );
+  const byHash = new Map(rows.map((r) => [r.h.toString('hex'), r]));
+  for (const i of fresh) {
+    const row = byHash.get(sha256(i.token).toString('hex'));
+    i.carried = row === undefined ? null : { secretHash: row.secret_hash?.toString('hex') ?? null, password: row.password_hash, phone: row.phone };
+  }
+}
+
+/** Every confirmed account of the run holds exactly what its one successful verification chose. */
+async function expectAttributedCredentials(journal: Journal): Promise<void> {
+  // A token carries the details of the registration whose secret it carries, never another's.
+  for (const i of journal.issued) {
+    if (i.carried == null || i.carried.secretHash === null) continue;
+    const registration = [...journal.registrations.entries()].find(([s]) => sha256(s).toString('hex') === i.carried?.secretHash)?.[1];
+    expect(registration, 'a token carries the secret hash of a registration of this run').toBeDefined();
+    expect({ addr: i.addr, password: i.carried.password, phone: i.carried.phone }).toEqual({ addr: registration?.addr, password: registration?.password, phone: registration?.phone });
+  }
+  const byUser = new Map<string, VerifiedRecord[]>();
+  for (const v of journal.verified) byUser.set(v.userId, [...(byUser.get(v.userId) ?? []), v]);
+  const emails = Array.from({ length: ADDRESSES_PER_RUN }, (_, i) => poolAddress(journal.run, i));
+  const { rows: confirmed } = await client.query<{ id: string; password_hash: string | null; phone: string | null }>(
+    `SELECT u.id, u.password_hash, u.phone FROM users AS u
+      WHERE u.email = ANY (SELECT canonical_email(e) FROM unnest($1::text[]) AS e) AND u.email_confirmed_at IS NOT NULL`,
+    [emails],
+  );
+  // Confirmation happens only through verify_email, once per account.
+  for (const [userId, verifications] of byUser) {
+    expect(verifications, `successful verifications of user ${userId}`).toHaveLength(1);
+    expect(confirmed.map((u) => u.id)).toContain(userId);
+  }
+  for (const user of confirmed) {
+    const v = byUser.get(user.id)?.[0];
+    if (v === undefined) throw new Error(`user ${user.id} is confirmed without a successful verify_email`);
+    const carried = v.issued.carried;
+    if (carried == null) throw new Error('a token verified successfully was never seen in the table');
+    const withSecret = v.secret !== null && carried.secretHash === sha256(v.secret).toString('hex');
+    expect({ password_hash: user.password_hash, phone: user.phone }, 'credentials of a confirmed account').toEqual({
+      password_hash: v.password ?? (withSecret ? carried.password : null),
+      phone: withSecret ? carried.phone : null,
+    });
+  }
+}
+
+describe('concurrent commands', () => {
+  let sessions: pg.Client[];
+  let gate: pg.Client;
+
+  beforeAll(async () => {
+    sessions = await connectMany(db.url, SESSIONS);
+    gate = new pg.Client({ connectionString: db.url });
+    await gate.connect();
+  });
+
+  afterAll(async () => {
+    await closeAll([...sessions, gate]);
+  });
+
+  it('end in documented outcomes only, keep the tables consistent and give every account the credentials its verifier chose', async () => {
+    const totals = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(command, { minLength: SESSIONS, maxLength: SESSIONS }), { minLength: CONCURRENT_ROUNDS / 2, maxLength: CONCURRENT_ROUNDS }), async (rounds) => {
+        const journal = new Journal(nextRun());
+        for (const round of rounds) {
+          // Verifications use tokens of earlier rounds, read back already.
+          const verifiable = journal.issued.filter((i) => i.carried != null);
+          const settled = await releaseTogether(gate, sessions, (session, index) => {
+            const cmd = round[index];
+            return cmd === undefined ? Promise.resolve() : runConcurrently(session, journal, cmd, verifiable);
+          });
+          for (const result of settled) if (result.status === 'rejected') throw result.reason;
+          await readCarried(journal);
+        }
+        await expectInvariants(client);
+        await expectAttributedCredentials(journal);
+        for (const [k, n] of journal.outcomes) totals.set(k, (totals.get(k) ?? 0) + n);
+      }),
+      { numRuns: CONCURRENT_RUNS, ...SHRINK_LIMIT },
+    );
+    // Concurrency must have produced successes and conflicts, not only refusals.
+    for (const key of ['register created', 'register reissued', 'resend ok', 'verify ok', 'verify AU012']) {
+      expect(totals.get(key) ?? 0, `${key} (seen: ${JSON.stringify([...totals])})`).toBeGreaterThan(0);
+    }
   });
 });
