@@ -268,7 +268,7 @@ describe('arbitrary arguments', () => {
 
     const call = fc.oneof(
       fc.record({ fn: fc.constant('register' as const), args: fc.tuple(email, passwordHash, phone, role, interval, interval) }),
-      fc.record({ fn: fc.constant('resend' as const), args: fc.tuple(email, interval, interval, secret) }),
+      fc.record({ fn: fc.constant('resend' as const), args: fc.tuple(email, interval, fc.oneof({ arbitrary: interval, weight: 1 }, { arbitrary: fc.constant('0'), weight: 2 }), secret) }),
       fc.record({ fn: fc.constant('verify' as const), args: fc.tuple(token, secret, passwordHash) }),
       fc.record({ fn: fc.constant('preview' as const), args: fc.tuple(token, secret) }),
       fc.record({ fn: fc.constant('signIn' as const), args: fc.tuple(email) }),
@@ -343,7 +343,9 @@ type Command =
   | { readonly k: 'resend'; readonly addr: number; readonly spelling: number; readonly secret: SecretChoice; readonly pick: number; readonly shortTtl: boolean; readonly throttle: boolean }
   | { readonly k: 'verify'; readonly pick: number; readonly secret: SecretChoice; readonly secretPick: number; readonly password: boolean }
   | { readonly k: 'purge'; readonly everything: boolean }
-  | { readonly k: 'signIn'; readonly addr: number; readonly spelling: number };
+  | { readonly k: 'signIn'; readonly addr: number; readonly spelling: number }
+  /** Not an API call: the application's separate phone-confirmation flow, as plain SQL. */
+  | { readonly k: 'confirmPhone'; readonly addr: number };
 
 const addr = fc.nat({ max: ADDRESSES_PER_RUN - 1 });
 const spelling = fc.nat({ max: RESPELL.length - 1 });
@@ -356,6 +358,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ k: fc.constant('verify' as const), pick: fc.nat(), secret: secretChoice, secretPick: fc.nat(), password: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('purge' as const), everything: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('signIn' as const), addr, spelling }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('confirmPhone' as const), addr }) },
 );
 
 /** The model's view of one account. */
@@ -364,6 +367,7 @@ interface ModelUser {
   confirmed: boolean;
   password: string | null;
   phone: string | null;
+  phoneConfirmed: boolean;
 }
 
 /** The model's view of one issued token (in issue order, i.e. id order). */
@@ -407,8 +411,10 @@ class Model {
   }
 
   /** The code a register/resend of an existing user fails with before issuing, if any. */
-  refusal(user: ModelUser, throttle: boolean): string | undefined {
-    if (user.confirmed) return 'AU001';
+  refusal(user: ModelUser | undefined, phone: string | null, throttle: boolean): string | undefined {
+    if (user?.confirmed === true) return 'AU001';
+    if (phone !== null && [...this.users.values()].some((u) => u !== user && u.phone === phone && u.phoneConfirmed)) return 'AU002';
+    if (user === undefined) return undefined;
     if (throttle && this.liveTokens(user.id).length > 0) return 'AU008';
     return undefined;
   }
@@ -485,14 +491,14 @@ async function stepUncounted(model: Model, cmd: Command): Promise<void> {
       const typedPhone = phone === null ? null : (PHONE_SPELLINGS[cmd.phoneSpelling] ?? String)(phone);
       const email = (RESPELL[cmd.spelling] ?? String)(poolAddress(run, cmd.addr));
       const outcome = await attempt<RegisterRow>(client, REGISTER_SQL, [email, password, typedPhone, 'user', cmd.shortTtl ? '1 microsecond' : '24 hours', cmd.throttle ? '1 hour' : '0']);
-      const expected = user === undefined ? 'created' : (model.refusal(user, cmd.throttle) ?? 'reissued');
+      const expected = model.refusal(user, phone, cmd.throttle) ?? (user === undefined ? 'created' : 'reissued');
       expect(outcome.ok ? outcome.value[0]?.outcome : outcome.error.code, `register ${email}`).toBe(expected);
       cover(`register ${expected}`);
       if (!outcome.ok) return;
       const row = outcome.value[0];
       if (row === undefined) throw new Error('register returned no row');
       if (user === undefined) {
-        model.users.set(cmd.addr, { id: row.user_id, confirmed: false, password: null, phone: null });
+        model.users.set(cmd.addr, { id: row.user_id, confirmed: false, password: null, phone: null, phoneConfirmed: false });
       } else {
         expect(row.user_id).toBe(user.id);
         model.makeRoom(user.id);
@@ -507,7 +513,7 @@ async function stepUncounted(model: Model, cmd: Command): Promise<void> {
       const secret = model.presented(cmd.secret, own, cmd.pick);
       const email = (RESPELL[cmd.spelling] ?? String)(poolAddress(run, cmd.addr));
       const outcome = await attempt<ResendRow>(client, RESEND_SQL, [email, cmd.shortTtl ? '1 microsecond' : '24 hours', cmd.throttle ? '1 hour' : '0', secret]);
-      const expected = user === undefined ? 'AU007' : (model.refusal(user, cmd.throttle) ?? 'ok');
+      const expected = user === undefined ? 'AU007' : (model.refusal(user, null, cmd.throttle) ?? 'ok');
       expect(codeOf(outcome), `resend ${email}`).toBe(expected);
       cover(`resend ${expected}`);
       if (!outcome.ok || user === undefined) return;
@@ -545,7 +551,9 @@ async function stepUncounted(model: Model, cmd: Command): Promise<void> {
       const withSecret = expected.registration_secret_matches === true;
       user.confirmed = true;
       user.password = password ?? (withSecret ? t.password : user.password);
+      // (An unconfirmed user has no phone, hence no confirmed one: nothing to keep.)
       user.phone = withSecret ? t.phone : user.phone;
+      user.phoneConfirmed = false;
       for (const other of model.liveTokens(user.id)) if (other.state === 'outstanding') other.state = 'revoked';
       t.state = 'consumed';
       if (withSecret && password === null && t.password !== null) cover('verify applied a carried password');
@@ -556,6 +564,21 @@ async function stepUncounted(model: Model, cmd: Command): Promise<void> {
       if (!outcome.ok) throw new Error(`purge failed: ${outcome.error.code} ${outcome.error.message}`);
       // Other tests' tokens in this database may go too: at least the model's.
       expect(Number(outcome.value[0]?.n)).toBeGreaterThanOrEqual(model.purge(cmd.everything));
+      return;
+    }
+    case 'confirmPhone': {
+      const user = model.users.get(cmd.addr);
+      const { rowCount } = await client.query(
+        `UPDATE users AS u SET phone_confirmed_at = now() WHERE u.email = canonical_email($1::text) AND u.phone IS NOT NULL AND u.phone_confirmed_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM users AS o WHERE o.phone = u.phone AND o.phone_confirmed_at IS NOT NULL)`,
+        [poolAddress(run, cmd.addr)],
+      );
+      const confirms = user !== undefined && user.phone !== null && !user.phoneConfirmed && ![...model.users.values()].some((o) => o.phone === user.phone && o.phoneConfirmed);
+      expect(rowCount).toBe(confirms ? 1 : 0);
+      if (confirms) {
+        user.phoneConfirmed = true;
+        cover('a phone was confirmed');
+      }
       return;
     }
     case 'signIn': {
@@ -572,14 +595,14 @@ async function stepUncounted(model: Model, cmd: Command): Promise<void> {
 /** The tables hold exactly what the model says about this run's users and tokens. */
 async function expectTablesMatch(model: Model): Promise<void> {
   const emails = runAddresses(model.run);
-  const { rows: users } = await client.query<{ addr: string; id: string; confirmed: boolean; password_hash: string | null; phone: string | null }>(
-    `SELECT a.i - 1 AS addr, u.id, u.email_confirmed_at IS NOT NULL AS confirmed, u.password_hash, u.phone
+  const { rows: users } = await client.query<{ addr: string; id: string; confirmed: boolean; password_hash: string | null; phone: string | null; phone_confirmed: boolean }>(
+    `SELECT a.i - 1 AS addr, u.id, u.email_confirmed_at IS NOT NULL AS confirmed, u.password_hash, u.phone, u.phone_confirmed_at IS NOT NULL AS phone_confirmed
        FROM unnest($1::text[]) WITH ORDINALITY AS a(e, i) JOIN users AS u ON u.email = canonical_email(a.e) ORDER BY a.i`,
     [emails],
   );
   const expectedUsers = [...model.users.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([a, u]) => ({ addr: a, id: u.id, confirmed: u.confirmed, password_hash: u.password, phone: u.phone }));
+    .map(([a, u]) => ({ addr: a, id: u.id, confirmed: u.confirmed, password_hash: u.password, phone: u.phone, phone_confirmed: u.phoneConfirmed }));
   expect(users.map((u) => ({ ...u, addr: Number(u.addr) }))).toEqual(expectedUsers);
 
   const { rows: tokens } = await client.query<{ h: Buffer; user_id: string; state: string; secret_hash: Buffer | null; password_hash: string | null; phone: string | null }>(
@@ -614,7 +637,7 @@ describe('sequences of commands', () => {
       { numRuns: SEQUENTIAL_RUNS, ...SHRINK_LIMIT },
     );
     // The model must have been exercised on every path, not hold vacuously.
-    const must = ['register created', 'register reissued', 'register AU001', 'register AU008', 'resend ok', 'resend AU001', 'resend AU007', 'resend AU008',
+    const must = ['register created', 'register reissued', 'register AU001', 'register AU002', 'register AU008', 'a phone was confirmed', 'resend ok', 'resend AU001', 'resend AU007', 'resend AU008',
       'verify valid', 'verify valid with secret', 'verify used', 'verify revoked', 'verify expired', 'verify unknown',
       'verify applied a carried password', 'the bound revoked a token', 'purge deleted a user'];
     for (const key of must) expect(coverage.get(key) ?? 0, `${key} (seen: ${JSON.stringify([...coverage])})`).toBeGreaterThan(0);
@@ -726,6 +749,18 @@ async function runConcurrently(session: pg.ClientBase, journal: Journal, cmd: Co
       const outcome = await attempt(session, PURGE_SQL, [cmd.everything ? '1 microsecond' : '7 days']);
       expectDocumented(outcome, 'purge');
       journal.count(`purge ${codeOf(outcome)}`);
+      return;
+    }
+    case 'confirmPhone': {
+      // Plain SQL of the application's own phone flow: two sessions
+      // confirming one number at once may collide on the unique index.
+      const outcome = await attempt(
+        session,
+        `UPDATE users AS u SET phone_confirmed_at = now() WHERE u.email = canonical_email($1::text) AND u.phone IS NOT NULL AND u.phone_confirmed_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM users AS o WHERE o.phone = u.phone AND o.phone_confirmed_at IS NOT NULL)`,
+        [poolAddress(run, cmd.addr)],
+      );
+      if (!outcome.ok && outcome.error.code !== '23505') throw new Error(`confirming a phone failed: ${outcome.error.code} ${outcome.error.message}`);
       return;
     }
     case 'signIn': {
