@@ -184,10 +184,10 @@ const INVARIANTS: Readonly<Record<string, string>> = {
 
 /** Checks the invariants for every user, or for the users of the given addresses (any spelling). */
 async function expectInvariants(db: pg.ClientBase | pg.Pool, addresses: readonly string[] | null = null): Promise<void> {
-  const users = '(SELECT * FROM users WHERE $1::text[] IS NULL OR email = ANY (SELECT canonical_email(a) FROM unnest($1::text[]) AS a))';
+  const scope = 'WITH scoped_users AS (SELECT * FROM users WHERE $1::text[] IS NULL OR email = ANY (SELECT canonical_email(a) FROM unnest($1::text[]) AS a)) ';
   for (const [name, sql] of Object.entries(INVARIANTS)) {
     const scoped = sql.includes('USERS');
-    const { rows } = await db.query(sql.replace(/\bUSERS\b/g, users), scoped ? [addresses] : []);
+    const { rows } = scoped ? await db.query(scope + sql.replace(/\bUSERS\b/g, 'scoped_users'), [addresses]) : await db.query(sql);
     expect(rows, name).toEqual([]);
   }
 }
