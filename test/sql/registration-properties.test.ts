@@ -4,10 +4,13 @@
 //     respellings of registered addresses, real tokens and secrets) for every
 //     argument of every API function end in success or a documented AU error,
 //     never a raw 22xxx/23xxx/42xxx/XX000;
-//   * arbitrary sequences of register / resend / verify / purge / sign-in on a
+//   * arbitrary sequences of register / resend / verify (after a preview) /
+//     purge / sign-in / a phone confirmation (plain SQL) on a
 //     small pool of addresses behave exactly as a small model of the README
 //     says (outcome of every call, password hash and phone of every account,
 //     state of every token), and leave the tables in a consistent state;
+//     (A known bug, huge intervals raising 22008, is one property marked
+//     it.fails below.)
 //   * the same commands run truly concurrently on several sessions end in
 //     documented outcomes only, keep the tables consistent, and never give an
 //     account a password hash that neither its verifier nor the registration
@@ -19,13 +22,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMigratedDatabase, serverVersion, type TestDatabase } from '../support/database.js';
 import { closeAll, connectMany, releaseTogether } from './helpers.js';
 
-/** Default is a few thousand single calls with arbitrary arguments. */
+// Fewer runs of long command sequences rather than many tiny ones: the whole
+// file takes about 10 s on PostgreSQL 17 and 14.
+
+/** Single calls with arbitrary arguments. Default is 2500. */
 const ARBITRARY_CALLS = 2500;
-/** Default is a handful of long sequential command sequences. */
-const SEQUENTIAL_RUNS = 30;
+/** Sequential runs, each of 60 to SEQUENTIAL_COMMANDS commands. Default is 24 runs of up to 120. */
+const SEQUENTIAL_RUNS = 24;
 const SEQUENTIAL_COMMANDS = 120;
-/** Default is a few concurrent runs of several rounds each. */
-const CONCURRENT_RUNS = 20;
+/** Concurrent runs, each of CONCURRENT_ROUNDS / 2 to CONCURRENT_ROUNDS rounds of one command per session. Default is 16 runs of up to 16 rounds on 6 sessions. */
+const CONCURRENT_RUNS = 16;
 const CONCURRENT_ROUNDS = 16;
 const SESSIONS = 6;
 /**
@@ -288,7 +294,7 @@ describe('arbitrary arguments', () => {
             if (typeof row.token === 'string') tokens.push(row.token);
             if (typeof row.registration_secret === 'string') secrets.push(row.registration_secret);
           }
-          // The API never writes a NULL token, never more than one row.
+          // Every API function returns at most one row.
           expect(outcome.value.length).toBeLessThanOrEqual(1);
         }
       }),
@@ -625,10 +631,21 @@ async function expectTablesMatch(model: Model): Promise<void> {
   }
 }
 
+/**
+ * 5 to 7 registrations of one address in a row: reaches the bound of 5
+ * outstanding tokens, and (short-lived) users that purge deletes.
+ */
+const burst: fc.Arbitrary<Command[]> = fc.tuple(addr, fc.integer({ min: 5, max: 7 }), fc.boolean()).map(([a, n, shortTtl]) =>
+  Array.from({ length: n }, (_, i): Command => ({ k: 'register', addr: a, spelling: i % RESPELL.length, password: i % 2 === 0, phone: null, phoneSpelling: 0, shortTtl, throttle: false })),
+);
+const commandSequence = fc
+  .array(fc.oneof({ weight: 15, arbitrary: command.map((c) => [c]) }, { weight: 1, arbitrary: burst }), { minLength: SEQUENTIAL_COMMANDS / 2, maxLength: SEQUENTIAL_COMMANDS })
+  .map((groups) => groups.flat());
+
 describe('sequences of commands', () => {
   it('every call does what the model of the README says, and the tables stay consistent', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(command, { minLength: SEQUENTIAL_COMMANDS / 2, maxLength: SEQUENTIAL_COMMANDS }), async (commands) => {
+      fc.asyncProperty(commandSequence, async (commands) => {
         const model = new Model(nextRun());
         for (const cmd of commands) await step(model, cmd);
         await expectTablesMatch(model);
