@@ -36,9 +36,11 @@ const CONCURRENT_ROUNDS = 16;
 const SESSIONS = 6;
 /**
  * Shrinking long command sequences replays them against the server: stop
- * after this long and report the smallest counterexample found so far.
+ * after this long (from the start of the property) and report the smallest
+ * counterexample found so far.  A run interrupted before any failure (a very
+ * slow machine) passes with fewer runs.  Default is 40 s, within vitest's 60 s.
  */
-const SHRINK_LIMIT = { interruptAfterTimeLimit: 30_000, markInterruptAsFailure: true } as const;
+const SHRINK_LIMIT = { interruptAfterTimeLimit: 40_000, markInterruptAsFailure: false } as const;
 
 /** Default is a pool of 4 addresses and 2 phone numbers per command sequence. */
 const ADDRESSES_PER_RUN = 4;
