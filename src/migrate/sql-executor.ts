@@ -1,4 +1,4 @@
-import type { ClientBase } from 'pg';
+import type { ClientBase, QueryConfig } from 'pg';
 import type { UmzugStorage } from 'umzug';
 import { statementText } from '../sql/parse.js';
 import type { SqlSource } from '../sql/sql-source.js';
@@ -73,7 +73,12 @@ export class SqlExecutor implements UmzugStorage {
   /** The statements that precede a file, for `--dry-run` and for execution. */
   preamble(transaction: boolean): Promise<string> {
     const scope = transaction ? 'SET LOCAL' : 'SET';
-    return Promise.resolve(`${scope} search_path TO ${this.#searchPath().join(', ')};\n${scope} lock_timeout = ${this.#ddlLockTimeoutMs};\n`);
+    // standard_conforming_strings on: how authdb's parser reads the file (a database
+    // default of off would make the server read string literals differently).
+    return Promise.resolve(
+      `${scope} search_path TO ${this.#searchPath().join(', ')};\n${scope} lock_timeout = ${this.#ddlLockTimeoutMs};\n` +
+        `${scope} standard_conforming_strings = on;\n`,
+    );
   }
 
   /**
@@ -156,7 +161,11 @@ export class SqlExecutor implements UmzugStorage {
    */
   async #runStatement(script: MigrationScript, statement: ScriptStatement): Promise<void> {
     try {
-      await this.#client.query(statementText(script.source, statement));
+      // The extended protocol runs exactly one statement: if the server splits the text
+      // differently from our parser (say, a file turned standard_conforming_strings off),
+      // a hidden COMMIT cannot run; the server refuses the statement instead (42601).
+      const query: QueryConfig & { readonly queryMode: 'extended' } = { text: statementText(script.source, statement), queryMode: 'extended' };
+      await this.#client.query(query);
     } catch (error) {
       throw toStatementError(error, script, statement);
     }
@@ -190,7 +199,7 @@ export class SqlExecutor implements UmzugStorage {
     else {
       // Back to the session's own search_path (authdb's sessions: pg_catalog, pg_temp), not the server default.
       await this.#client.query('SELECT pg_catalog.set_config($1::pg_catalog.text, $2::pg_catalog.text, false)', ['search_path', current.searchPath ?? '']);
-      await this.#client.query('RESET lock_timeout');
+      await this.#client.query('RESET lock_timeout; RESET standard_conforming_strings');
     }
   }
 

@@ -108,3 +108,40 @@ describe('a file that does not parse', () => {
     expect(await relations(schema)).not.toContain('a_t');
   });
 });
+
+describe('standard_conforming_strings: the server reads each statement as authdb parsed it', () => {
+  // A file (or the database's default) turning standard_conforming_strings off makes
+  // the server split `'a\' , ' ; COMMIT ; -- '` into several commands, a COMMIT among
+  // them, where authdb's parser sees one SELECT.
+  const smuggled = "SELECT 'a\\' , ' ; COMMIT ; -- '\n;\n";
+
+  it('a hidden COMMIT behind SET standard_conforming_strings = off cannot run: the file is rolled back whole', async () => {
+    const { args, schema } = await setUp(`SET LOCAL standard_conforming_strings = off;\nCREATE TABLE b_t (id int);\n${smuggled}CREATE TABLE b2_t (id int);\n`);
+
+    const result = await runMain(['migrate', 'up', ...args]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${B}.up.sql:3:`);
+    expect(result.stderr).toContain('42601');
+    expect(await relations(schema)).not.toContain('b_t');
+    expect(await relations(schema)).not.toContain('b2_t');
+    expect(await tracked(schema)).toEqual([A]);
+  });
+
+  it('a database whose default is off migrates as written (the engine sets it on for each file)', async () => {
+    const scs = await createEmptyDatabase();
+    try {
+      await scs.pool.query(`ALTER DATABASE ${scs.name} SET standard_conforming_strings = off`);
+      const dir = await writeMigrationDir({ [A]: { up: "CREATE TABLE a_t (v text DEFAULT 'back\\slash');\n", down: 'DROP TABLE a_t;\n' } });
+      dirs.push(dir);
+      const result = await runMain(['migrate', 'up', '--database-url', scs.url, '--migrations-dir', dir.path, '--schema', 'scs']);
+      expect(result.stderr).toContain('applied 1 migration(s)');
+      const { rows } = await scs.pool.query<{ d: string }>(
+        "SELECT pg_get_expr(adbin, adrelid) AS d FROM pg_attrdef WHERE adrelid = 'scs.a_t'::regclass",
+      );
+      expect(rows[0]?.d).toBe("'back\\slash'::text");
+    } finally {
+      await scs.close();
+    }
+  });
+});
