@@ -79,12 +79,14 @@ describe('authdb grant', () => {
     expect(await aclOf(app.name)).toEqual(granted);
   });
 
-  it('is enough to register and verify as that role, and every table read or write fails with 42501', async () => {
+  it('is enough to register, verify, sign in and compute canonical_email as that role, and every table read or write fails with 42501', async () => {
     expect((await grant('--role', app.name)).code).toBe(0);
     const authDb = createAuthDb({ connection: app.urlFor(db.url) });
     try {
-      const { token, userId } = await authDb.registerUser({ email: 'granted@example.com', password: 'pw' });
-      expect(await authDb.verifyEmail(token)).toEqual({ userId });
+      const { token, userId, registrationSecret } = await authDb.registerUser({ email: 'granted@example.com', password: 'pw' });
+      expect(await authDb.verifyEmail(token, { registrationSecret })).toEqual({ userId });
+      expect((await authDb.verifyPassword({ email: 'Granted@Example.com', password: 'pw' }))?.userId).toBe(userId);
+      expect(await authDb.verifyPassword({ email: 'granted@example.com', password: 'wrong' })).toBeUndefined();
     } finally {
       await authDb.destroy();
     }
@@ -102,6 +104,7 @@ describe('authdb grant', () => {
     }
     expect(await sqlstateAs(app, `SELECT public.purge_expired_email_verification_tokens()`)).toBe('42501');
     expect(await sqlstateAs(app, `SELECT public.authdb_normalize_email('a@b.co')`)).toBe('42501');
+    expect(await sqlstateAs(app, `SELECT public.canonical_email('Ada@Example.COM.')`)).toBeUndefined();
   });
 
   it('--maintenance adds the purge function; --revoke takes away exactly what it gave', async () => {
