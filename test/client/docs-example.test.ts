@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, runMain } from '../support/cli.js';
 import { createMigratedDatabase, type TestDatabase } from '../support/database.js';
-import { cleanEnv } from '../support/cli.js';
+import { TestRoles } from '../support/roles.js';
 import { uniqueEmail } from './helpers.js';
 
 const run = promisify(execFile);
@@ -78,11 +79,18 @@ describe('README.md, Use from TypeScript', () => {
     expect('code' in result ? result.stdout : '').toBe('');
   });
 
-  it('register.ts runs against a migrated database and prints what the docs say', async () => {
-    const { stdout } = await run(process.execPath, [join(dir, 'register.js')], { env: cleanEnv({ DATABASE_URL: db.url }) });
-    expect(stdout).toMatch(
-      /^created user [0-9a-f-]{36}; token valid until \d{4}-.*Z\nverified [0-9a-f-]{36}: confirmed at \d{4}-.*Z\nAU001 EmailAlreadyRegisteredError: answer with HTTP 409\n$/,
-    );
+  it('register.ts runs as an application role given only `authdb grant` and prints what the docs say', async () => {
+    const roles = new TestRoles();
+    try {
+      const app = await roles.create('authdb_docs_app');
+      expect((await runMain(['grant', '--role', app.name, '--database-url', db.url])).code).toBe(0);
+      const { stdout } = await run(process.execPath, [join(dir, 'register.js')], { env: cleanEnv({ DATABASE_URL: app.urlFor(db.url) }) });
+      expect(stdout).toMatch(
+        /^created user [0-9a-f-]{36}; token valid until \d{4}-.*Z\nverified [0-9a-f-]{36}: signed in\nAU001 EmailAlreadyRegisteredError: answer with HTTP 409\n$/,
+      );
+    } finally {
+      await roles.dropAll([db.url]);
+    }
   });
 
   it('register.ts explains what to do without DATABASE_URL', async () => {
