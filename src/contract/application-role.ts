@@ -78,6 +78,7 @@ export async function applyApplicationRole(options: ApplicationRoleOptions): Pro
   assertGrantable(role, options.allowGatewayRole ?? false);
   const { rows } = await client.query<{ exists: boolean }>('SELECT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = $1::pg_catalog.text) AS exists', [role]);
   if (!rows[0]?.exists) throw new GrantError('AUTHDB_GRANT_ROLE', `role "${role}" does not exist; create it first (CREATE ROLE ${client.escapeIdentifier(role)} LOGIN …)`);
+  if (!options.revoke && !(options.allowGatewayRole ?? false)) await assertNoGatewayMember(client, role);
   await assertSchemaTrusted(client, { schema });
 
   const quotedSchema = client.escapeIdentifier(schema);
@@ -121,6 +122,34 @@ function assertGrantable(role: string, allowGatewayRole: boolean): void {
         'server-side code uses, or pass --allow-gateway-role if the gateway never exposes these functions',
     );
   }
+}
+
+/**
+ * A gateway role that is a member of `role`, directly or through other roles,
+ * gets what `role` is granted (by inheritance or `SET ROLE`): refused like the
+ * gateway role itself.
+ */
+async function assertNoGatewayMember(client: ClientBase, role: string): Promise<void> {
+  const { rows } = await client.query<{ rolname: string }>(
+    `WITH RECURSIVE members (oid) AS (
+         SELECT r.oid FROM pg_catalog.pg_roles AS r WHERE r.rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name
+         UNION
+         SELECT m.member FROM pg_catalog.pg_auth_members AS m JOIN members ON m.roleid OPERATOR(pg_catalog.=) members.oid
+     )
+     SELECT r.rolname::pg_catalog.text AS rolname
+       FROM members JOIN pg_catalog.pg_roles AS r ON r.oid OPERATOR(pg_catalog.=) members.oid
+      WHERE r.rolname OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.name[])
+      ORDER BY 1`,
+    [role, GATEWAY_ROLES],
+  );
+  if (rows.length === 0) return;
+  const members = rows.map((r) => `"${r.rolname}"`).join(', ');
+  throw new GrantError(
+    'AUTHDB_GRANT_ROLE',
+    `refusing to grant to "${role}": the HTTP-gateway role ${members} is a member of it (directly or through other roles) and would get these functions, ` +
+      'which return the plaintext verification token to their caller; revoke that membership (REVOKE ' +
+      `${client.escapeIdentifier(role)} FROM ${rows.map((r) => client.escapeIdentifier(r.rolname)).join(', ')}), or pass --allow-gateway-role if the gateway never exposes these functions`,
+  );
 }
 
 async function assertFunctionsExist(client: ClientBase, schema: string, functions: readonly string[]): Promise<void> {

@@ -138,6 +138,16 @@ describe('authdb grant', () => {
       expect(refused.stderr).toContain('return the plaintext verification token');
       expect(refused.stderr).toContain('--allow-gateway-role');
       expect(await aclOf('anon')).toEqual([]);
+      // A role the gateway role is a member of (here through another role) gives it the same.
+      await db.pool.query('CREATE ROLE authdb_grant_shared NOLOGIN; CREATE ROLE authdb_grant_middle NOLOGIN; GRANT authdb_grant_shared TO authdb_grant_middle; GRANT authdb_grant_middle TO anon');
+      try {
+        const viaGroup = await grant('--role', 'authdb_grant_shared');
+        expect(viaGroup.code).toBe(1);
+        expect(viaGroup.stderr).toContain('the HTTP-gateway role "anon" is a member of it');
+        expect(await aclOf('authdb_grant_shared')).toEqual([]);
+      } finally {
+        await db.pool.query('DROP ROLE authdb_grant_middle; DROP ROLE authdb_grant_shared');
+      }
       expect((await grant('--role', 'anon', '--allow-gateway-role')).code).toBe(0);
       expect((await grant('--role', 'anon', '--allow-gateway-role', '--revoke')).code).toBe(0);
       expect(await aclOf('anon')).toEqual([]);
