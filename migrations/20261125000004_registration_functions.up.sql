@@ -215,8 +215,19 @@ BEGIN
             HINT    = 'Omit the argument to use its default.';
     END IF;
 
+    -- Each part (years, days, hours) at most 1000 years: now() plus or minus the
+    -- interval then stays within the timestamp range (no raw 22008), whatever
+    -- the mix of signs.
     IF NOT pg_catalog.isfinite(p_value)
-       OR p_value < interval '0'
+       OR pg_catalog.abs(pg_catalog.date_part('year'::text, p_value)) > 1000::double precision
+       OR pg_catalog.abs(pg_catalog.date_part('day'::text, p_value)) > 366000::double precision
+       OR pg_catalog.abs(pg_catalog.date_part('hour'::text, p_value)) > 8784000::double precision THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'AU009',
+            MESSAGE = pg_catalog.format('%s: must be a finite interval of at most 1000 years (in each of its year, day and hour parts), got %s', p_name, p_value);
+    END IF;
+
+    IF p_value < interval '0'
        OR pg_catalog.now() + p_value < pg_catalog.now()
        OR (NOT p_allow_zero AND (p_value = interval '0' OR pg_catalog.now() + p_value = pg_catalog.now())) THEN
         RAISE EXCEPTION USING
