@@ -13,7 +13,9 @@ export type SchemaTrustProblemKind =
   /** `authdb_migrations` is owned by another role. */
   | 'tracking-owner'
   /** Another role may write `authdb_migrations`. */
-  | 'tracking-write';
+  | 'tracking-write'
+  /** The schema holds objects another role owns (it could replace them, and an overload of an API function makes calls ambiguous). */
+  | 'foreign-object';
 
 /** One reason to refuse, with the roles at fault and the statement that fixes it. */
 export interface SchemaTrustProblem {
@@ -70,6 +72,9 @@ interface TrustRow {
   readonly creators: string[];
   readonly trackingOwner: string | null;
   readonly trackingWriters: string[];
+  /** `<object description> (owner <role>)` of every object in the schema owned by an untrusted role. */
+  readonly foreignObjects: string[];
+  readonly foreignOwners: string[];
 }
 
 /**
@@ -90,6 +95,20 @@ WITH me AS (
                   WHERE d.datname = pg_catalog.current_database() AND (o.rolsuper OR o.oid = (SELECT oid FROM me)))
 ), ns AS (
   SELECT n.* FROM pg_catalog.pg_namespace AS n WHERE n.nspname = $1::pg_catalog.text
+), foreign_objects AS (
+  SELECT pg_catalog.pg_describe_object(o.classid, o.objid, 0) AS description, pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(o.owner)) AS owner
+    FROM (SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass AS classid, p.oid AS objid, p.proowner AS owner
+            FROM pg_catalog.pg_proc AS p WHERE p.pronamespace = (SELECT oid FROM ns)
+          UNION ALL
+          SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, c.oid, c.relowner
+            FROM pg_catalog.pg_class AS c WHERE c.relnamespace = (SELECT oid FROM ns)
+          UNION ALL
+          SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, t.oid, t.typowner
+            FROM pg_catalog.pg_type AS t WHERE t.typnamespace = (SELECT oid FROM ns) AND t.typrelid = 0 AND t.typelem = 0
+          UNION ALL
+          SELECT 'pg_catalog.pg_operator'::pg_catalog.regclass, op.oid, op.oprowner
+            FROM pg_catalog.pg_operator AS op WHERE op.oprnamespace = (SELECT oid FROM ns)) AS o
+   WHERE o.owner NOT IN (SELECT oid FROM trusted)
 ), tracking AS (
   SELECT c.* FROM pg_catalog.pg_class AS c WHERE c.relnamespace = (SELECT oid FROM ns) AND c.relname = '${TRACKING_TABLE}' AND c.relkind = 'r'
 )
@@ -107,7 +126,9 @@ SELECT (SELECT rolname FROM me) AS owner, pg_catalog.quote_ident((SELECT rolname
                FROM tracking, pg_catalog.aclexplode(coalesce(tracking.relacl, pg_catalog.acldefault('r'::pg_catalog."char", tracking.relowner))) AS a
               WHERE a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
                 AND a.grantee <> tracking.relowner AND a.grantee NOT IN (SELECT oid FROM trusted)
-              ORDER BY 1) AS "trackingWriters"`;
+              ORDER BY 1) AS "trackingWriters",
+       ARRAY(SELECT f.description || ' (owner ' || f.owner || ')' FROM foreign_objects AS f ORDER BY 1) AS "foreignObjects",
+       ARRAY(SELECT DISTINCT f.owner FROM foreign_objects AS f ORDER BY 1) AS "foreignOwners"`;
 
 /**
  * Every reason the schema cannot be trusted; empty when it can (or does not
@@ -164,6 +185,16 @@ export async function findSchemaTrustProblems(client: ClientBase, options: Schem
       roles: row.trackingWriters,
       message: `${row.trackingWriters.join(', ')} may write table ${table}, whose rows decide what \`migrate up\` applies`,
       fix: `REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON TABLE ${table} FROM ${row.trackingWriters.join(', ')};`,
+    });
+  }
+  if (row.foreignObjects.length > 0) {
+    const shown = row.foreignObjects.slice(0, 10).join('; ') + (row.foreignObjects.length > 10 ? `; and ${row.foreignObjects.length - 10} more` : '');
+    problems.push({
+      kind: 'foreign-object',
+      schema: options.schema,
+      roles: row.foreignOwners,
+      message: `schema ${schema} holds objects owned by ${row.foreignOwners.join(', ')}, which can replace them, and an overload of an authdb function makes its calls ambiguous: ${shown}`,
+      fix: `review them, then DROP them (e.g. DROP FUNCTION …;) or, if you trust them, ALTER … OWNER TO ${owner}; or install authdb into a schema of its own (--schema auth)`,
     });
   }
   return problems;

@@ -84,6 +84,18 @@ describe('schema trust preflight', () => {
     expect(await tables(db, 'auth')).toEqual([]);
   });
 
+  it('refuses a schema holding objects another role planted before it lost CREATE (an overload of an API function)', async () => {
+    const db = await emptyDatabase();
+    await asRole(db, deployer, `CREATE SCHEMA auth; GRANT CREATE, USAGE ON SCHEMA auth TO ${mallory.name}`);
+    await asRole(db, mallory, 'CREATE FUNCTION auth.register_user_with_token(p_email text) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$');
+    await asRole(db, deployer, `REVOKE CREATE ON SCHEMA auth FROM ${mallory.name}`);
+    const result = await cli(deployer.urlFor(db.url), 'migrate', 'up', '--schema', 'auth');
+    expectRefused(result, `owned by ${mallory.name}`, 'function auth.register_user_with_token(text)', 'DROP FUNCTION');
+    expect(await tables(db, 'auth')).toEqual([]);
+    await db.pool.query('DROP FUNCTION auth.register_user_with_token(text)');
+    expect((await cli(deployer.urlFor(db.url), 'migrate', 'up', '--schema', 'auth')).code).toBe(0);
+  });
+
   it('accepts a schema the migrating role created itself, or one a superuser owns', async () => {
     const db = await emptyDatabase();
     await asRole(db, deployer, 'CREATE SCHEMA auth');
