@@ -463,10 +463,12 @@ BEGIN
     -- 1. Validate and normalise every argument before touching any table.
     v_email := authdb_normalize_email(p_email);
 
-    IF p_password_hash = '' THEN
+    -- 1024 characters: far more than any password-hash format (argon2id ~100,
+    -- bcrypt 60), far less than what would bloat every row that holds one.
+    IF p_password_hash = '' OR pg_catalog.length(p_password_hash) > 1024 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU009',
-            MESSAGE = 'p_password_hash: must be NULL (passwordless) or a non-empty hash';
+            MESSAGE = 'p_password_hash: must be NULL (passwordless) or a non-empty hash of at most 1024 characters';
     END IF;
 
     v_phone := authdb_normalize_phone(p_phone);
@@ -822,10 +824,10 @@ BEGIN
             MESSAGE = 'p_token: must not be NULL';
     END IF;
 
-    IF p_password_hash = '' THEN
+    IF p_password_hash = '' OR pg_catalog.length(p_password_hash) > 1024 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU009',
-            MESSAGE = 'p_password_hash: must be NULL (no password chosen now) or a non-empty hash';
+            MESSAGE = 'p_password_hash: must be NULL (no password chosen now) or a non-empty hash of at most 1024 characters';
     END IF;
 
     v_token_hash := pg_catalog.sha256(pg_catalog.convert_to(p_token, 'UTF8'::pg_catalog.name));

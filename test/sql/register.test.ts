@@ -405,3 +405,15 @@ describe('atomicity', () => {
     }
   });
 });
+
+describe('password hash length', () => {
+  it('a hash of more than 1024 characters is AU009 in register_user_with_token and verify_email; 1024 is accepted', async () => {
+    const long = `$argon2id$${'x'.repeat(1025 - 10)}`;
+    expect(long).toHaveLength(1025);
+    await expectSqlState(register(db.pool, uniqueEmail('long'), { passwordHash: long }), 'AU009');
+    const ok = await register(db.pool, uniqueEmail('long'), { passwordHash: long.slice(1) });
+    await expectSqlState(verify(db.pool, ok.token, { passwordHash: long }), 'AU009');
+    expect(await verify(db.pool, ok.token, { registrationSecret: ok.registration_secret })).toBe(ok.user_id);
+    expect((await userById(db.pool, ok.user_id)).password_hash).toHaveLength(1024);
+  });
+});
