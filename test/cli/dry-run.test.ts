@@ -54,9 +54,9 @@ describe('migrate up --dry-run', () => {
       const out = result.stdout;
       expect(out).toContain(`-- authdb dry run: 3 migration(s) would run in schema "${schema}"; nothing was changed`);
       const order = positions(out, [
-        `-- up 20260101000001_a (${dir.path}/20260101000001_a.up.sql)\nBEGIN;\nSET LOCAL search_path TO "${schema}", pg_temp;\nSET LOCAL lock_timeout = 10000;\nCREATE TABLE a_t (id int);\n-- then: INSERT INTO authdb_migrations ('20260101000001_a', …)\nCOMMIT;`,
+        `-- up 20260101000001_a (${dir.path}/20260101000001_a.up.sql)\nBEGIN;\nSET LOCAL search_path TO "${schema}", pg_temp;\nSET LOCAL lock_timeout = 10000;\nSET LOCAL standard_conforming_strings = on;\nCREATE TABLE a_t (id int);\n-- then: INSERT INTO authdb_migrations ('20260101000001_a', …)\nCOMMIT;`,
         'CREATE TABLE b_t (id int);',
-        `-- up 20260101000003_c (${dir.path}/20260101000003_c.up.sql)\nSET search_path TO "${schema}", pg_temp;\nSET lock_timeout = 10000;\n-- authdb:no-transaction\nCREATE INDEX CONCURRENTLY b_t_id ON b_t (id);\n-- then: INSERT`,
+        `-- up 20260101000003_c (${dir.path}/20260101000003_c.up.sql)\nSET search_path TO "${schema}", pg_temp;\nSET lock_timeout = 10000;\nSET standard_conforming_strings = on;\n-- authdb:no-transaction\nCREATE INDEX CONCURRENTLY b_t_id ON b_t (id);\n-- then: INSERT`,
       ]);
       expect(order).toEqual([...order].sort((x, y) => x - y));
     }
