@@ -37,11 +37,12 @@ beforeAll(async () => {
     }),
     writeMigrationDir({
       [TABLE]: table,
-      // Swallows the cancel request and sleeps on: the CLI stays "cancelling".
+      // Swallows cancel requests and sleeps on: the CLI stays "cancelling".
       [STUBBORN]: {
         up:
           'ALTER TABLE users_t ADD COLUMN nickname text;\n' +
-          `DO $$ BEGIN PERFORM pg_sleep(${SLEEP_S}); EXCEPTION WHEN query_canceled THEN PERFORM pg_sleep(${SLEEP_S}); END $$;\n`,
+          // Every cancel is caught, however many arrive; only the closed connection ends it (FATAL).
+          `DO $$ BEGIN FOR i IN 1..100 LOOP BEGIN PERFORM pg_sleep(${SLEEP_S}); EXCEPTION WHEN query_canceled THEN NULL; END; END LOOP; END $$;\n`,
         down: 'ALTER TABLE users_t DROP COLUMN nickname;\n',
       },
     }),
