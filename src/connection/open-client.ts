@@ -4,7 +4,6 @@ import { withEmbeddedCluster } from '../embedded/cluster-session.js';
 import { clientSafetyConfig, DEFAULT_CONNECT_TIMEOUT_MS } from './client-settings.js';
 import { redactUrl, type ConnectionSource } from './connection-source.js';
 import { ConnectionError } from './errors.js';
-import { guardSession } from './session-guards.js';
 import { setUpSession } from './session-setup.js';
 
 export interface OpenClientOptions {
@@ -63,7 +62,6 @@ async function connectAndRun<T>(
   }
   try {
     await setUpSession(client);
-    await guardSession(client);
     return await work(client, () => openSibling(fullConfig, source));
   } finally {
     await client.end().catch(() => undefined);

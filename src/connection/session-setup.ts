@@ -1,4 +1,5 @@
 import type { ClientBase } from 'pg';
+import { guardSession } from './session-guards.js';
 
 /**
  * `search_path` of every authdb session outside a migration file: the system
@@ -15,8 +16,10 @@ export const SET_SESSION_SEARCH_PATH = `SET search_path = ${SESSION_SEARCH_PATH}
 /**
  * Prepares a freshly connected authdb session: pins {@link SESSION_SEARCH_PATH}
  * before any other statement, whatever the server, database or role default
- * (`ALTER ROLE … SET search_path`) says.
+ * (`ALTER ROLE … SET search_path`) says, then lets the server notice a dead
+ * client ({@link guardSession}).
  */
 export async function setUpSession(client: ClientBase): Promise<void> {
   await client.query(SET_SESSION_SEARCH_PATH);
+  await guardSession(client);
 }

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { clientSafetyConfig } from '../connection/client-settings.js';
 import type { ConnectionSource } from '../connection/connection-source.js';
-import { guardSession } from '../connection/session-guards.js';
 import { setUpSession } from '../connection/session-setup.js';
 import { EmbeddedCluster } from '../embedded/cluster.js';
 import { ContractError } from './errors.js';
@@ -43,7 +42,6 @@ export async function withScratchDatabase<T>(options: ScratchOptions, work: (cli
     await client.connect();
     try {
       await setUpSession(client);
-      await guardSession(client);
       await makePrivate(client, name);
       return await work(client, name);
     } finally {
