@@ -42,8 +42,7 @@ export async function acquireMigrationLock(client: ClientBase, schema: string, o
   let reported = false;
   for (;;) {
     options.signal?.throwIfAborted();
-    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_catalog.pg_try_advisory_lock($1::int4, $2::int4) AS ok', [LOCK_CLASS, key]);
-    if (rows[0]?.ok) {
+    if (await tryLock(client, schema, key)) {
       await assertLockHeld(client, schema, key);
       return () => releaseLock(client, schema, key);
     }
@@ -60,6 +59,32 @@ export async function acquireMigrationLock(client: ClientBase, schema: string, o
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 200));
   }
+}
+
+/**
+ * One attempt. A backend that holds the lock before this command asked for it
+ * is a pooled session another client (another run) took it in: an advisory
+ * lock is re-entrant, so taking it there would let two runs in at once.
+ */
+async function tryLock(client: ClientBase, schema: string, key: number): Promise<boolean> {
+  const { rows } = await client.query<{ ok: boolean | null; pid: number }>(
+    `WITH earlier AS MATERIALIZED (
+       SELECT EXISTS (SELECT FROM pg_catalog.pg_locks AS l
+                       WHERE l.locktype = 'advisory' AND l.granted AND l.pid = pg_catalog.pg_backend_pid()
+                         AND l.classid = $1::int4::oid AND l.objid = $2::int4::oid AND l.objsubid = 2) AS held)
+     SELECT CASE WHEN earlier.held THEN NULL ELSE pg_catalog.pg_try_advisory_lock($1::int4, $2::int4) END AS ok,
+            pg_catalog.pg_backend_pid() AS pid
+       FROM earlier`,
+    [LOCK_CLASS, key],
+  );
+  const row = rows[0];
+  if (row?.ok === null) {
+    throw new UnstableSessionError(
+      `server session ${row.pid} already held the migration lock on schema "${schema}" before this command asked for it: ` +
+        'it is a pooled session that another client took the lock in',
+    );
+  }
+  return row?.ok === true;
 }
 
 /**

@@ -56,6 +56,16 @@ export function halfwayOutcome(script: MigrationScript, failed: ScriptStatement)
   );
 }
 
+/** What a no-transaction file kept when its session moved after the statement `last` (which completed, maybe in another session). */
+export function movedSessionOutcome(script: MigrationScript, last: ScriptStatement): string {
+  const notRun = script.statements.length - last.index - 1;
+  return (
+    `This file runs outside a transaction (-- authdb:no-transaction), so what completed stays: ` +
+    `its statements up to line ${last.line} completed, that last one perhaps in another server session (with that session's search_path); ` +
+    `${notRun} after it did not run. The migration was not recorded as applied: check what the statements created and where, undo it, then rerun without the pooler.`
+  );
+}
+
 /**
  * The INVALID index a failed `CREATE INDEX CONCURRENTLY` leaves behind (it
  * makes every rerun fail with 42P07), and the statement that drops it.

@@ -89,6 +89,8 @@ export class Migrator {
   readonly #interrupt = new AbortController();
   /** Who blocks the running file's statements, seen from the probe session; with the backend pid it watches. */
   #watch: { readonly blockers: BlockerWatch; readonly pid: number } | undefined;
+  /** The backend the running `up`/`down` holds its lock in; undefined outside a run. */
+  #sessionPid: number | undefined;
   readonly #owner: string | undefined;
 
   constructor(options: MigratorOptions) {
@@ -143,10 +145,12 @@ export class Migrator {
     }
     this.#running = undefined;
     this.#completed = 0;
+    this.#sessionPid = undefined;
     let release: () => Promise<void>;
     try {
       // Before the lock: through a transaction-mode pooler the lock itself would leak.
       const pid = await assertStableSession(this.#client, this.#openProbe);
+      this.#sessionPid = pid;
       if (this.#openProbe) this.#watch = { blockers: new BlockerWatch(this.#openProbe, this.#ddlLockTimeoutMs / 4), pid };
       release = await acquireMigrationLock(this.#client, this.#schema, {
         timeoutMs: this.#lockTimeoutMs,
@@ -187,6 +191,7 @@ export class Migrator {
     } finally {
       await this.#watch?.blockers.close();
       this.#watch = undefined;
+      this.#sessionPid = undefined;
     }
     // A failed release must not hide the failure that ended the run (on a
     // dead connection both fail); with no failure, it is the error.
@@ -272,6 +277,7 @@ export class Migrator {
       tracking: this.#tracking,
       ddlLockTimeoutMs: this.#ddlLockTimeoutMs,
       onComplete,
+      ...(this.#sessionPid !== undefined && { sessionPid: this.#sessionPid }),
     });
   }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ClientBase } from 'pg';
 import { MigrationError } from './errors.js';
 
@@ -7,8 +8,16 @@ export interface ProbeSession {
   close(): Promise<void>;
 }
 
-/** How long the check lets its probe transaction pin a pooled backend. Default is 2 s. */
+/** How long the check lets its probe transaction pin a pooled backend, and waits for one. Default is 2 s. */
 export const DEFAULT_PROBE_HOLD_MS = 2_000;
+
+/**
+ * How many rounds the check runs. Default is 3: on a busy transaction pool
+ * another client can take this command's backend between two statements of
+ * one round and hide the hand-over from that round; each round is another
+ * chance to see it, and the lock and every migration check again.
+ */
+export const DEFAULT_PROBE_ROUNDS = 3;
 
 /** What to tell users who reach PostgreSQL through a transaction-mode pool. */
 export const POOLER_ADVICE =
@@ -26,44 +35,124 @@ export class UnstableSessionError extends MigrationError {
 /**
  * Refuses a connection whose statements do not all reach one backend, as
  * through a pooler in transaction mode, before anything takes a lock or
- * runs. Two signs, each impossible on a direct or session-pooled
- * connection: the backend pid changes between two statements; a probe
- * session that opens a transaction is handed our backend (the pooler
- * reassigned it the moment our statement ended). Returns the backend pid.
+ * runs. Returns the backend pid, which every later check compares with.
+ *
+ * On a direct or session-pooled connection the backend is this command's
+ * alone, so each round below looks for three things that cannot happen there:
+ * - a probe session that opens a transaction is handed this command's backend
+ *   (a pooler reassigns a backend the moment a statement ends; PgBouncer
+ *   hands out the most recently released one first);
+ * - this command's backend, while the command is idle, is busy or ran a
+ *   statement that is not this command's last one (`pg_stat_activity`);
+ * - a statement of this command runs in another backend (before and after
+ *   the probe releases the backend it held, which a pool hands out next).
+ *
+ * Without a probe session (the server or role at its connection limit)
+ * only the last check remains.
  */
 export async function assertStableSession(client: ClientBase, openProbe?: () => Promise<ProbeSession>): Promise<number> {
-  const first = await backendPid(client);
-  // A server or role at its connection limit cannot give a second session: the in-band check remains.
+  const pid = await backendPid(client);
   const probe = openProbe && (await openProbe().catch(() => undefined));
   if (probe === undefined) {
-    const second = await backendPid(client);
-    if (second !== first) throw new UnstableSessionError(`two consecutive statements ran in different server sessions (backend pid ${first}, then ${second})`);
-    return first;
+    await expectBackend(client, pid);
+    return pid;
   }
   try {
-    await probe.client.query('BEGIN');
-    const probePid = await backendPid(probe.client);
-    if (probePid === first) {
-      throw new UnstableSessionError(
-        `another connection was handed this command's server session (backend pid ${first}) as soon as a statement ended: the connection goes through a pooler that reassigns sessions between transactions`,
-      );
+    for (let round = 0; round < DEFAULT_PROBE_ROUNDS; round++) {
+      if (!(await checkRound(client, probe.client, pid))) break;
     }
-    // Our next statement, while the probe's transaction pins whatever backend
-    // it got. In a pool with no free backend this statement waits for the
-    // probe: the probe lets go after a while, so the check never deadlocks.
-    const mine = backendPid(client);
-    await Promise.race([mine.then(() => undefined, () => undefined), new Promise<void>((resolve) => setTimeout(resolve, DEFAULT_PROBE_HOLD_MS).unref())]);
-    await probe.client.query('COMMIT');
-    const second = await mine;
-    if (second !== first) throw new UnstableSessionError(`two consecutive statements ran in different server sessions (backend pid ${first}, then ${second})`);
-    return first;
+    await expectBackend(client, pid);
+    return pid;
   } finally {
     await probe.close();
   }
 }
 
-async function backendPid(client: ClientBase): Promise<number> {
-  const { rows } = await client.query<{ pid: number }>('SELECT pg_catalog.pg_backend_pid() AS pid');
+/** Where a session check runs, for its message, and what the run kept when it fails. */
+export interface SessionCheckPoint {
+  /** The point of the run, e.g. `before migrations/x.up.sql`. */
+  readonly where?: string;
+  /** What was kept. Default is "Nothing was migrated." */
+  readonly outcome?: string;
+  /** Put into the statement's text, where `pg_stat_activity.query` shows it. */
+  readonly tag?: string;
+}
+
+/** Fails with {@link UnstableSessionError} unless the next statement on `client` runs in backend `pid`. */
+export async function expectBackend(client: ClientBase, pid: number, point: SessionCheckPoint = {}): Promise<void> {
+  const now = await backendPid(client, point.tag);
+  if (now !== pid) {
+    const where = point.where === undefined ? '' : `, ${point.where}`;
+    throw new UnstableSessionError(`two statements of this command ran in different server sessions (backend pid ${pid}, then ${now}${where})`, point.outcome);
+  }
+}
+
+/** One round; false when the probe could not get a backend of its own in time (a full pool) or failed, so further rounds cannot probe. */
+async function checkRound(client: ClientBase, probe: ClientBase, pid: number): Promise<boolean> {
+  const nonce = randomUUID();
+  await expectBackend(client, pid, { tag: nonce });
+  const begun = probe.query('BEGIN').then(() => true, () => false);
+  if (!(await settlesWithin(begun, DEFAULT_PROBE_HOLD_MS)) || !(await begun)) return false;
+  let pinned = true;
+  try {
+    await inspectFromProbe(probe, pid, nonce);
+    // Our next statement, while the probe's transaction pins whatever backend
+    // it got. In a pool with no free backend this statement waits for the
+    // probe: the probe lets go after a while, so the check never deadlocks.
+    const during = expectBackend(client, pid);
+    await settlesWithin(during, DEFAULT_PROBE_HOLD_MS);
+    await probe.query('COMMIT');
+    pinned = false;
+    await during;
+  } finally {
+    if (pinned) await probe.query('ROLLBACK').catch(() => undefined);
+  }
+  return true;
+}
+
+/** Seen from the probe's own backend: the probe was not handed `pid`, and `pid` is idle after this command's last statement. */
+async function inspectFromProbe(probe: ClientBase, pid: number, nonce: string): Promise<void> {
+  // Read once per transaction: pg_stat_activity is a snapshot taken at first use in a transaction.
+  const { rows } = await probe.query<{ probe: number; state: string | null; query: string | null }>(
+    `SELECT pg_catalog.pg_backend_pid() AS probe, a.state, a.query
+       FROM (SELECT) AS one LEFT JOIN pg_catalog.pg_stat_get_activity($1::pg_catalog.int4) AS a ON true`,
+    [pid],
+  );
+  const row = rows[0];
+  if (row === undefined) throw new Error('the session check returned no row');
+  if (row.probe === pid) {
+    throw new UnstableSessionError(
+      `another connection was handed this command's server session (backend pid ${pid}) as soon as a statement ended: the connection goes through a pooler that reassigns sessions between transactions`,
+    );
+  }
+  // NULL: another role's session this role may not inspect; 'disabled': track_activities is off.
+  if (row.state === null || row.state === 'disabled') return;
+  if (row.state !== 'idle' || !(row.query ?? '').includes(nonce)) {
+    throw new UnstableSessionError(
+      `this command's server session (backend pid ${pid}) ran another client's statement while this command was idle (${row.state}): ` +
+        'the connection goes through a pooler that reassigns sessions between transactions',
+    );
+  }
+}
+
+/** Whether `promise` settles within `ms`; it keeps running either way. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => { resolve(false); }, ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `tag` goes into the statement's text, where `pg_stat_activity.query` shows it. */
+async function backendPid(client: ClientBase, tag?: string): Promise<number> {
+  const comment = tag === undefined ? '' : `/* authdb session check ${tag} */ `;
+  const { rows } = await client.query<{ pid: number }>(`${comment}SELECT pg_catalog.pg_backend_pid() AS pid`);
   const pid = rows[0]?.pid;
   if (pid === undefined) throw new Error('pg_backend_pid() returned no row');
   return pid;

@@ -3,10 +3,11 @@ import type { UmzugStorage } from 'umzug';
 import { statementText } from '../sql/parse.js';
 import type { SqlSource } from '../sql/sql-source.js';
 import { MigrationSqlError } from './errors.js';
-import { halfwayOutcome, leftoverIndexReport, statementTimeoutHint } from './failure-report.js';
+import { halfwayOutcome, leftoverIndexReport, movedSessionOutcome, statementTimeoutHint } from './failure-report.js';
 import type { MigrationFile } from './migration-file.js';
 import { prepareScripts, type MigrationScript, type ScriptStatement } from './migration-script.js';
 import { toStatementError, toTrackingError, withExplanation } from './sql-error.js';
+import { expectBackend } from './session-stability.js';
 import type { TrackingTable } from './tracking-table.js';
 
 export type Direction = 'up' | 'down';
@@ -52,6 +53,7 @@ export class SqlExecutor implements UmzugStorage {
   readonly #tracking: TrackingTable;
   readonly #ddlLockTimeoutMs: number;
   readonly #onComplete: CompletionListener;
+  readonly #sessionPid: number | undefined;
   #current: RunningMigration | undefined;
   /** Parsed files of the run, by path. */
   readonly #scripts = new Map<string, MigrationScript>();
@@ -62,12 +64,15 @@ export class SqlExecutor implements UmzugStorage {
     tracking: TrackingTable;
     ddlLockTimeoutMs: number;
     onComplete: CompletionListener;
+    /** The backend that holds the run's migration lock: every file must run there (a transaction-mode pooler would move it). */
+    sessionPid?: number;
   }) {
     this.#client = options.client;
     this.#schema = options.schema;
     this.#tracking = options.tracking;
     this.#ddlLockTimeoutMs = options.ddlLockTimeoutMs;
     this.#onComplete = options.onComplete;
+    this.#sessionPid = options.sessionPid;
   }
 
   /** The statements that precede a file, for `--dry-run` and for execution. */
@@ -99,6 +104,8 @@ export class SqlExecutor implements UmzugStorage {
     this.#current = { file, direction, path, transaction, startedAt: performance.now(), ...(searchPath !== undefined && { searchPath }) };
     try {
       if (transaction) await this.#client.query('BEGIN');
+      // Inside the transaction, which a pooler cannot split: checked once, it holds for the whole file.
+      await this.#expectSession(`before ${path}`, `Nothing of ${path} ran; the migrations this run reported as applied before it were applied in the session that holds the lock.`);
       await this.#client.query(await this.preamble(transaction));
       if (transaction) await this.#runInTransaction(script);
       else await this.#runStatements(script);
@@ -146,6 +153,7 @@ export class SqlExecutor implements UmzugStorage {
     for (const statement of script.statements) {
       try {
         await this.#runStatement(script, statement);
+        await this.#expectSession(`after ${script.path}:${statement.line}`, movedSessionOutcome(script, statement));
       } catch (error) {
         if (!(error instanceof MigrationSqlError)) throw error;
         const leftover = await leftoverIndexReport(this.#client, this.#schema, statement).catch(() => undefined);
@@ -169,6 +177,11 @@ export class SqlExecutor implements UmzugStorage {
     } catch (error) {
       throw toStatementError(error, script, statement);
     }
+  }
+
+  /** Fails when the next statement does not run in the backend that holds the run's lock. */
+  async #expectSession(where: string, outcome: string): Promise<void> {
+    if (this.#sessionPid !== undefined) await expectBackend(this.#client, this.#sessionPid, { where, outcome });
   }
 
   /** Adds what only the server can tell once the migration ended (the source of a statement_timeout). */
