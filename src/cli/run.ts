@@ -13,6 +13,7 @@ import { migrateVerifyReversible } from './migrate-verify-reversible.js';
 import type { Output } from './output.js';
 import { schemaCheck, schemaDump } from './schema.js';
 import { UsageError } from './usage.js';
+import { authdbVersion } from './version.js';
 
 /** Every command, in the order `authdb --help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -43,7 +44,7 @@ const HELP = `Usage: authdb <command> [options]
 Commands:
 ${listCommands(COMMANDS)}
 
-Run \`authdb <command> --help\` for a command's options.
+Run \`authdb <command> --help\` for a command's options, \`authdb --version\` for the version.
 Exit codes: 0 success, 1 failure, 2 usage error.`;
 
 /** Runs the CLI; resolves to the exit code. */
@@ -55,6 +56,10 @@ export async function main(argv: readonly string[], output: Output, env: NodeJS.
   }
   if (isHelp(first)) {
     output.out(HELP);
+    return 0;
+  }
+  if (first === '--version' || first === '-V') {
+    output.out(`authdb ${authdbVersion()}`);
     return 0;
   }
   const command = COMMANDS.find((c) => c.name === `${first} ${second ?? ''}`) ?? COMMANDS.find((c) => c.name === first);

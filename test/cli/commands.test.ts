@@ -30,6 +30,14 @@ describe('help', () => {
   });
 });
 
+describe('--version', () => {
+  it.each([['--version'], ['-V']])('`authdb %s` prints the package version on stdout and exits 0', async (flag) => {
+    const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const result = await runMain([flag]);
+    expect(result).toEqual({ code: 0, stdout: `authdb ${manifest.version}\n`, stderr: '' });
+  });
+});
+
 describe('usage errors exit 2 with a message on stderr', () => {
   it.each([
     [[], /^Usage: authdb <command>/],
