@@ -39,9 +39,14 @@ export interface BenchConfig {
   readonly contentionSessions: readonly number[];
   readonly migrationRepeats: number;
   readonly sections: ReadonlySet<Section>;
-  /** Where latest.json, latest.md and the chart go. */
+  /** Where latest.json, latest.md and the chart go. Default is bench/results/ (committed). */
   readonly resultsDir: string;
+  /** A full run into the default results directory: only such a run rewrites the README's Performance block. */
+  readonly updatesReadme: boolean;
 }
+
+/** Default results directory: the committed bench/results/. */
+export const DEFAULT_RESULTS_DIR = new URL('./results/', import.meta.url).pathname;
 
 /** Reads BENCH_* variables; throws naming the variable when one is malformed. */
 export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
@@ -50,6 +55,7 @@ export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
   for (const c of concurrency) {
     if (transactions % c !== 0) throw new Error(`BENCH_TRANSACTIONS: ${transactions} is not divisible by concurrency ${c} (BENCH_CONCURRENCY)`);
   }
+  const only = sections(env.BENCH_ONLY);
   return {
     databaseUrl: env.BENCH_DATABASE_URL || undefined,
     concurrency,
@@ -59,8 +65,9 @@ export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     scaleOperations: positive(env, 'BENCH_SCALE_OPS', DEFAULT_SCALE_OPERATIONS),
     contentionSessions: list(env, 'BENCH_CONTENTION_SESSIONS', DEFAULT_CONTENTION_SESSIONS),
     migrationRepeats: positive(env, 'BENCH_MIGRATION_REPEATS', DEFAULT_MIGRATION_REPEATS),
-    sections: sections(env.BENCH_ONLY),
-    resultsDir: env.BENCH_RESULTS_DIR || new URL('./results/', import.meta.url).pathname,
+    sections: only,
+    resultsDir: env.BENCH_RESULTS_DIR || DEFAULT_RESULTS_DIR,
+    updatesReadme: !env.BENCH_RESULTS_DIR && only.size === SECTIONS.length,
   };
 }
 

@@ -17,7 +17,8 @@ import { cpus, loadavg, platform, release } from 'node:os';
 import { benchConfig, type BenchConfig } from './config.js';
 import { measureContention } from './contention.js';
 import { measureEnumeration } from './enumeration.js';
-import { measureMigration, migrationFileRows } from './migration.js';
+import { measureMigration } from './migration.js';
+import { benchMigrationFiles } from './migration-files.js';
 import { comparePaths } from './path-comparison.js';
 import { capturePlans } from './plans.js';
 import { profilePaths } from './profile.js';
@@ -74,8 +75,8 @@ async function main(): Promise<void> {
     if (config.sections.has('migration')) {
       heading('4. migration');
       parts.migration = await measureMigration(server, psql, config.migrationRepeats);
-      // bench/migration-files.ts (1/4/16 MB files), when present in this checkout:
-      parts.migrationFiles = await migrationFileRows(server, log);
+      // Apply and lint time of 1, 4 and 16 MB files (bench/migration-files.ts).
+      parts.migrationFiles = await benchMigrationFiles({ adminUrl: server.adminUrl });
     }
     if (config.sections.has('profile')) {
       heading('5. profile');
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
     } satisfies BenchResults;
   });
   log(`\n${toMarkdown(results)}`);
-  const written = await writeResults(config.resultsDir, results);
+  const written = await writeResults(config.resultsDir, results, { updateReadme: config.updatesReadme });
   log(`written: ${written.join(', ')}`);
   log(`bench finished in ${results.durationSeconds} s`);
 }

@@ -80,26 +80,3 @@ async function timeProcess(file: string, args: readonly string[], env: NodeJS.Pr
   });
   return performance.now() - started;
 }
-
-/**
- * bench/migration-files.ts (apply and lint time of 1, 4 and 16 MB migration
- * files) is written separately; when it is in the checkout, its
- * `benchMigrationFiles({ adminUrl })` runs here and its rows are reported as
- * they come (one per file size).
- */
-export async function migrationFileRows(server: BenchServer, log: (line: string) => void): Promise<{ readonly available: boolean; readonly rows: readonly unknown[] }> {
-  const present = await stat(fileURLToPath(new URL('./migration-files.ts', import.meta.url))).then(
-    () => true,
-    () => false,
-  );
-  if (!present) {
-    log('  migration files (1/4/16 MB): not available (bench/migration-files.ts is not in this checkout)');
-    return { available: false, rows: [] };
-  }
-  // A variable specifier: the module is optional, so the type checker must not require it.
-  const specifier = './migration-files.js';
-  const module = (await import(specifier)) as { benchMigrationFiles?: unknown };
-  if (typeof module.benchMigrationFiles !== 'function') throw new Error('bench/migration-files.ts does not export benchMigrationFiles');
-  const bench = module.benchMigrationFiles as (options: { readonly adminUrl: string }) => Promise<unknown>;
-  return { available: true, rows: (await bench({ adminUrl: server.adminUrl })) as unknown[] };
-}

@@ -4,11 +4,13 @@
  * tables also replace the marked block in README.md's "Performance" section.
  */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chartSvg } from './chart.js';
 import type { ContentionRow } from './contention.js';
 import type { Enumeration } from './enumeration.js';
 import type { MigrationTiming } from './migration.js';
+import { formatMigrationFileRows, type MigrationFileRow } from './migration-files.js';
 import type { PathComparison } from './path-comparison.js';
 import type { Plans } from './plans.js';
 import type { Profile } from './profile.js';
@@ -25,7 +27,7 @@ export interface BenchResults {
   readonly plans?: Plans;
   readonly contention?: readonly ContentionRow[];
   readonly migration?: MigrationTiming;
-  readonly migrationFiles?: { readonly available: boolean; readonly rows: readonly unknown[] };
+  readonly migrationFiles?: readonly MigrationFileRow[];
   readonly profile?: Profile;
 }
 
@@ -33,22 +35,26 @@ const README = fileURLToPath(new URL('../README.md', import.meta.url));
 export const README_START = '<!-- bench:results:start (written by npm run bench) -->';
 export const README_END = '<!-- bench:results:end -->';
 
-export async function writeResults(dir: string, results: BenchResults): Promise<readonly string[]> {
+/**
+ * Writes latest.json, latest.md, plans.txt and latest.svg into `dir`; with
+ * `updateReadme` (a full run into the committed results directory) also the
+ * README's marked block, which must never show a partial run.
+ */
+export async function writeResults(dir: string, results: BenchResults, options: { readonly updateReadme: boolean }): Promise<readonly string[]> {
   await mkdir(dir, { recursive: true });
   const { plans, ...rest } = results;
   const json = { ...rest, ...(plans && { plans: { available: plans.available, reason: plans.reason, sequentialScans: plans.sequentialScans, statements: plans.plans.map((p) => ({ call: p.call, statement: p.statement, scans: p.scans })) } }) };
   const markdown = toMarkdown(results);
-  const written = [`${dir}latest.json`, `${dir}latest.md`];
-  await writeFile(`${dir}latest.json`, `${JSON.stringify(json, null, 2)}\n`);
-  await writeFile(`${dir}latest.md`, markdown);
-  if (plans?.available) {
-    await writeFile(`${dir}plans.txt`, plans.plans.map((p) => `-- ${p.call}\n${p.plan}\n`).join('\n'));
-    written.push(`${dir}plans.txt`);
-  }
-  if (results.paths) {
-    await writeFile(`${dir}latest.svg`, await chartSvg(results.paths.rows, results.scaling?.rows ?? []));
-    written.push(`${dir}latest.svg`);
-  }
+  const written: string[] = [];
+  const write = async (name: string, text: string): Promise<void> => {
+    await writeFile(join(dir, name), text);
+    written.push(join(dir, name));
+  };
+  await write('latest.json', `${JSON.stringify(json, null, 2)}\n`);
+  await write('latest.md', markdown);
+  if (plans?.available) await write('plans.txt', plans.plans.map((p) => `-- ${p.call}\n${p.plan}\n`).join('\n'));
+  if (results.paths) await write('latest.svg', await chartSvg(results.paths.rows, results.scaling?.rows ?? []));
+  if (!options.updateReadme) return written;
   const readme = await readFile(README, 'utf8');
   const start = readme.indexOf(README_START);
   const end = readme.indexOf(README_END);
@@ -142,10 +148,7 @@ export function toMarkdown(r: BenchResults): string {
     for (const note of m.notes) out.push('', note);
     out.push('');
   }
-  if (r.migrationFiles) {
-    if (!r.migrationFiles.available) out.push('**Migration files** (1/4/16 MB): not available in this checkout.', '');
-    else out.push('**Migration files** (1/4/16 MB):', '', ...genericTable(r.migrationFiles.rows), '');
-  }
+  if (r.migrationFiles) out.push('**Migration files** (apply and lint time by size; linear is the target):', '', formatMigrationFileRows(r.migrationFiles), '');
   if (r.profile) {
     const p = r.profile;
     out.push(`**Profile** (findings, not targets; ${p.operations} operations per path through pg at concurrency 1 for WAL, 4 for multixacts):`, '');
@@ -165,15 +168,3 @@ export function toMarkdown(r: BenchResults): string {
   return `${out.join('\n')}\n`;
 }
 
-function genericTable(rows: readonly unknown[]): string[] {
-  const objects = rows.filter((row): row is Record<string, unknown> => typeof row === 'object' && row !== null);
-  const keys = [...new Set(objects.flatMap((row) => Object.keys(row)))];
-  if (keys.length === 0) return ['(no rows)'];
-  return [`| ${keys.join(' | ')} |`, `|${keys.map(() => '---').join('|')}|`, ...objects.map((row) => `| ${keys.map((k) => cellText(row[k])).join(' | ')} |`)];
-}
-
-function cellText(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return JSON.stringify(value);
-}
