@@ -11,6 +11,8 @@ DROP INDEX users_confirmed_phone_key;
 DROP TABLE users;
 DROP FUNCTION authdb_require_canonical_email(text);
 DROP FUNCTION canonical_email(text);
+DROP FUNCTION authdb_email_ascii_canonical(text);
+DROP FUNCTION authdb_email_is_ascii_canonical(text);
 DROP FUNCTION authdb_email_canonical_once(text);
 DROP FUNCTION authdb_email_canonical_domain(text);
 DROP FUNCTION authdb_email_map_domain(text);

@@ -802,6 +802,70 @@ COMMENT ON FUNCTION authdb_email_canonical_once(text) IS
 REVOKE EXECUTE ON FUNCTION authdb_email_canonical_once(text) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
+-- The ASCII fast path.  Almost every address people type is printable
+-- ASCII, and for those steps 1 to 5 reduce to: trim, map A-Z to a-z, check
+-- the shape.  The two functions below decide that case with a few built-ins
+-- and one regular expression, without the Unicode tables, the punycode
+-- decoder or a PL/pgSQL call: they are SQL functions with a standard body
+-- (RETURN ...), so every name in them is bound once, here, when they are
+-- created (neither the caller's search_path nor a function or operator
+-- planted later can change what they call), and, having no SET clause and
+-- no SECURITY DEFINER, the planner inlines them into the expression that
+-- calls them (a registration, the CHECK users_email_canonical).
+--
+-- authdb_email_is_ascii_canonical(p_email) -> true if p_email is printable
+-- ASCII and canonical_email(p_email) = p_email, i.e.:
+--   * only code points U+0021..U+007E, none of them A-Z: no whitespace or
+--     control character (step 2), nothing that lower-casing, NFC or NFKC
+--     would change (steps 3 and 4: all of ASCII is stable under NFC and
+--     NFKC, and the fixed lower-case table maps only A-Z within ASCII);
+--   * exactly one "@" (step 2), a local part of 1 to 64 characters (step 5);
+--   * a domain of non-empty labels separated by single dots, with no
+--     trailing dot (step 4 would drop it) and no label starting with
+--     "xn--" (step 4 would decode it, or refuse it);
+--   * at most 254 characters (step 5).
+-- Every such string passes every test of authdb_email_canonical_once
+-- unchanged, and an ASCII result needs no second pass, so true here implies
+-- canonical_email(p_email) = p_email.  false or NULL says nothing: the caller
+-- then takes the full path, which gives the answer and the reason.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION authdb_email_is_ascii_canonical(p_email text)
+RETURNS boolean
+LANGUAGE sql
+IMMUTABLE
+PARALLEL SAFE
+RETURN p_email OPERATOR(pg_catalog.~) E'^[\\x21-\\x3f\\x5b-\\x7e]{1,64}@[\\x21-\\x2d\\x2f-\\x3f\\x5b-\\x7e]+(\\.[\\x21-\\x2d\\x2f-\\x3f\\x5b-\\x7e]+)*$'::text
+   AND p_email OPERATOR(pg_catalog.!~) E'@(.*\\.)?xn--'::text
+   AND pg_catalog.char_length(p_email) OPERATOR(pg_catalog.<=) 254;
+
+COMMENT ON FUNCTION authdb_email_is_ascii_canonical(text) IS
+    'Private. true if p_email is printable ASCII already in canonical form (then canonical_email(p_email) = p_email); false or NULL: undecided, use canonical_email. Inlinable SQL.';
+REVOKE EXECUTE ON FUNCTION authdb_email_is_ascii_canonical(text) FROM PUBLIC;
+
+-- authdb_email_ascii_canonical(p_email) -> canonical_email(p_email) when
+-- p_email, trimmed (step 1) and with A-Z mapped to a-z (the ASCII part of
+-- the fixed lower-case table), is canonical by the test above; NULL
+-- otherwise (undecided: call canonical_email).  Trimming and mapping A-Z
+-- first is what steps 1, 3 and 4 do to such a string, so the result is the
+-- canonical form.
+CREATE FUNCTION authdb_email_ascii_canonical(p_email text)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+PARALLEL SAFE
+RETURN CASE
+           WHEN authdb_email_is_ascii_canonical(
+                    pg_catalog.translate(pg_catalog.btrim(p_email, E' \t\n\r\f\x0b'::text),
+                                         'ABCDEFGHIJKLMNOPQRSTUVWXYZ'::text, 'abcdefghijklmnopqrstuvwxyz'::text))
+           THEN pg_catalog.translate(pg_catalog.btrim(p_email, E' \t\n\r\f\x0b'::text),
+                                     'ABCDEFGHIJKLMNOPQRSTUVWXYZ'::text, 'abcdefghijklmnopqrstuvwxyz'::text)
+       END;
+
+COMMENT ON FUNCTION authdb_email_ascii_canonical(text) IS
+    'Private. canonical_email(p_email) for printable-ASCII input whose trimmed, A-Z-lowered form is canonical; NULL otherwise (undecided). Inlinable SQL.';
+REVOKE EXECUTE ON FUNCTION authdb_email_ascii_canonical(text) FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
 -- canonical_email(p_email) -> the canonical form of p_email (see the top of
 -- this section); AU009 if NULL, AU005 (naming the reason) if it is not a
 -- valid address.  Idempotent by construction: a non-ASCII result is accepted
@@ -826,6 +890,12 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'AU009',
             MESSAGE = 'p_email: must not be NULL';
+    END IF;
+
+    -- Printable ASCII: the fast path above decides most addresses.
+    v_email := authdb_email_ascii_canonical(p_email);
+    IF v_email IS NOT NULL THEN
+        RETURN v_email;
     END IF;
 
     v_email := authdb_email_canonical_once(p_email);
@@ -901,9 +971,25 @@ CREATE TABLE users (
     -- unique constraint above compares canonical forms: one mailbox, however
     -- it is spelled, is one account.  The function raises AU005 with the
     -- canonical form rather than returning false.
-    CONSTRAINT users_email_canonical CHECK (authdb_require_canonical_email(email)),
+    --
+    -- The same rule, evaluated cheaply where it can be: an address that the
+    -- ASCII fast path proves canonical (authdb_email_is_ascii_canonical,
+    -- inlined: a regular expression and char_length) passes at once;
+    -- anything else -- non-ASCII, upper case, a trailing dot, an ACE label,
+    -- garbage -- takes the full check, which computes canonical_email() and
+    -- raises AU005 with the reason.  The fast path accepts only strings the
+    -- full check would accept too (see its comment), so the constraint
+    -- enforces exactly what authdb_require_canonical_email alone did, for
+    -- rows written by any path; CASE (unlike OR) guarantees the order of
+    -- evaluation.  A registration, whose address is canonical by
+    -- construction, no longer pays for a second canonicalisation here.
+    CONSTRAINT users_email_canonical CHECK (
+        CASE WHEN authdb_email_is_ascii_canonical(email) THEN true
+             ELSE authdb_require_canonical_email(email)
+        END
+    ),
 
-    -- The same shape rules authdb_normalize_email() enforces (with detailed
+    -- The same shape rules canonical_email() enforces (with detailed
     -- AU005 errors): at most 254 characters, exactly one "@", a local part of
     -- 1 to 64 characters, a non-empty domain, and no whitespace, control or
     -- invisible formatting characters (ASCII controls and space, C1

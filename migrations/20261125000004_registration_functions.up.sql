@@ -20,11 +20,14 @@
 --     the role that ran the migrations (the owner of tables and functions).
 --     Run the migrations as a dedicated owner role rather than a superuser,
 --     so the functions hold no more power than the authdb tables need.
---   * Every function pins its search_path with SET search_path FROM CURRENT,
---     which captures the path the migration engine set for this migration:
---     <target schema>, pg_temp -- pg_temp last, so a caller cannot shadow
---     tables with temporary objects (functions and operators are never
---     looked up in pg_temp).  pg_catalog, not listed, is searched first.
+--   * Every PL/pgSQL function pins its search_path with SET search_path FROM
+--     CURRENT, which captures the path the migration engine set for this
+--     migration: <target schema>, pg_temp -- pg_temp last, so a caller cannot
+--     shadow tables with temporary objects (functions and operators are
+--     never looked up in pg_temp).  pg_catalog, not listed, is searched
+--     first.  The few SQL helpers with a standard body (RETURN ...) need no
+--     pinned path: their names are bound when they are created (see
+--     "Helpers come in two kinds" below).
 --   * Nothing a body calls can be shadowed or out-matched by an object in
 --     another schema, even if a schema on the path becomes writable later:
 --     every built-in function is called schema-qualified (pg_catalog.fn),
@@ -60,7 +63,7 @@
 --   until it expires, until another token of the user is verified (then all
 --   others are revoked), or until the bound below pushes it out.
 --   Bound: at most 5 unexpired outstanding tokens per user; issuing a sixth
---   revokes the oldest (authdb_make_room_for_token).
+--   revokes the oldest (see "Issuing a token" below).
 --
 -- Errors
 --   Every rejected call raises SQLSTATE class AU with a message that starts
@@ -112,40 +115,49 @@
 -- authdb_quote_for_message(p_value), used by every message below, is created
 -- by migration 20261125000002_users (the canonical e-mail form needs it).
 
--- ---------------------------------------------------------------------------
--- authdb_normalize_email(p_email) -> canonical_email(p_email): the canonical
--- form defined (with examples) in migration 20261125000002_users, which the
--- CHECK users_email_canonical also enforces.  AU009 if NULL, AU005 if it is
--- not a valid address.  Every lookup by e-mail goes through this function.
--- ---------------------------------------------------------------------------
-CREATE FUNCTION authdb_normalize_email(p_email text)
-RETURNS text
-LANGUAGE plpgsql
-IMMUTABLE
-SET search_path FROM CURRENT
-AS $function$
-BEGIN
-    RETURN canonical_email(p_email);
-END;
-$function$;
+-- Helpers come in two kinds.
+--   * PL/pgSQL helpers (authdb_normalize_phone, authdb_require_interval) pin
+--     their search_path like every API function.  A function with a SET
+--     clause is never inlined and costs a GUC save and restore per call, so
+--     the API functions call them only off the hot path: for a phone that
+--     was given, for an interval that the inlined test below refuses.
+--   * SQL helpers with a standard body (RETURN ...: authdb_interval_is_valid,
+--     authdb_random_secret, and authdb_email_ascii_canonical of migration
+--     20261125000002_users) have no SET clause and are not SECURITY DEFINER,
+--     so the planner inlines them into the calling expression.  They need no
+--     pinned search_path: a standard body is parsed and bound to its
+--     functions, operators and types once, when it is created (with the
+--     path of this migration, every built-in qualified with pg_catalog
+--     anyway), and a search_path or an object planted later cannot change
+--     what it calls.
+--   The API functions do the rest of their work in their own statements:
+--   each table statement and each helper call is a cost on every
+--   registration (issue 11).
 
-COMMENT ON FUNCTION authdb_normalize_email(text) IS
-    'Private. Returns canonical_email(p_email): NFC, fixed lower-case table, domain per IDNA in Unicode form; raises AU009 if NULL, AU005 if it is not a valid address.';
-REVOKE EXECUTE ON FUNCTION authdb_normalize_email(text) FROM PUBLIC;
+-- ---------------------------------------------------------------------------
+-- The canonical e-mail form: API functions compute it as
+--     coalesce(authdb_email_ascii_canonical(p_email), canonical_email(p_email))
+-- -- the inlined ASCII fast path, and canonical_email (AU009 if NULL, AU005
+-- if not a valid address) for everything else -- which is exactly
+-- canonical_email(p_email), defined (with examples) in migration
+-- 20261125000002_users and enforced by the CHECK users_email_canonical.
+-- ---------------------------------------------------------------------------
 
 -- ---------------------------------------------------------------------------
 -- authdb_normalize_phone(p_phone) -> E.164 number, NULL for NULL, or AU006.
 --
 -- A "(0)" right after the country code -- the trunk prefix people write in
--- "+49 (0) 209 22334455" -- is removed: it is dialled only inside the
--- country and is never part of the international number.  ("(0)" anywhere
--- else is refused, AU006.)  Then the separators people type (spaces, "-",
--- ".", "(" and ")") are removed, and the result must be "+", a country code
--- that does not start with 0, and 8 to 15 digits in all.  No conversion of
--- national formats or "00" prefixes: the application must send
--- international numbers.  An empty string is rejected rather than treated as
--- "no phone": callers pass NULL for that, so a form bug cannot silently drop
--- a number.
+-- "+49 (0) 209 22334455" or "+49-(0)-209-22334455" -- is removed: it is
+-- dialled only inside the country and is never part of the international
+-- number.  Spaces, dashes and dots may stand (in any mix) around the "+",
+-- between the country code and the "(0)", inside its parentheses and after
+-- it.  ("(0)" anywhere else is refused, AU006.)  Then the separators people
+-- type (spaces, "-", ".", "(" and ")") are removed, and the result must be
+-- "+", a country code that does not start with 0, and 8 to 15 digits in
+-- all.  No conversion of national formats or "00" prefixes: the application
+-- must send international numbers.  An empty string is rejected rather than
+-- treated as "no phone": callers pass NULL for that, so a form bug cannot
+-- silently drop a number.
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION authdb_normalize_phone(p_phone text)
 RETURNS text
@@ -160,11 +172,11 @@ BEGIN
         RETURN NULL;
     END IF;
 
-    -- "+", a country code of 1 to 3 digits, then "(0)" (spaces allowed
-    -- around and inside): drop the "(0)".
-    v_phone := pg_catalog.regexp_replace(p_phone, E'^( *\\+ *[0-9]{1,3}) *\\( *0 *\\)'::text, E'\\1 '::text);
+    -- "+", a country code of 1 to 3 digits, then "(0)", with spaces,
+    -- dashes and dots ([ .-]) allowed around and inside: drop the "(0)".
+    v_phone := pg_catalog.regexp_replace(p_phone, E'^([ .-]*\\+[ .-]*[0-9]{1,3})[ .-]*\\([ .-]*0[ .-]*\\)'::text, E'\\1 '::text);
 
-    IF v_phone OPERATOR(pg_catalog.~) E'\\( *0 *\\)'::text THEN
+    IF v_phone OPERATOR(pg_catalog.~) E'\\([ .-]*0[ .-]*\\)'::text THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU006',
             MESSAGE = pg_catalog.format('p_phone: %s is not a valid E.164 phone number', authdb_quote_for_message(p_phone)),
@@ -191,15 +203,47 @@ COMMENT ON FUNCTION authdb_normalize_phone(text) IS
     'Private. Returns p_phone in E.164 form ("(0)" trunk prefix after the country code, spaces, dashes, dots and parentheses removed; "+", a non-zero digit, 7-14 more digits), NULL for NULL; raises AU006 otherwise.';
 REVOKE EXECUTE ON FUNCTION authdb_normalize_phone(text) FROM PUBLIC;
 
+-- ---------------------------------------------------------------------------
+-- authdb_interval_is_valid(p_value, p_allow_zero) -> true if p_value is a
+-- finite interval of at most 1000 years in each of its year, day and hour
+-- parts (now() plus or minus it then stays within the timestamp range, no
+-- raw 22008, whatever the mix of signs) that is positive, or zero when
+-- p_allow_zero.  "Positive" means both p_value > '0' and
+-- now() + p_value > now(): the second test refuses mixed-sign intervals such
+-- as '1 month -30 days 00:00:01', which compare as positive (interval
+-- comparison counts a month as 30 days) yet move a timestamp in February
+-- backwards.  That test makes the function STABLE.  CASE orders the tests,
+-- so now() + p_value is computed only for an interval within range.
+-- Inlinable SQL: the API functions test their intervals with it and call
+-- authdb_require_interval (which raises the message) only when it is false.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION authdb_interval_is_valid(p_value interval, p_allow_zero boolean)
+RETURNS boolean
+LANGUAGE sql
+STABLE
+PARALLEL SAFE
+RETURN CASE
+           WHEN p_value IS NULL
+                OR NOT pg_catalog.isfinite(p_value)
+                OR pg_catalog.abs(pg_catalog.date_part('year'::text, p_value)) OPERATOR(pg_catalog.>) 1000::double precision
+                OR pg_catalog.abs(pg_catalog.date_part('day'::text, p_value)) OPERATOR(pg_catalog.>) 366000::double precision
+                OR pg_catalog.abs(pg_catalog.date_part('hour'::text, p_value)) OPERATOR(pg_catalog.>) 8784000::double precision
+           THEN false
+           WHEN p_allow_zero
+           THEN p_value OPERATOR(pg_catalog.>=) '0'::interval
+                AND pg_catalog.now() OPERATOR(pg_catalog.+) p_value OPERATOR(pg_catalog.>=) pg_catalog.now()
+           ELSE p_value OPERATOR(pg_catalog.>) '0'::interval
+                AND pg_catalog.now() OPERATOR(pg_catalog.+) p_value OPERATOR(pg_catalog.>) pg_catalog.now()
+       END;
+
+COMMENT ON FUNCTION authdb_interval_is_valid(interval, boolean) IS
+    'Private. true if p_value is a finite interval (at most 1000 years in each part) that is positive, or zero when p_allow_zero; the test authdb_require_interval raises AU009 for. Inlinable SQL.';
+REVOKE EXECUTE ON FUNCTION authdb_interval_is_valid(interval, boolean) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
 -- authdb_require_interval(p_value, p_name, p_allow_zero): AU009 unless
--- p_value is a finite interval that is positive (or zero, when p_allow_zero).
--- p_name is the argument name for the message.  The "now() + p_value" test
--- rejects mixed-sign intervals such as '1 month -30 days 00:00:01', which
--- compares as positive (interval comparison counts a month as 30 days) yet
--- moves a timestamp in February backwards.  That test makes the function
--- STABLE rather than IMMUTABLE.
+-- authdb_interval_is_valid(p_value, p_allow_zero), with a message that names
+-- argument p_name and says which rule p_value breaks.
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION authdb_require_interval(p_value interval, p_name text, p_allow_zero boolean)
 RETURNS void
@@ -208,6 +252,10 @@ STABLE
 SET search_path FROM CURRENT
 AS $function$
 BEGIN
+    IF authdb_interval_is_valid(p_value, p_allow_zero) THEN
+        RETURN;
+    END IF;
+
     IF p_value IS NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU009',
@@ -215,9 +263,6 @@ BEGIN
             HINT    = 'Omit the argument to use its default.';
     END IF;
 
-    -- Each part (years, days, hours) at most 1000 years: now() plus or minus the
-    -- interval then stays within the timestamp range (no raw 22008), whatever
-    -- the mix of signs.
     IF NOT pg_catalog.isfinite(p_value)
        OR pg_catalog.abs(pg_catalog.date_part('year'::text, p_value)) > 1000::double precision
        OR pg_catalog.abs(pg_catalog.date_part('day'::text, p_value)) > 366000::double precision
@@ -227,175 +272,57 @@ BEGIN
             MESSAGE = pg_catalog.format('%s: must be a finite interval of at most 1000 years (in each of its year, day and hour parts), got %s', p_name, p_value);
     END IF;
 
-    IF p_value < interval '0'
-       OR pg_catalog.now() + p_value < pg_catalog.now()
-       OR (NOT p_allow_zero AND (p_value = interval '0' OR pg_catalog.now() + p_value = pg_catalog.now())) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'AU009',
-            MESSAGE = pg_catalog.format('%s: must be a %s interval, got %s', p_name,
-                                        CASE WHEN p_allow_zero THEN 'zero or positive' ELSE 'positive' END, p_value);
-    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = 'AU009',
+        MESSAGE = pg_catalog.format('%s: must be a %s interval, got %s', p_name,
+                                    CASE WHEN p_allow_zero THEN 'zero or positive' ELSE 'positive' END, p_value);
 END;
 $function$;
 
 COMMENT ON FUNCTION authdb_require_interval(interval, text, boolean) IS
-    'Private. Raises AU009 (naming argument p_name) unless p_value is a finite interval that is positive, or zero when p_allow_zero.';
+    'Private. Raises AU009 (naming argument p_name) unless p_value is a finite interval that is positive, or zero when p_allow_zero (authdb_interval_is_valid).';
 REVOKE EXECUTE ON FUNCTION authdb_require_interval(interval, text, boolean) FROM PUBLIC;
-
--- ---------------------------------------------------------------------------
--- authdb_require_self_assignable_role(p_role): AU009 if NULL, AU003 if the
--- role does not exist, AU004 if it is not self-assignable.
---
--- FOR KEY SHARE (the lock the foreign-key checks of the caller's inserts
--- take anyway, so it costs nothing extra) keeps the role from being deleted
--- or renamed until the caller's transaction ends, so the caller's later
--- inserts cannot fail with a raw 23503.  It does not block concurrent
--- registrations.
--- ---------------------------------------------------------------------------
-CREATE FUNCTION authdb_require_self_assignable_role(p_role text)
-RETURNS void
-LANGUAGE plpgsql
-VOLATILE
-SET search_path FROM CURRENT
-AS $function$
-DECLARE
-    v_self_assignable boolean;
-BEGIN
-    IF p_role IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'AU009',
-            MESSAGE = 'p_role: must not be NULL',
-            HINT    = 'Omit the argument to use the default role "user".';
-    END IF;
-
-    SELECT r.self_assignable
-      INTO v_self_assignable
-      FROM roles AS r
-     WHERE r.name = p_role
-       FOR KEY SHARE;
-
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'AU003',
-            MESSAGE = pg_catalog.format('p_role: role %s does not exist', authdb_quote_for_message(p_role)),
-            HINT    = 'Roles are rows of the roles table.';
-    END IF;
-
-    IF NOT v_self_assignable THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'AU004',
-            MESSAGE = pg_catalog.format('p_role: role %s cannot be self-assigned at registration', authdb_quote_for_message(p_role)),
-            HINT    = 'Register with a self-assignable role; an operator grants other roles afterwards.';
-    END IF;
-END;
-$function$;
-
-COMMENT ON FUNCTION authdb_require_self_assignable_role(text) IS
-    'Private. Raises AU009/AU003/AU004 unless p_role names a self-assignable role; key-share-locks the role row until the end of the transaction.';
-REVOKE EXECUTE ON FUNCTION authdb_require_self_assignable_role(text) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
 -- authdb_random_secret() -> 43 characters of base64url (no padding) encoding
 -- 32 bytes: two version-4 UUIDs from gen_random_uuid(), whose 244 random bits
 -- come from the server's cryptographically strong random source.  Used for
--- verification tokens and registration secrets.
+-- verification tokens and registration secrets.  32 bytes encode to 44
+-- base64 characters, the last one "=" padding; encode() wraps lines only
+-- after 76 characters.  Inlinable SQL (VOLATILE: a fresh value per call).
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION authdb_random_secret()
 RETURNS text
-LANGUAGE plpgsql
+LANGUAGE sql
 VOLATILE
-SET search_path FROM CURRENT
-AS $function$
-BEGIN
-    -- 32 bytes encode to 44 base64 characters, the last one "=" padding;
-    -- encode() wraps lines only after 76 characters.
-    RETURN pg_catalog.translate(
-               pg_catalog.encode(
-                   pg_catalog.uuid_send(pg_catalog.gen_random_uuid())
-                   || pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
-                   'base64'::text),
-               '+/='::text, '-_'::text);
-END;
-$function$;
+RETURN pg_catalog.translate(
+           pg_catalog.encode(
+               pg_catalog.uuid_send(pg_catalog.gen_random_uuid())
+               OPERATOR(pg_catalog.||) pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
+               'base64'::text),
+           '+/='::text, '-_'::text);
 
 COMMENT ON FUNCTION authdb_random_secret() IS
-    'Private. Returns a fresh 43-character base64url string encoding two gen_random_uuid() values (244 random bits).';
+    'Private. Returns a fresh 43-character base64url string encoding two gen_random_uuid() values (244 random bits). Inlinable SQL.';
 REVOKE EXECUTE ON FUNCTION authdb_random_secret() FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
--- authdb_make_room_for_token(p_user_id): enforces the outstanding-token
--- bound before one more token is issued: revokes the user's oldest
--- unexpired outstanding tokens so that at most 4 remain (5 with the new
--- one).  Expired tokens do not count: they can no longer be verified.
+-- Issuing a token (register_user_with_token, resend_email_verification) is
+-- one statement, run while holding the user's row lock (or having inserted
+-- the user in this transaction), after the arguments are validated:
 --
--- PRECONDITION: the caller holds the user's row lock.
--- ---------------------------------------------------------------------------
-CREATE FUNCTION authdb_make_room_for_token(p_user_id uuid)
-RETURNS void
-LANGUAGE plpgsql
-VOLATILE
-SET search_path FROM CURRENT
-AS $function$
-BEGIN
-    -- greatest(): a token issued by a transaction that started after this
-    -- one (and committed while this one waited for the user's lock) must
-    -- not end before it was created.
-    UPDATE email_verification_tokens AS t
-       SET revoked_at = greatest(pg_catalog.now(), t.created_at)
-     WHERE t.id IN (SELECT o.id
-                      FROM email_verification_tokens AS o
-                     WHERE o.user_id = p_user_id
-                       AND o.consumed_at IS NULL
-                       AND o.revoked_at IS NULL
-                       AND o.expires_at > pg_catalog.now()
-                     ORDER BY o.id DESC
-                    OFFSET 4);
-END;
-$function$;
-
-COMMENT ON FUNCTION authdb_make_room_for_token(uuid) IS
-    'Private. Revokes the user''s oldest unexpired outstanding verification tokens so that at most 4 remain, making room for one more (bound: 5). Caller must hold the user''s row lock.';
-REVOKE EXECUTE ON FUNCTION authdb_make_room_for_token(uuid) FROM PUBLIC;
-
--- ---------------------------------------------------------------------------
--- authdb_issue_email_verification_token(...) -> (token, expires_at)
+--   WITH room AS (UPDATE ... revoke the user's oldest unexpired outstanding
+--                 tokens beyond the newest 4 ...)
+--   INSERT INTO email_verification_tokens ... (the new token: its SHA-256,
+--                 the registration secret hash and details it carries)
 --
--- Inserts a new token that carries the given registration secret hash and
--- details, and returns the plaintext token; only its SHA-256 is stored.
--- Revokes nothing: callers that need room call authdb_make_room_for_token
--- first.
---
--- PRECONDITION: the caller holds the user's row lock (or inserted the user in
--- this transaction) and has validated the arguments.
+-- The UPDATE enforces the bound of 5 unexpired outstanding tokens per user
+-- (expired tokens do not count: they can no longer be verified); a
+-- data-modifying WITH runs to completion whether or not it is read.
+-- greatest(): a token issued by a transaction that started after this one
+-- (and committed while this one waited for the user's lock) must not end
+-- before it was created.  The plaintext token is returned, never stored.
 -- ---------------------------------------------------------------------------
-CREATE FUNCTION authdb_issue_email_verification_token(
-    p_user_id                  uuid,
-    p_registration_secret_hash bytea,
-    p_password_hash            text,
-    p_phone                    text,
-    p_role                     text,
-    p_token_ttl                interval,
-    OUT token                  text,
-    OUT expires_at             timestamptz
-)
-LANGUAGE plpgsql
-VOLATILE
-SET search_path FROM CURRENT
-AS $function$
-BEGIN
-    token      := authdb_random_secret();
-    expires_at := pg_catalog.now() + p_token_ttl;
-
-    INSERT INTO email_verification_tokens
-           (user_id, token_hash, registration_secret_hash, password_hash, phone, role, expires_at)
-    VALUES (p_user_id, pg_catalog.sha256(pg_catalog.convert_to(token, 'UTF8'::pg_catalog.name)),
-            p_registration_secret_hash, p_password_hash, p_phone, p_role, expires_at);
-END;
-$function$;
-
-COMMENT ON FUNCTION authdb_issue_email_verification_token(uuid, bytea, text, text, text, interval) IS
-    'Private. Issues a verification token carrying the given registration secret hash and details; returns the plaintext token (stored only as SHA-256). Caller must hold the user''s row lock.';
-REVOKE EXECUTE ON FUNCTION authdb_issue_email_verification_token(uuid, bytea, text, text, text, interval) FROM PUBLIC;
 
 -- ===========================================================================
 -- API
@@ -455,13 +382,16 @@ SET search_path FROM CURRENT
 SET plan_cache_mode = force_generic_plan
 AS $function$
 DECLARE
-    v_email          text;
-    v_phone          text;
-    v_confirmed_at   timestamptz;
-    v_last_issued_at timestamptz;
+    v_email           text;
+    v_phone           text;
+    v_self_assignable boolean;
+    v_confirmed_at    timestamptz;
+    v_last_issued_at  timestamptz;
 BEGIN
     -- 1. Validate and normalise every argument before touching any table.
-    v_email := authdb_normalize_email(p_email);
+    --    canonical_email(p_email) (AU009 NULL, AU005 invalid), through the
+    --    inlined ASCII fast path when it decides.
+    v_email := coalesce(authdb_email_ascii_canonical(p_email), canonical_email(p_email));
 
     -- 1024 characters: far more than any password-hash format (argon2id ~100,
     -- bcrypt 60), far less than what would bloat every row that holds one.
@@ -471,10 +401,47 @@ BEGIN
             MESSAGE = 'p_password_hash: must be NULL (passwordless) or a non-empty hash of at most 1024 characters';
     END IF;
 
-    v_phone := authdb_normalize_phone(p_phone);
-    PERFORM authdb_require_self_assignable_role(p_role);
-    PERFORM authdb_require_interval(p_token_ttl, 'p_token_ttl'::text, false);
-    PERFORM authdb_require_interval(p_min_resend_interval, 'p_min_resend_interval'::text, true);
+    IF p_phone IS NOT NULL THEN
+        v_phone := authdb_normalize_phone(p_phone);
+    END IF;
+
+    IF p_role IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'AU009',
+            MESSAGE = 'p_role: must not be NULL',
+            HINT    = 'Omit the argument to use the default role "user".';
+    END IF;
+
+    -- FOR KEY SHARE is the lock the foreign-key checks of the inserts below
+    -- take on this row anyway (they then find it held: no second lock, no
+    -- WAL).  Taken here, before the check, it keeps the role from being
+    -- deleted or renamed between this check and the inserts, which could
+    -- otherwise fail with a raw 23503.  It does not block concurrent
+    -- registrations.
+    SELECT r.self_assignable
+      INTO v_self_assignable
+      FROM roles AS r
+     WHERE r.name = p_role
+       FOR KEY SHARE;
+
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'AU003',
+            MESSAGE = pg_catalog.format('p_role: role %s does not exist', authdb_quote_for_message(p_role)),
+            HINT    = 'Roles are rows of the roles table.';
+    END IF;
+
+    IF NOT v_self_assignable THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'AU004',
+            MESSAGE = pg_catalog.format('p_role: role %s cannot be self-assigned at registration', authdb_quote_for_message(p_role)),
+            HINT    = 'Register with a self-assignable role; an operator grants other roles afterwards.';
+    END IF;
+
+    IF NOT (authdb_interval_is_valid(p_token_ttl, false) AND authdb_interval_is_valid(p_min_resend_interval, true)) THEN
+        PERFORM authdb_require_interval(p_token_ttl, 'p_token_ttl'::text, false);
+        PERFORM authdb_require_interval(p_min_resend_interval, 'p_min_resend_interval'::text, true);
+    END IF;
 
     -- 2. Create the user, or lock the existing one.  (user_id and the other
     --    OUT parameters are variables here: every column is qualified.)
@@ -527,40 +494,53 @@ BEGIN
             HINT    = 'Register without a phone number or with a different one.';
     END IF;
 
-    IF outcome = 'reissued' THEN
-        -- Throttle on the most recently issued token, whatever its state.
-        -- Issue order is id order: ids come from an identity sequence and
-        -- issues for one user are serialised by the row lock.
-        IF p_min_resend_interval > interval '0' THEN
-            SELECT t.created_at
-              INTO v_last_issued_at
-              FROM email_verification_tokens AS t
-             WHERE t.user_id = register_user_with_token.user_id
-             ORDER BY t.id DESC
-             LIMIT 1;
+    -- Throttle (same statement as resend_email_verification's) on the most
+    -- recently issued token, whatever its state.  Issue order is id order:
+    -- ids come from an identity sequence and issues for one user are
+    -- serialised by the row lock.  A new user has no token yet.
+    IF outcome = 'reissued' AND p_min_resend_interval > interval '0' THEN
+        SELECT t.created_at
+          INTO v_last_issued_at
+          FROM email_verification_tokens AS t
+         WHERE t.user_id = register_user_with_token.user_id
+         ORDER BY t.id DESC
+         LIMIT 1;
 
-            IF v_last_issued_at > pg_catalog.now() - p_min_resend_interval THEN
-                RAISE EXCEPTION USING
-                    ERRCODE = 'AU008',
-                    MESSAGE = pg_catalog.format('p_email: a verification token for %s was issued less than %s ago', authdb_quote_for_message(v_email), p_min_resend_interval),
-                    DETAIL  = pg_catalog.format('The last token was issued at %s; p_min_resend_interval is %s.', v_last_issued_at, p_min_resend_interval),
-                    HINT    = pg_catalog.format('Retry after %s.', v_last_issued_at + p_min_resend_interval);
-            END IF;
+        IF v_last_issued_at > pg_catalog.now() - p_min_resend_interval THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'AU008',
+                MESSAGE = pg_catalog.format('p_email: a verification token for %s was issued less than %s ago', authdb_quote_for_message(v_email), p_min_resend_interval),
+                DETAIL  = pg_catalog.format('The last token was issued at %s; p_min_resend_interval is %s.', v_last_issued_at, p_min_resend_interval),
+                HINT    = pg_catalog.format('Retry after %s.', v_last_issued_at + p_min_resend_interval);
         END IF;
-
-        PERFORM authdb_make_room_for_token(user_id);
     END IF;
 
-    -- 4. Issue the token; it carries this request's details and the hash of
-    --    its registration secret.
+    -- 4. Issue the token (see "Issuing a token" above); it carries this
+    --    request's details and the hash of its registration secret.  A new
+    --    user has no token to revoke: the UPDATE then finds nothing.
     registration_secret := authdb_random_secret();
+    token               := authdb_random_secret();
+    expires_at          := pg_catalog.now() + p_token_ttl;
 
-    SELECT i.token, i.expires_at
-      INTO token, expires_at
-      FROM authdb_issue_email_verification_token(
-               user_id,
-               pg_catalog.sha256(pg_catalog.convert_to(registration_secret, 'UTF8'::pg_catalog.name)),
-               p_password_hash, v_phone, p_role, p_token_ttl) AS i;
+    WITH room AS (
+        UPDATE email_verification_tokens AS t
+           SET revoked_at = greatest(pg_catalog.now(), t.created_at)
+         WHERE outcome = 'reissued'
+           AND t.id IN (SELECT o.id
+                          FROM email_verification_tokens AS o
+                         WHERE o.user_id = register_user_with_token.user_id
+                           AND o.consumed_at IS NULL
+                           AND o.revoked_at IS NULL
+                           AND o.expires_at > pg_catalog.now()
+                         ORDER BY o.id DESC
+                        OFFSET 4)
+    )
+    INSERT INTO email_verification_tokens
+           (user_id, token_hash, registration_secret_hash, password_hash, phone, role, expires_at)
+    VALUES (user_id,
+            pg_catalog.sha256(pg_catalog.convert_to(token, 'UTF8'::pg_catalog.name)),
+            pg_catalog.sha256(pg_catalog.convert_to(registration_secret, 'UTF8'::pg_catalog.name)),
+            p_password_hash, v_phone, p_role, register_user_with_token.expires_at);
 
     RETURN NEXT;
 END;
@@ -607,9 +587,11 @@ DECLARE
     v_secret_hash    bytea;
     v_registration   email_verification_tokens%ROWTYPE;
 BEGIN
-    v_email := authdb_normalize_email(p_email);
-    PERFORM authdb_require_interval(p_token_ttl, 'p_token_ttl'::text, false);
-    PERFORM authdb_require_interval(p_min_resend_interval, 'p_min_resend_interval'::text, true);
+    v_email := coalesce(authdb_email_ascii_canonical(p_email), canonical_email(p_email));
+    IF NOT (authdb_interval_is_valid(p_token_ttl, false) AND authdb_interval_is_valid(p_min_resend_interval, true)) THEN
+        PERFORM authdb_require_interval(p_token_ttl, 'p_token_ttl'::text, false);
+        PERFORM authdb_require_interval(p_min_resend_interval, 'p_min_resend_interval'::text, true);
+    END IF;
 
     -- Same lock as register_user_with_token: serialises all issuing for this
     -- user.
@@ -633,6 +615,7 @@ BEGIN
             HINT    = 'There is nothing to verify; sign in instead.';
     END IF;
 
+    -- Throttle: the same statement as register_user_with_token's.
     IF p_min_resend_interval > interval '0' THEN
         SELECT t.created_at
           INTO v_last_issued_at
@@ -663,29 +646,43 @@ BEGIN
     END IF;
 
     IF v_registration.id IS NOT NULL THEN
-        -- A new token for that registration supersedes its earlier ones.
+        -- A new token for that registration supersedes its earlier ones
+        -- (revoked first, in a statement of its own, so that the bound below
+        -- no longer counts them).
         UPDATE email_verification_tokens AS t
            SET revoked_at = greatest(pg_catalog.now(), t.created_at)
          WHERE t.user_id = resend_email_verification.user_id
            AND t.registration_secret_hash = v_secret_hash
            AND t.consumed_at IS NULL
            AND t.revoked_at IS NULL;
-
-        PERFORM authdb_make_room_for_token(user_id);
-
-        SELECT i.token, i.expires_at
-          INTO token, expires_at
-          FROM authdb_issue_email_verification_token(
-                   user_id, v_secret_hash, v_registration.password_hash,
-                   v_registration.phone, v_registration.role, p_token_ttl) AS i;
     ELSE
-        PERFORM authdb_make_room_for_token(user_id);
-
-        SELECT i.token, i.expires_at
-          INTO token, expires_at
-          FROM authdb_issue_email_verification_token(
-                   user_id, NULL::bytea, NULL::text, NULL::text, v_role, p_token_ttl) AS i;
+        -- A token that carries no credentials, and the user's role.
+        v_secret_hash := NULL;
+        v_registration.role := v_role;
     END IF;
+
+    -- Issue the token (see "Issuing a token" above).
+    token      := authdb_random_secret();
+    expires_at := pg_catalog.now() + p_token_ttl;
+
+    WITH room AS (
+        UPDATE email_verification_tokens AS t
+           SET revoked_at = greatest(pg_catalog.now(), t.created_at)
+         WHERE t.id IN (SELECT o.id
+                          FROM email_verification_tokens AS o
+                         WHERE o.user_id = resend_email_verification.user_id
+                           AND o.consumed_at IS NULL
+                           AND o.revoked_at IS NULL
+                           AND o.expires_at > pg_catalog.now()
+                         ORDER BY o.id DESC
+                        OFFSET 4)
+    )
+    INSERT INTO email_verification_tokens
+           (user_id, token_hash, registration_secret_hash, password_hash, phone, role, expires_at)
+    VALUES (user_id,
+            pg_catalog.sha256(pg_catalog.convert_to(token, 'UTF8'::pg_catalog.name)),
+            v_secret_hash, v_registration.password_hash, v_registration.phone, v_registration.role,
+            resend_email_verification.expires_at);
 
     RETURN NEXT;
 END;
@@ -922,7 +919,7 @@ REVOKE EXECUTE ON FUNCTION verify_email(text, text, text) FROM PUBLIC;
 -- ---------------------------------------------------------------------------
 -- sign_in_credentials: what a sign-in needs, for a confirmed address only.
 --
--- Looks p_email up exactly as registration does (authdb_normalize_email) and
+-- Looks p_email up exactly as registration does (canonical_email) and
 -- returns the user's id, password hash (NULL for a passwordless account) and
 -- role -- one row if the address belongs to a confirmed account, none
 -- otherwise (unknown or unconfirmed: an unconfirmed account has no password
@@ -941,7 +938,7 @@ AS $function$
 DECLARE
     v_email text;
 BEGIN
-    v_email := authdb_normalize_email(p_email);
+    v_email := coalesce(authdb_email_ascii_canonical(p_email), canonical_email(p_email));
 
     RETURN QUERY
     SELECT u.id, u.password_hash, u.role

@@ -103,7 +103,7 @@ describe('authdb grant', () => {
       }
     }
     expect(await sqlstateAs(app, `SELECT public.purge_expired_email_verification_tokens()`)).toBe('42501');
-    expect(await sqlstateAs(app, `SELECT public.authdb_normalize_email('a@b.co')`)).toBe('42501');
+    expect(await sqlstateAs(app, `SELECT public.authdb_email_ascii_canonical('a@b.co')`)).toBe('42501');
     expect(await sqlstateAs(app, `SELECT public.canonical_email('Ada@Example.COM.')`)).toBeUndefined();
   });
 

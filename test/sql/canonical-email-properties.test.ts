@@ -25,6 +25,13 @@ const TRICKY = [
   'xn--', 'xn--bcher-kva', 'XN--', '--', '\u00a0', '\u200b', '\u{1d400}', '\u{1f4a9}', '\u{1fae8}', '\ufdd0', '\u{10ffff}',
 ];
 
+/** Printable-ASCII pieces of addresses, upper case, blanks, ACE prefixes and dots included: the inputs of the ASCII fast path. */
+const ASCII_PIECES = ['a', 'Z', 'k', '0', '9', '-', '_', '.', '..', '@', '+', '!', '~', '"', '[', '`', ' ', '\t', 'xn--', 'XN--', 'xn--bcher-kva', 'Example', 'com', '.com.'];
+const asciiEmailish = fc
+  .tuple(fc.array(fc.constantFrom(...ASCII_PIECES), { minLength: 1, maxLength: 8 }), fc.array(fc.constantFrom(...ASCII_PIECES.filter((c) => c !== '@')), { minLength: 1, maxLength: 8 }))
+  .map(([l, d]) => `${l.join('')}@${d.join('')}`);
+const RUNS_FAST_PATH = 2000;
+
 const trickyString = fc.array(fc.constantFrom(...TRICKY), { maxLength: 24 }).map((parts) => parts.join(''));
 const anyString = fc.string({ unit: 'binary', maxLength: 60 }).map((s) => s.split('\u0000').join(''));
 /** The tricky characters that may stand in a valid address. */
@@ -104,6 +111,17 @@ describe.each(FLAVOURS)('$name', (flavour) => {
       EXCEPTION WHEN SQLSTATE 'AU005' OR SQLSTATE 'AU009' THEN
           RETURN CASE WHEN SQLERRM LIKE '%no stable canonical form%' THEN 'unstable' END;
       END $$`);
+    // The full path alone (no fast path): NULL for the documented refusals.
+    await client.query(`
+      CREATE FUNCTION pg_temp.try_full(p text) RETURNS text LANGUAGE plpgsql AS $$
+      DECLARE v text;
+      BEGIN
+          v := authdb_email_canonical_once(p);
+          IF v ~ '[^\\x01-\\x7f]' AND authdb_email_canonical_once(v) <> v THEN RETURN NULL; END IF;
+          RETURN v;
+      EXCEPTION WHEN SQLSTATE 'AU005' OR SQLSTATE 'AU009' THEN
+          RETURN NULL;
+      END $$`);
     authDb = createAuthDb({ connection: db.pool });
   });
 
@@ -136,6 +154,27 @@ describe.each(FLAVOURS)('$name', (flavour) => {
     );
     // The property must not hold vacuously.
     expect(accepted).toBeGreaterThan(IDEMPOTENCE_RUNS / 5);
+  });
+
+  it('the ASCII fast path gives what the full canonicalisation gives, whenever it decides', async () => {
+    let decided = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.oneof({ arbitrary: asciiEmailish, weight: 4 }, { arbitrary: trickyString, weight: 1 }, { arbitrary: emailish, weight: 1 }), async (input) => {
+        const { rows } = await client.query<{ fast: string | null; is_canonical: boolean | null; full: string | null }>(
+          'SELECT authdb_email_ascii_canonical($1) AS fast, authdb_email_is_ascii_canonical($1) AS is_canonical, pg_temp.try_full($1) AS full',
+          [input],
+        );
+        const { fast, is_canonical: isCanonical, full } = single(rows);
+        if (fast !== null) {
+          decided++;
+          expect(fast).toBe(full);
+        }
+        // "Already canonical" must mean it: the CHECK users_email_canonical lets such rows through unexamined.
+        if (isCanonical === true) expect(full).toBe(input);
+      }),
+      { numRuns: RUNS_FAST_PATH },
+    );
+    expect(decided).toBeGreaterThan(RUNS_FAST_PATH / 10);
   });
 
   it('two spellings with the same canonical form reach the same user', async () => {

@@ -3,6 +3,7 @@
 // spelling of one mailbox reaches one user, or is refused (AU005/AU006).
 import { domainToASCII } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthDb, type AuthDb } from '../../src/index.js';
@@ -136,15 +137,74 @@ describe.each(FLAVOURS)('$name', (flavour) => {
     await verifyAsRegistrant(db.pool, owner);
     expect((await userById(db.pool, owner.user_id)).phone).toBe('+4920922334455');
     await db.pool.query('UPDATE users SET phone_confirmed_at = now() WHERE id = $1', [owner.user_id]);
-    for (const spelling of ['+4920922334455', '+49 (0) 209 22334455', '+49(0)20922334455', '+49 ( 0 ) 209-22334455']) {
+    for (const spelling of ['+4920922334455', '+49 (0) 209 22334455', '+49(0)20922334455', '+49 ( 0 ) 209-22334455', '+49-(0)-209-22334455']) {
       await expectSqlState(register(db.pool, `${local('other')}@example.com`, { phone: spelling }), 'AU002');
     }
     await db.pool.query('UPDATE users SET phone_confirmed_at = NULL, phone = NULL WHERE id = $1', [owner.user_id]);
   });
 
   it.each([
+    '+49-(0)-209-22334455',
+    '+49.(0).209.22334455',
+    '+49 -(0)- 209 22334455',
+    '+49-( 0 )-209-22334455',
+    '+49 . - (0) . 209-22334455',
+    ' + 49-(0)20922334455',
+  ])('removes the (0) trunk prefix with spaces, dashes and dots around it: %j', async (phone) => {
+    const reg = await register(db.pool, `${local('dash')}@example.com`, { phone });
+    const { rows } = await db.pool.query<{ phone: string }>('SELECT phone FROM email_verification_tokens WHERE user_id = $1', [reg.user_id]);
+    expect(rows.map((r) => r.phone)).toEqual(['+4920922334455']);
+  });
+
+  describe('phone normalisation, property-based', () => {
+    /** Any mix of spaces, dashes and dots, possibly none. */
+    const separators = fc.array(fc.constantFrom(' ', '-', '.'), { maxLength: 3 }).map((cs) => cs.join(''));
+    const someSeparators = fc.array(fc.constantFrom(' ', '-', '.'), { minLength: 1, maxLength: 3 }).map((cs) => cs.join(''));
+    const countryCode = fc.integer({ min: 1, max: 999 }).map(String);
+    /** A country code and national digits, 8 to 15 digits in all. */
+    const number = countryCode.chain((cc) =>
+      fc.tuple(fc.constant(cc), fc.stringMatching(new RegExp(`^[0-9]{${8 - cc.length},${15 - cc.length}}$`))),
+    );
+    /** The national digits cut in two, with separators between. */
+    const spellNational = (national: string, cut: number, sep: string): string => `${national.slice(0, cut % (national.length + 1))}${sep}${national.slice(cut % (national.length + 1))}`;
+
+    async function normalize(phone: string): Promise<string> {
+      const { rows } = await db.pool.query<{ phone: string }>('SELECT authdb_normalize_phone($1) AS phone', [phone]);
+      return single(rows).phone;
+    }
+
+    it('a (0) right after the country code, separators of any mix around and inside it, is removed', async () => {
+      await fc.assert(
+        fc.asyncProperty(number, fc.array(separators, { minLength: 7, maxLength: 7 }), fc.nat(), async ([cc, national], seps, cut) => {
+          const [s0, s1, s2, s3, s4, s5, s6] = seps as [string, string, string, string, string, string, string];
+          const typed = `${s0}+${s1}${cc}${s2}(${s3}0${s4})${s5}${spellNational(national, cut, s6)}`;
+          expect(await normalize(typed)).toBe(`+${cc}${national}`);
+          // The same number without the (0): one number.
+          expect(await normalize(`+${cc}${s5}${spellNational(national, cut, s6)}`)).toBe(`+${cc}${national}`);
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it('a (0) anywhere else is refused with AU006', async () => {
+      await fc.assert(
+        fc.asyncProperty(number, someSeparators, separators, separators, fc.integer({ min: 1, max: 20 }), async ([cc, national], s1, s2, s3, cut) => {
+          // At least one national digit, after a separator, stands between the country code and the (0).
+          const at = Math.min(cut, national.length);
+          const typed = `+${cc}${s1}${national.slice(0, at)}${s2}(0)${s3}${national.slice(at)}`;
+          const error = await expectSqlState(normalize(typed), 'AU006');
+          expect(error.detail).toContain('right after the country code');
+        }),
+        { numRuns: 300 },
+      );
+    });
+  });
+
+  it.each([
     ['+0123456789', 'country codes never start with 0'],
     ['+49 209 (0) 22334455', 'right after the country code'],
+    ['+49-209-(0)-22334455', 'right after the country code'],
+    ['+49 (0) (0) 209 22334455', 'right after the country code'],
     ['+(0)4920922334455', 'E.164'],
   ])('refuses the phone %j with AU006', async (phone, reason) => {
     const error = await expectSqlState(register(db.pool, `${local('ph')}@example.com`, { phone }), 'AU006');

@@ -69,7 +69,10 @@ async function fingerprint(c: pg.Client, schema: string): Promise<{ objects: str
     objects.push(...rows.map((row) => JSON.stringify(['role', ...(row as unknown[])])));
   }
   const { rows: paths } = await c.query<{ line: string }>(
-    `SELECT p.proname || ': ' || array_to_string(p.proconfig, ' | ') AS line
+    // A function without settings must be an inlinable SQL helper with a
+    // standard body (bound to its objects at CREATE; see migration 4).
+    `SELECT p.proname || ': ' || coalesce(array_to_string(p.proconfig, ' | '),
+                                          CASE WHEN p.prosqlbody IS NOT NULL THEN '(standard SQL body)' END, '(no settings)') AS line
        FROM pg_proc AS p
       WHERE p.pronamespace = $1::regnamespace
         AND NOT EXISTS (SELECT 1 FROM pg_depend AS d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
@@ -121,7 +124,7 @@ describe('schemas', () => {
     const pub = await fingerprint(client, 'public');
     const tenant = await fingerprint(client, 'tenant_b');
     expect(tenant.objects).toEqual(pub.objects);
-    for (const line of tenant.searchPaths) expect(line).toMatch(/: search_path=tenant_b, pg_temp( \| plan_cache_mode=force_generic_plan)?$/);
+    for (const line of tenant.searchPaths) expect(line).toMatch(/: (search_path=tenant_b, pg_temp( \| plan_cache_mode=force_generic_plan)?|\(standard SQL body\))$/);
 
     // Same address in both installs: two different users.
     const email = uniqueEmail('tenant');

@@ -408,7 +408,7 @@ class Model {
     return this.tokens.filter((t) => t.userId === userId && !t.deleted);
   }
 
-  /** authdb_make_room_for_token: keep the 4 newest unexpired outstanding tokens. */
+  /** The outstanding-token bound of issuing (migration 4, "Issuing a token"): keep the 4 newest unexpired outstanding tokens. */
   makeRoom(userId: string): void {
     const open = this.liveTokens(userId).filter((t) => t.state === 'outstanding' && !t.expired);
     for (const t of open.slice(0, Math.max(0, open.length - 4))) {

@@ -219,6 +219,9 @@ describe('function security', () => {
     signature: string;
     security_definer: boolean;
     config: string[] | null;
+    /** A SQL function with a standard body (RETURN … / BEGIN ATOMIC): its names are bound at CREATE. */
+    standard_body: boolean;
+    sql: boolean;
     public_execute: boolean;
     public_in_acl: boolean;
   }
@@ -228,6 +231,8 @@ describe('function security', () => {
       SELECT p.oid::regprocedure::text AS signature,
              p.prosecdef AS security_definer,
              p.proconfig AS config,
+             p.prosqlbody IS NOT NULL AS standard_body,
+             p.prolang = (SELECT l.oid FROM pg_language AS l WHERE l.lanname = 'sql') AS sql,
              has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute,
              EXISTS (SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) AS a
                       WHERE a.grantee = 0) AS public_in_acl
@@ -244,21 +249,20 @@ describe('function security', () => {
     expect(names.filter((n) => !n.startsWith('authdb_'))).toEqual([...API, ...API_PURE].sort());
     expect(names.filter((n) => n.startsWith('authdb_'))).toEqual([
       'authdb_check_email_import(text[],boolean)',
+      'authdb_email_ascii_canonical(text)',
       'authdb_email_canonical_domain(text)',
       'authdb_email_canonical_once(text)',
+      'authdb_email_is_ascii_canonical(text)',
       'authdb_email_lower(text)',
       'authdb_email_map_domain(text)',
       'authdb_email_unassigned_pattern()',
-      'authdb_issue_email_verification_token(uuid,bytea,text,text,text,interval)',
-      'authdb_make_room_for_token(uuid)',
-      'authdb_normalize_email(text)',
+      'authdb_interval_is_valid(interval,boolean)',
       'authdb_normalize_phone(text)',
       'authdb_punycode_decode(text)',
       'authdb_quote_for_message(text)',
       'authdb_random_secret()',
       'authdb_require_canonical_email(text)',
       'authdb_require_interval(interval,text,boolean)',
-      'authdb_require_self_assignable_role(text)',
       'authdb_set_updated_at()',
     ]);
   });
@@ -269,10 +273,18 @@ describe('function security', () => {
     }
   });
 
-  it('every function pins search_path to the target schema and pg_temp (last); the API functions force generic plans', async () => {
+  /** Inlinable helpers: SQL with a standard body, bound to its objects at CREATE, so no search_path is needed (or allowed: a SET clause prevents inlining). */
+  const INLINED = ['authdb_email_ascii_canonical(text)', 'authdb_email_is_ascii_canonical(text)', 'authdb_interval_is_valid(interval,boolean)', 'authdb_random_secret()'];
+
+  it('every function pins search_path to the target schema and pg_temp (last), except the inlinable SQL helpers with a standard body; the API functions force generic plans', async () => {
     for (const f of await functions()) {
-      const config = API.includes(f.signature) ? ['search_path=public, pg_temp', 'plan_cache_mode=force_generic_plan'] : ['search_path=public, pg_temp'];
+      const config = API.includes(f.signature)
+        ? ['search_path=public, pg_temp', 'plan_cache_mode=force_generic_plan']
+        : INLINED.includes(f.signature)
+          ? null
+          : ['search_path=public, pg_temp'];
       expect({ signature: f.signature, config: f.config }).toEqual({ signature: f.signature, config });
+      if (f.config === null) expect({ signature: f.signature, sql: f.sql, standard_body: f.standard_body }).toEqual({ signature: f.signature, sql: true, standard_body: true });
     }
   });
 
@@ -314,7 +326,7 @@ describe('function security', () => {
       expect(await verify(client, reg.token)).toBe(reg.user_id);
       await expectSqlState(client.query('SELECT count(*) FROM users'), '42501');
       await expectSqlState(client.query('SELECT purge_expired_email_verification_tokens()'), '42501');
-      await expectSqlState(client.query("SELECT authdb_normalize_email('a@b')"), '42501');
+      await expectSqlState(client.query("SELECT authdb_email_ascii_canonical('a@b')"), '42501');
     } finally {
       await client.query('RESET ROLE');
       await client.query(`DROP OWNED BY ${role}`);
