@@ -15,6 +15,8 @@ const NT = '20260101000002_slow_nt';
 const STUBBORN = '20260101000002_stubborn';
 const SLEEP_S = 60;
 const APP = 'authdb migrate up';
+/** Per test: a CLI process, a server and a wait for the migration to sleep (see waitFor) on a loaded machine. */
+const LIMIT_MS = 240_000;
 
 let transactional: TempDir;
 let noTransaction: TempDir;
@@ -85,8 +87,11 @@ function startUp(db: TestDatabase, dir: TempDir): Running {
   return { child, done, stderr: () => stderr };
 }
 
-/** Polls until `probe` returns true; fails after `limitMs` (a state that never came). */
-async function waitFor(what: string, probe: () => Promise<boolean>, limitMs = 30_000): Promise<number> {
+/**
+ * Polls until `probe` returns true; fails after `limitMs` (a state that never came). The default is
+ * generous: on a loaded 2-core machine a CLI process took over 30 s to start and reach its migration.
+ */
+async function waitFor(what: string, probe: () => Promise<boolean>, limitMs = 120_000): Promise<number> {
   const started = performance.now();
   for (;;) {
     if (await probe()) return performance.now() - started;
@@ -100,9 +105,13 @@ async function waitFor(what: string, probe: () => Promise<boolean>, limitMs = 30
  * Waits for the sleep itself (wait event PgSleep), not just the statement that contains it: a cancel
  * that reached the stubborn DO block before it entered its exception block would not be caught.
  */
-async function sleeping(db: TestDatabase): Promise<number> {
+async function sleeping(db: TestDatabase, run: Promise<CliResult>): Promise<number> {
+  let ended: CliResult | undefined;
+  void run.then((result) => (ended = result), () => undefined);
   let pid = 0;
   await waitFor('the migration to sleep', async () => {
+    // A run that ended cannot sleep any more: say how it ended instead of waiting out the limit.
+    if (ended) throw new Error(`the CLI ended (exit ${ended.code}) before its migration slept; stderr:\n${ended.stderr}`);
     const { rows } = await db.pool.query<{ pid: number }>(
       `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND state = 'active' AND query LIKE '%pg_sleep%' AND wait_event = 'PgSleep'`,
       [APP],
@@ -137,12 +146,12 @@ async function columns(db: TestDatabase): Promise<string[]> {
   return rows.map((r) => r.name);
 }
 
-describe('SIGINT and SIGTERM during a migration', () => {
+describe('SIGINT and SIGTERM during a migration', { timeout: LIMIT_MS }, () => {
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     it(`${signal}: cancels the statement, rolls the migration back, releases the locks, says so and exits ${code}`, async () => {
       const db = await prepared(transactional);
       const run = startUp(db, transactional);
-      await sleeping(db);
+      await sleeping(db, run.done);
       expect(await heldLocks(db)).toContain('relation AccessExclusiveLock');
 
       const signalled = performance.now();
@@ -165,7 +174,7 @@ describe('SIGINT and SIGTERM during a migration', () => {
   it('a no-transaction file: says which statements were kept', async () => {
     const db = await prepared(noTransaction);
     const run = startUp(db, noTransaction);
-    await sleeping(db);
+    await sleeping(db, run.done);
 
     run.child.kill('SIGTERM');
     const result = await run.done;
@@ -185,7 +194,7 @@ describe('SIGINT and SIGTERM during a migration', () => {
   it('a second signal while cancelling exits at once', async () => {
     const db = await prepared(stubborn);
     const run = startUp(db, stubborn);
-    await sleeping(db);
+    await sleeping(db, run.done);
 
     run.child.kill('SIGINT');
     await waitFor('the CLI to start cancelling', () => Promise.resolve(run.stderr().includes('SIGINT received')));
@@ -201,11 +210,11 @@ describe('SIGINT and SIGTERM during a migration', () => {
   });
 });
 
-describe('kill -9 of the CLI', () => {
+describe('kill -9 of the CLI', { timeout: LIMIT_MS }, () => {
   it('the server notices the dead client and releases the migration lock and the table lock long before the statement would end', async () => {
     const db = await prepared(transactional);
     const run = startUp(db, transactional);
-    await sleeping(db);
+    await sleeping(db, run.done);
     expect((await heldLocks(db)).length).toBeGreaterThan(0);
 
     run.child.kill('SIGKILL');
@@ -219,11 +228,11 @@ describe('kill -9 of the CLI', () => {
   });
 });
 
-describe('the server ends the session (pg_terminate_backend)', () => {
+describe('the server ends the session (pg_terminate_backend)', { timeout: LIMIT_MS }, () => {
   it("reports the server's SQLSTATE and message, the file, what was kept, and exits 1", async () => {
     const db = await prepared(transactional);
     const result = runMain(['migrate', 'up', '--database-url', db.url, '--migrations-dir', transactional.path]);
-    const pid = await sleeping(db);
+    const pid = await sleeping(db, result);
 
     await db.pool.query('SELECT pg_terminate_backend($1)', [pid]);
     const { code, stderr } = await result;

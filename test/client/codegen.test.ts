@@ -30,7 +30,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('authdb codegen', () => {
+// Generous limit: CLI processes generating and diffing types on a shared, loaded machine (or a 2-core CI) take far longer than on a quiet one.
+describe('authdb codegen', { timeout: 180_000 }, () => {
   it('--check passes on a freshly migrated database: the committed file is up to date', async () => {
     const result = await runCli(['codegen', '--check', '--database-url', fresh.url]);
     expect(result.stderr).toContain('src/client/database-types.ts is up to date with schema "public"');

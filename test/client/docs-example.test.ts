@@ -68,7 +68,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('README.md, Use from TypeScript', () => {
+// Generous limit: tsc and the examples' processes on a shared, loaded machine (or a 2-core CI) take far longer than on a quiet one.
+describe('README.md, Use from TypeScript', { timeout: 180_000 }, () => {
   it('has the complete example and the non-enumeration recipe as named blocks', async () => {
     expect([...namedTypeScriptBlocks(await readFile(DOC, 'utf8')).keys()]).toEqual(['register.ts', 'sign-up.ts']);
   });

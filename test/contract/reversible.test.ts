@@ -44,7 +44,8 @@ function verify(dir: string | undefined, ...args: string[]): ReturnType<typeof r
   return runMain(['migrate', 'verify-reversible', '--database-url', databaseUrl('postgres'), ...(dir === undefined ? [] : ['--migrations-dir', dir]), ...args]);
 }
 
-describe('authdb migrate verify-reversible', () => {
+// Generous limit: CLI runs that create, migrate and drop scratch databases on a shared, loaded machine (or a 2-core CI) take far longer than on a quiet one.
+describe('authdb migrate verify-reversible', { timeout: 180_000 }, () => {
   it("proves authdb's own migrations reversible", async () => {
     const result = await verify(undefined);
     expect(result.stdout.match(/^reversible /gm)).toHaveLength(4);

@@ -97,41 +97,47 @@ describe('-- authdb:no-transaction', () => {
   });
 
   it('completes while a second migrator waits for the lock, well within the lock timeouts', async () => {
-    // The holder first runs a slow transactional migration, so the waiter is
-    // certainly polling by the time the CIC file runs.
-    const slow = await writeMigrationDir({
+    // The holder's first migration waits for the test's gate (a bigint advisory lock, apart from
+    // the migration lock's int4 pair), so the waiter is certainly polling by the time the CIC file runs.
+    const GATE_KEY = 4_242_002;
+    const gated = await writeMigrationDir({
       ...MIGRATIONS,
-      [TABLE]: { ...MIGRATIONS[TABLE], up: `${MIGRATIONS[TABLE].up}SELECT pg_sleep(0.5);\n` },
+      [TABLE]: { ...MIGRATIONS[TABLE], up: `${MIGRATIONS[TABLE].up}SELECT pg_advisory_xact_lock(${GATE_KEY});\n` },
     });
     try {
       const events: MigratorEvent[] = [];
-      const options = { schema: 'cic_busy', migrationsDir: slow.path, lockTimeoutMs: 20_000, ddlLockTimeoutMs: 5_000 } as const;
+      // A CIC that waited for the polling waiter would fail after ddlLockTimeoutMs (lock_timeout covers that
+      // wait), or deadlock with it; the waiter would give up after lockTimeoutMs. Both outlast any load.
+      const options = { schema: 'cic_busy', migrationsDir: gated.path, lockTimeoutMs: 50_000, ddlLockTimeoutMs: 40_000 } as const;
+      const gate = await connect('gate');
+      await gate.query('SELECT pg_advisory_lock($1::bigint)', [GATE_KEY]);
       const holder = new Migrator({ ...options, client: await connect('holder') });
       const waiter = new Migrator({ ...options, client: await connect('waiter'), onEvent: (event) => events.push(event) });
 
-      const started = performance.now();
       const holding = holder.up();
-      const lockHeld = `SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database
-                         WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()`;
-      await until(async () => (await db.pool.query(lockHeld)).rowCount === 1);
+      // The holder holds the migration lock and waits at the gate.
+      const atGate = `SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+                       WHERE l.locktype = 'advisory' AND NOT l.granted AND l.objid = $1 AND l.objsubid = 1 AND d.datname = current_database()`;
+      await until(async () => (await db.pool.query(atGate, [GATE_KEY])).rowCount === 1);
       const waiting = waiter.up();
+      await until(() => Promise.resolve(events.length > 0));
+      await gate.query('SELECT pg_advisory_unlock($1::bigint)', [GATE_KEY]);
 
       const [held, waited] = await Promise.all([holding, waiting]);
       expect(held.names).toEqual([TABLE, INDEXES]);
       expect(waited.names).toEqual([]);
       expect(events).toEqual([{ type: 'lock-wait', holder: expect.objectContaining({ applicationName: 'holder' }) as unknown }]);
-      expect(performance.now() - started).toBeLessThan(5_000);
       expect(await validIndexes('cic_busy')).toEqual(['items_code_idx', 'items_qty_idx']);
     } finally {
-      await slow.remove();
+      await gated.remove();
     }
-  });
+  }, 120_000);
 });
 
+/** Polls until `condition` holds: waits for a state, and fails only if it never comes (30 s). */
 async function until(condition: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await condition()) return;
+  for (const deadline = Date.now() + 30_000; !(await condition()); ) {
+    if (Date.now() > deadline) throw new Error('condition not met within 30 s');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  throw new Error('condition not met within 2 s');
 }

@@ -72,7 +72,8 @@ async function runAll(target: TestDatabase, scratch: TestDatabase): Promise<void
   }
 }
 
-describe('CLI commands under planted shadows and overloads', () => {
+// Generous limit: every CLI command run as a process, one after the other, takes far longer on a shared, loaded machine (or a 2-core CI) than on a quiet one.
+describe('CLI commands under planted shadows and overloads', { timeout: 180_000 }, () => {
   let names: Set<string>;
   let shadows: PlantedShadows[];
 

@@ -93,7 +93,8 @@ const FLAVOURS = [
   { name: 'Turkish ICU collation', create: createMigratedTurkishDatabase },
 ] as const;
 
-describe.each(FLAVOURS)('$name', (flavour) => {
+// Generous limit: hundreds of generated cases, each a round trip to the server, on a shared, loaded machine (or a 2-core CI) take far longer than on a quiet one.
+describe.each(FLAVOURS)('$name', { timeout: 180_000 }, (flavour) => {
   let db: TestDatabase;
   let client: pg.Client;
   let authDb: AuthDb;

@@ -224,7 +224,8 @@ function nextRun(): string {
   return `${String(randomBytes(2).readUInt16BE()).padStart(5, '0')}${String(runCounter).padStart(3, '0')}`;
 }
 
-describe('arbitrary arguments', () => {
+// Generous limit: hundreds of generated calls, each a round trip to the server, on a shared, loaded machine (or a 2-core CI) take far longer than on a quiet one.
+describe('arbitrary arguments', { timeout: 180_000 }, () => {
   it('every call with arbitrary strings ends in success or a documented AU error', async () => {
     const run = nextRun();
     const addresses = Array.from({ length: 40 }, (_, i) => poolAddress(run, i));
@@ -643,7 +644,8 @@ const commandSequence = fc
   .array(fc.oneof({ weight: 15, arbitrary: command.map((c) => [c]) }, { weight: 1, arbitrary: burst }), { minLength: SEQUENTIAL_COMMANDS / 2, maxLength: SEQUENTIAL_COMMANDS })
   .map((groups) => groups.flat());
 
-describe('sequences of commands', () => {
+// Generous limit: generated command sequences, each a round trip per command, on a shared, loaded machine (or a 2-core CI) take far longer than on a quiet one.
+describe('sequences of commands', { timeout: 180_000 }, () => {
   it('every call does what the model of the README says, and the tables stay consistent', async () => {
     await fc.assert(
       fc.asyncProperty(commandSequence, async (commands) => {
@@ -838,7 +840,8 @@ async function expectAttributedCredentials(journal: Journal): Promise<void> {
   }
 }
 
-describe('concurrent commands', () => {
+// Generous limit: generated concurrent command sets on a shared, loaded machine (or a 2-core CI) take far longer than on a quiet one.
+describe('concurrent commands', { timeout: 180_000 }, () => {
   let sessions: pg.Client[];
   let gate: pg.Client;
 
