@@ -28,6 +28,8 @@ export class BlockerWatch {
   readonly #openProbe: () => Promise<ProbeSession>;
   readonly #periodMs: number;
   #probe: Promise<ProbeSession> | undefined;
+  /** The probe, once it has connected. */
+  #opened: ProbeSession | undefined;
   #timer: NodeJS.Timeout | undefined;
   #polling = false;
   #seen: readonly BlockingSession[] = [];
@@ -61,15 +63,20 @@ export class BlockerWatch {
   async close(): Promise<void> {
     this.stop();
     const probe = this.#probe;
+    const opened = this.#opened;
     this.#probe = undefined;
-    if (probe) await probe.then((p) => p.close(), () => undefined);
+    this.#opened = undefined;
+    if (opened) await opened.close();
+    // Still waiting for a backend (a full session pool hands it one only when
+    // this command disconnects): closed when it arrives, never waited for.
+    else if (probe) void probe.then((p) => p.close(), () => undefined);
   }
 
   async #poll(pid: number): Promise<void> {
     if (this.#polling) return;
     this.#polling = true;
     try {
-      this.#probe ??= this.#openProbe();
+      this.#probe ??= this.#openProbe().then((p) => (this.#opened = p));
       const blockers = await readBlockers((await this.#probe).client, pid);
       if (blockers.length > 0 && this.#timer !== undefined) this.#seen = blockers;
     } catch {

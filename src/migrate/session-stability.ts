@@ -47,24 +47,34 @@ export class UnstableSessionError extends MigrationError {
  * - a statement of this command runs in another backend (before and after
  *   the probe releases the backend it held, which a pool hands out next).
  *
- * Without a probe session (the server or role at its connection limit)
- * only the last check remains.
+ * Without a probe session (the server or role at its connection limit, or a
+ * full session pool, where it waits for a backend) only the last check
+ * remains.
  */
 export async function assertStableSession(client: ClientBase, openProbe?: () => Promise<ProbeSession>): Promise<number> {
   const pid = await backendPid(client);
-  const probe = openProbe && (await openProbe().catch(() => undefined));
+  const probe = openProbe && (await openWithin(openProbe, DEFAULT_PROBE_HOLD_MS));
   if (probe === undefined) {
     await expectBackend(client, pid);
     return pid;
   }
+  // Closed as soon as a round gives it up: its BEGIN may still wait in a
+  // full pool, and once served it would pin that backend in a transaction
+  // until closed -- in a pool of one, the backend our next statement waits
+  // for (a hang that also blocks every other client of the pool).
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => (closed ??= probe.close());
   try {
     for (let round = 0; round < DEFAULT_PROBE_ROUNDS; round++) {
-      if (!(await checkRound(client, probe.client, pid))) break;
+      if (!(await checkRound(client, probe.client, pid))) {
+        await close();
+        break;
+      }
     }
     await expectBackend(client, pid);
     return pid;
   } finally {
-    await probe.close();
+    await close();
   }
 }
 
@@ -133,6 +143,19 @@ async function inspectFromProbe(probe: ClientBase, pid: number, nonce: string): 
         'the connection goes through a pooler that reassigns sessions between transactions',
     );
   }
+}
+
+/**
+ * Opens a probe session, or gives up after `ms`: through a full session pool
+ * (PgBouncer pool_mode=session, every server connection taken, this
+ * command's included) the probe's first statement waits until this command
+ * disconnects. A probe that arrives later is closed at once.
+ */
+async function openWithin(openProbe: () => Promise<ProbeSession>, ms: number): Promise<ProbeSession | undefined> {
+  const opening = openProbe().catch(() => undefined);
+  if (await settlesWithin(opening, ms)) return await opening;
+  void opening.then((late) => late?.close());
+  return undefined;
 }
 
 /** Whether `promise` settles within `ms`; it keeps running either way. */

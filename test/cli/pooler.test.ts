@@ -85,6 +85,14 @@ describe.skipIf(BIN === undefined)('PgBouncer', () => {
     }
   });
 
+  it('statement mode: migrate up refuses, changes nothing and leaks no lock', async () => {
+    const result = await runMain(['migrate', 'up', '--database-url', bouncer.statementUrl, '--migrations-dir', dir.path, '--schema', 'stmt']);
+    expect(result.stderr).toContain('[AUTHDB_UNSTABLE_SESSION]');
+    expect(result.code).toBe(1);
+    expect(await relations()).toEqual([]);
+    expect(await advisoryLocks()).toBe(0);
+  });
+
   it('session mode: concurrent runs take turns; one applies, the others wait and find nothing to apply', async () => {
     const args = ['migrate', 'up', '--database-url', bouncer.sessionUrl, '--migrations-dir', dir.path, '--schema', 'turns'];
     const results = await Promise.all([runMain(args), runMain(args), runMain(args)]);
@@ -103,6 +111,29 @@ describe.skipIf(BIN === undefined)('PgBouncer', () => {
     expect(up.code).toBe(0);
     expect(await relations()).toEqual(['auth.a_t', 'auth.a_t_id_idx', 'auth.authdb_migrations', 'auth.authdb_migrations_pkey']);
     expect((await runMain(['migrate', 'down', '--all', ...base])).code).toBe(0);
+    expect(await advisoryLocks()).toBe(0);
+  });
+});
+
+// A pool of one server connection: the probe session can never have a
+// backend of its own while another client holds the only one.
+describe.skipIf(BIN === undefined)('PgBouncer with a pool of one', () => {
+  let small: PgBouncer;
+  beforeAll(async () => {
+    if (BIN !== undefined) small = await startPgBouncer(BIN, db.url, { poolSize: 1 });
+  });
+  afterAll(async () => {
+    if (BIN !== undefined) await small.stop();
+  });
+
+  it('session mode: migrate up and down work (the probe waits for a backend, is given up, and holds nothing)', async () => {
+    const base = ['--database-url', small.sessionUrl, '--migrations-dir', dir.path, '--schema', 'one'];
+    const up = await runMain(['migrate', 'up', ...base]);
+    expect(up.stderr).toContain('applied 2 migration(s) (schema "one")');
+    expect(up.code).toBe(0);
+    const down = await runMain(['migrate', 'down', '--all', ...base]);
+    expect(down.code).toBe(0);
+    await db.pool.query('DROP SCHEMA one CASCADE');
     expect(await advisoryLocks()).toBe(0);
   });
 });

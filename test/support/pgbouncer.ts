@@ -19,6 +19,8 @@ export interface PgBouncer {
   readonly transactionUrl: string;
   /** URL of the same database through a pool in session mode. */
   readonly sessionUrl: string;
+  /** URL of the same database through a pool in statement mode. */
+  readonly statementUrl: string;
   stop(): Promise<void>;
 }
 
@@ -26,11 +28,16 @@ export interface PgBouncer {
  * Starts PgBouncer (foreground, loopback only, as the `postgres` OS user when
  * run as root, since PgBouncer refuses to run as root) with two pools in
  * front of the database that `serverUrl` names: `<db>_tx` in transaction
- * mode and `<db>_session` in session mode. Clients log in without a
+ * mode, `<db>_session` in session mode and `<db>_stmt` in statement mode. Clients log in without a
  * password (`auth_type = any`); PgBouncer logs in to the server as the
  * URL's user.
  */
-export async function startPgBouncer(bin: string, serverUrl: string): Promise<PgBouncer> {
+export interface PgBouncerOptions {
+  /** Server connections per pool (`default_pool_size`). Default is 4. */
+  readonly poolSize?: number;
+}
+
+export async function startPgBouncer(bin: string, serverUrl: string, options: PgBouncerOptions = {}): Promise<PgBouncer> {
   const server = new URL(serverUrl);
   const database = decodeURIComponent(server.pathname.slice(1));
   const dir: TempDir = await createTempDir('authdb-pgbouncer-');
@@ -50,12 +57,13 @@ export async function startPgBouncer(bin: string, serverUrl: string): Promise<Pg
       '[databases]',
       `${database}_tx = ${target} pool_mode=transaction`,
       `${database}_session = ${target} pool_mode=session`,
+      `${database}_stmt = ${target} pool_mode=statement`,
       '[pgbouncer]',
       'listen_addr = 127.0.0.1',
       `listen_port = ${port}`,
       `unix_socket_dir =`,
       'auth_type = any',
-      'default_pool_size = 4',
+      `default_pool_size = ${options.poolSize ?? 4}`,
       'ignore_startup_parameters = extra_float_digits',
       '',
     ].join('\n'),
@@ -70,6 +78,7 @@ export async function startPgBouncer(bin: string, serverUrl: string): Promise<Pg
   const bouncer: PgBouncer = {
     transactionUrl: url(`${database}_tx`),
     sessionUrl: url(`${database}_session`),
+    statementUrl: url(`${database}_stmt`),
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
