@@ -151,7 +151,8 @@
 -- dialled only inside the country and is never part of the international
 -- number.  Spaces, dashes and dots may stand (in any mix) around the "+",
 -- between the country code and the "(0)", inside its parentheses and after
--- it.  ("(0)" anywhere else is refused, AU006.)  Then the separators people
+-- it.  ("(0)" anywhere else is refused, AU006, and so is a group right
+-- after the country code that starts with 0, below.)  Then the separators people
 -- type (spaces, "-", ".", "(" and ")") are removed, and the result must be
 -- "+", a country code that does not start with 0, and 8 to 15 digits in
 -- all.  No conversion of national formats or "00" prefixes: the application
@@ -167,6 +168,7 @@ SET search_path FROM CURRENT
 AS $function$
 DECLARE
     v_phone text;
+    v_country text;
 BEGIN
     IF p_phone IS NULL THEN
         RETURN NULL;
@@ -181,6 +183,22 @@ BEGIN
             ERRCODE = 'AU006',
             MESSAGE = pg_catalog.format('p_phone: %s is not a valid E.164 phone number', authdb_quote_for_message(p_phone)),
             DETAIL  = 'A "(0)" trunk prefix is accepted (and removed) only right after the country code, as in "+49 (0) 209 22334455".';
+    END IF;
+
+    -- A group right after the country code that starts with 0 -- "+49 (0209)
+    -- 22334455", "+44 020 7946 0958" -- carries the trunk prefix inside the
+    -- area code: stored as typed it would be another number (+49020922334455),
+    -- which the AU002 check would not match with +4920922334455.  Refused
+    -- rather than guessed, except for the country codes whose numbers do
+    -- start with 0 (Italy 39, San Marino 378, Vatican 379, Cote d'Ivoire 225,
+    -- Republic of the Congo 242).  Only the grouping the user typed shows
+    -- where the country code ends: "+490209..." is not caught.
+    v_country := pg_catalog.substring(v_phone, E'^[ .-]*\\+[ .-]*([0-9]{1,3})(?:[ .-]+|[ .-]*\\()[ .-]*0'::text);
+    IF v_country IS NOT NULL AND v_country OPERATOR(pg_catalog.<>) ALL ('{39,378,379,225,242}'::text[]) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'AU006',
+            MESSAGE = pg_catalog.format('p_phone: %s is not a valid E.164 phone number', authdb_quote_for_message(p_phone)),
+            DETAIL  = pg_catalog.format('The digits after the country code +%s start with 0, a trunk prefix dialled only inside the country: leave it out ("+49 209 22334455") or write it as "(0)" right after the country code ("+49 (0) 209 22334455").', v_country);
     END IF;
 
     -- translate() deletes every character of its second argument that has

@@ -161,9 +161,9 @@ describe.each(FLAVOURS)('$name', (flavour) => {
     const separators = fc.array(fc.constantFrom(' ', '-', '.'), { maxLength: 3 }).map((cs) => cs.join(''));
     const someSeparators = fc.array(fc.constantFrom(' ', '-', '.'), { minLength: 1, maxLength: 3 }).map((cs) => cs.join(''));
     const countryCode = fc.integer({ min: 1, max: 999 }).map(String);
-    /** A country code and national digits, 8 to 15 digits in all. */
+    /** A country code and national digits, 8 to 15 digits in all; the national number does not start with 0 (its trunk prefix). */
     const number = countryCode.chain((cc) =>
-      fc.tuple(fc.constant(cc), fc.stringMatching(new RegExp(`^[0-9]{${8 - cc.length},${15 - cc.length}}$`))),
+      fc.tuple(fc.constant(cc), fc.stringMatching(new RegExp(`^[1-9][0-9]{${7 - cc.length},${14 - cc.length}}$`))),
     );
     /** The national digits cut in two, with separators between. */
     const spellNational = (national: string, cut: number, sep: string): string => `${national.slice(0, cut % (national.length + 1))}${sep}${national.slice(cut % (national.length + 1))}`;
@@ -179,8 +179,9 @@ describe.each(FLAVOURS)('$name', (flavour) => {
           const [s0, s1, s2, s3, s4, s5, s6] = seps as [string, string, string, string, string, string, string];
           const typed = `${s0}+${s1}${cc}${s2}(${s3}0${s4})${s5}${spellNational(national, cut, s6)}`;
           expect(await normalize(typed)).toBe(`+${cc}${national}`);
-          // The same number without the (0): one number.
-          expect(await normalize(`+${cc}${s5}${spellNational(national, cut, s6)}`)).toBe(`+${cc}${national}`);
+          // The same number without the (0): one number. (A separator after the country code, as the
+          // (0) stood there: "+1" then "2 0…" typed as "+12 0…" would read as a trunk 0 after +12.)
+          expect(await normalize(`+${cc} ${s5}${spellNational(national, cut, s6)}`)).toBe(`+${cc}${national}`);
         }),
         { numRuns: 300 },
       );
@@ -199,6 +200,38 @@ describe.each(FLAVOURS)('$name', (flavour) => {
       );
     });
   });
+
+  // A trunk 0 inside the area code, as people copy national numbers: stored as
+  // typed it would be another number, which the AU002 check would not match.
+  it.each([
+    ['+49 (0209) 22334455', '+49'],
+    ['+49 0209 22334455', '+49'],
+    ['+49-0209-22334455', '+49'],
+    ['+44 (020) 7946 0958', '+44'],
+    ['+1 (0) 0212 555 0100', '+1'],
+  ])('refuses %j: the digits after the country code start with a trunk 0 (AU006)', async (phone, country) => {
+    const error = await expectSqlState(register(db.pool, `${local('trunk')}@example.com`, { phone }), 'AU006');
+    expect(error.detail).toContain(`after the country code ${country} start with 0`);
+  });
+
+  it('a confirmed "+49 (0) 209 22334455" leaves no spelling with the trunk 0 that escapes AU002', async () => {
+    const owner = await register(db.pool, `${local('owner0')}@example.com`, { phone: '+49 (0) 209 22334455' });
+    await verifyAsRegistrant(db.pool, owner);
+    await db.pool.query('UPDATE users SET phone_confirmed_at = now() WHERE id = $1', [owner.user_id]);
+    for (const spelling of ['+49 (0209) 22334455', '+49 0209 22334455']) {
+      await expectSqlState(register(db.pool, `${local('other0')}@example.com`, { phone: spelling }), 'AU006');
+    }
+    await expectSqlState(register(db.pool, `${local('other0')}@example.com`, { phone: '+49 209 22334455' }), 'AU002');
+    await db.pool.query('UPDATE users SET phone_confirmed_at = NULL, phone = NULL WHERE id = $1', [owner.user_id]);
+  });
+
+  it.each(['+39 06 6988 3145', '+39 (06) 6988 3145', '+378 0549 882 000', '+225 07 12 34 56 78'])(
+    'keeps the leading 0 where the national number has one: %j',
+    async (phone) => {
+      const { rows } = await db.pool.query<{ phone: string }>('SELECT authdb_normalize_phone($1) AS phone', [phone]);
+      expect(single(rows).phone).toBe(`+${phone.replace(/[^0-9]/g, '')}`);
+    },
+  );
 
   it.each([
     ['+0123456789', 'country codes never start with 0'],
