@@ -2,6 +2,8 @@
  * Settings of `npm run bench`, from the environment. Every default is sized
  * so that the whole run finishes in under 10 minutes on 2 cores.
  */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Concurrency levels of the path comparison. Default is 1, 4 and 16. */
 export const DEFAULT_CONCURRENCY: readonly number[] = [1, 4, 16];
@@ -46,7 +48,7 @@ export interface BenchConfig {
 }
 
 /** Default results directory: the committed bench/results/. */
-export const DEFAULT_RESULTS_DIR = new URL('./results/', import.meta.url).pathname;
+export const DEFAULT_RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
 /** Reads BENCH_* variables; throws naming the variable when one is malformed. */
 export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
@@ -56,6 +58,7 @@ export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     if (transactions % c !== 0) throw new Error(`BENCH_TRANSACTIONS: ${transactions} is not divisible by concurrency ${c} (BENCH_CONCURRENCY)`);
   }
   const only = sections(env.BENCH_ONLY);
+  const resultsDir = env.BENCH_RESULTS_DIR || DEFAULT_RESULTS_DIR;
   return {
     databaseUrl: env.BENCH_DATABASE_URL || undefined,
     concurrency,
@@ -66,8 +69,8 @@ export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     contentionSessions: list(env, 'BENCH_CONTENTION_SESSIONS', DEFAULT_CONTENTION_SESSIONS),
     migrationRepeats: positive(env, 'BENCH_MIGRATION_REPEATS', DEFAULT_MIGRATION_REPEATS),
     sections: only,
-    resultsDir: env.BENCH_RESULTS_DIR || DEFAULT_RESULTS_DIR,
-    updatesReadme: !env.BENCH_RESULTS_DIR && only.size === SECTIONS.length,
+    resultsDir,
+    updatesReadme: resolve(resultsDir) === resolve(DEFAULT_RESULTS_DIR) && only.size === SECTIONS.length,
   };
 }
 
