@@ -48,15 +48,16 @@ export class UnstableSessionError extends MigrationError {
  *   the probe releases the backend it held, which a pool hands out next).
  *
  * Without a probe session (the server or role at its connection limit, or a
- * full session pool, where it waits for a backend) only the last check
- * remains.
+ * full pool, where it waits for a backend) the check is in-band: this
+ * command's statements, with pauses between, must stay in one backend that
+ * runs no other client's transactions between them ({@link checkInBand}).
  */
 export async function assertStableSession(client: ClientBase, openProbe?: () => Promise<ProbeSession>): Promise<number> {
-  const pid = await backendPid(client);
+  const session = await CheckedSession.start(client);
   const probe = openProbe && (await openWithin(openProbe, DEFAULT_PROBE_HOLD_MS));
   if (probe === undefined) {
-    await expectBackend(client, pid);
-    return pid;
+    await checkInBand(session);
+    return session.pid;
   }
   // Closed as soon as a round gives it up: its BEGIN may still wait in a
   // full pool, and once served it would pin that backend in a transaction
@@ -66,15 +67,81 @@ export async function assertStableSession(client: ClientBase, openProbe?: () => 
   const close = (): Promise<void> => (closed ??= probe.close());
   try {
     for (let round = 0; round < DEFAULT_PROBE_ROUNDS; round++) {
-      if (!(await checkRound(client, probe.client, pid))) {
+      if (!(await checkRound(session, probe.client))) {
         await close();
         break;
       }
     }
-    await expectBackend(client, pid);
-    return pid;
+    await session.next();
+    return session.pid;
   } finally {
     await close();
+  }
+}
+
+/** In-band checks when there is no probe session, and the pause before each. */
+const IN_BAND_CHECKS = 4;
+const IN_BAND_PAUSE_MS = 50;
+
+/**
+ * Without a probe: pauses give another client of a transaction pool the
+ * moment to slip a transaction into this command's backend. One gap alone is
+ * not proof: an idle backend may run an empty transaction of its own to
+ * catch up on shared invalidation messages (heavy DDL elsewhere on the
+ * server), so it takes gaps at two checks to refuse.
+ */
+async function checkInBand(session: CheckedSession): Promise<void> {
+  const gaps: number[] = [];
+  for (let check = 0; check < IN_BAND_CHECKS; check++) {
+    await new Promise((resolve) => setTimeout(resolve, IN_BAND_PAUSE_MS));
+    const others = await session.next();
+    if (others > 0) gaps.push(others);
+  }
+  if (gaps.length >= 2) {
+    throw new UnstableSessionError(
+      `this command's server session (backend pid ${session.pid}) ran other transactions between this command's statements ` +
+        `(${gaps.join(', ')} at ${gaps.length} of ${IN_BAND_CHECKS} checks): the connection goes through a pooler that lends the session to other clients between transactions`,
+    );
+  }
+}
+
+/**
+ * This command's statements during the check. Each must run in the same
+ * backend as the first, and each counts the transactions that backend ran in
+ * between: a backend numbers its transactions (the local part of the virtual
+ * transaction id, `pg_locks.virtualxid` "backend/local"), so a gap means
+ * another client's transaction ran in it -- a pooler lending our backend out,
+ * seen even when the pid stays the same (a pool of one) -- or the backend's
+ * own catch-up on invalidation messages (see {@link checkInBand}).
+ */
+class CheckedSession {
+  readonly #client: ClientBase;
+  readonly pid: number;
+  #local: number | undefined;
+
+  private constructor(client: ClientBase, mark: SessionMark) {
+    this.#client = client;
+    this.pid = mark.pid;
+    this.#local = mark.local;
+  }
+
+  static async start(client: ClientBase): Promise<CheckedSession> {
+    return new CheckedSession(client, await sessionMark(client));
+  }
+
+  /**
+   * Runs this command's next statement (with `tag` in its text): fails if it
+   * ran in another backend; returns how many other transactions that backend
+   * ran since this command's last statement (0 when unknown).
+   */
+  async next(tag?: string): Promise<number> {
+    const mark = await sessionMark(this.#client, tag);
+    if (mark.pid !== this.pid) {
+      throw new UnstableSessionError(`two statements of this command ran in different server sessions (backend pid ${this.pid}, then ${mark.pid})`);
+    }
+    const previous = this.#local;
+    this.#local = mark.local;
+    return previous === undefined || mark.local === undefined ? 0 : (mark.local - previous - 1) >>> 0;
   }
 }
 
@@ -84,13 +151,11 @@ export interface SessionCheckPoint {
   readonly where?: string;
   /** What was kept. Default is "Nothing was migrated." */
   readonly outcome?: string;
-  /** Put into the statement's text, where `pg_stat_activity.query` shows it. */
-  readonly tag?: string;
 }
 
 /** Fails with {@link UnstableSessionError} unless the next statement on `client` runs in backend `pid`. */
 export async function expectBackend(client: ClientBase, pid: number, point: SessionCheckPoint = {}): Promise<void> {
-  const now = await backendPid(client, point.tag);
+  const now = await backendPid(client);
   if (now !== pid) {
     const where = point.where === undefined ? '' : `, ${point.where}`;
     throw new UnstableSessionError(`two statements of this command ran in different server sessions (backend pid ${pid}, then ${now}${where})`, point.outcome);
@@ -98,18 +163,18 @@ export async function expectBackend(client: ClientBase, pid: number, point: Sess
 }
 
 /** One round; false when the probe could not get a backend of its own in time (a full pool) or failed, so further rounds cannot probe. */
-async function checkRound(client: ClientBase, probe: ClientBase, pid: number): Promise<boolean> {
+async function checkRound(session: CheckedSession, probe: ClientBase): Promise<boolean> {
   const nonce = randomUUID();
-  await expectBackend(client, pid, { tag: nonce });
+  await session.next(nonce);
   const begun = probe.query('BEGIN').then(() => true, () => false);
   if (!(await settlesWithin(begun, DEFAULT_PROBE_HOLD_MS)) || !(await begun)) return false;
   let pinned = true;
   try {
-    await inspectFromProbe(probe, pid, nonce);
+    await inspectFromProbe(probe, session.pid, nonce);
     // Our next statement, while the probe's transaction pins whatever backend
     // it got. In a pool with no free backend this statement waits for the
     // probe: the probe lets go after a while, so the check never deadlocks.
-    const during = expectBackend(client, pid);
+    const during = session.next();
     await settlesWithin(during, DEFAULT_PROBE_HOLD_MS);
     await probe.query('COMMIT');
     pinned = false;
@@ -172,10 +237,28 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   }
 }
 
+/** A statement's backend pid and the local number of its transaction (undefined if pg_locks does not show it). */
+interface SessionMark {
+  readonly pid: number;
+  readonly local: number | undefined;
+}
+
 /** `tag` goes into the statement's text, where `pg_stat_activity.query` shows it. */
-async function backendPid(client: ClientBase, tag?: string): Promise<number> {
+async function sessionMark(client: ClientBase, tag?: string): Promise<SessionMark> {
   const comment = tag === undefined ? '' : `/* authdb session check ${tag} */ `;
-  const { rows } = await client.query<{ pid: number }>(`${comment}SELECT pg_catalog.pg_backend_pid() AS pid`);
+  const { rows } = await client.query<{ pid: number; vxid: string | null }>(
+    `${comment}SELECT pg_catalog.pg_backend_pid() AS pid,
+            (SELECT l.virtualxid FROM pg_catalog.pg_locks AS l
+              WHERE l.locktype = 'virtualxid'::text AND l.pid = pg_catalog.pg_backend_pid() AND l.granted LIMIT 1) AS vxid`,
+  );
+  const row = rows[0];
+  if (row === undefined) throw new Error('pg_backend_pid() returned no row');
+  const local = Number(row.vxid?.split('/')[1] ?? Number.NaN);
+  return { pid: row.pid, local: Number.isSafeInteger(local) ? local : undefined };
+}
+
+async function backendPid(client: ClientBase): Promise<number> {
+  const { rows } = await client.query<{ pid: number }>('SELECT pg_catalog.pg_backend_pid() AS pid');
   const pid = rows[0]?.pid;
   if (pid === undefined) throw new Error('pg_backend_pid() returned no row');
   return pid;

@@ -50,6 +50,6 @@ it.skipIf(BIN === undefined)('track_activities off, transaction pool busy with o
   }
   for (const r of results) expect(r.stderr).toContain('[AUTHDB_UNSTABLE_SESSION]');
   expect(results.map((r) => r.code)).toEqual(Array(20).fill(1));
-  const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`);
+  const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
   expect(rows[0]?.n).toBe(0);
 }, 300_000);

@@ -1,4 +1,6 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PROBE_HOLD_MS } from '../../src/migrate/session-stability.js';
 import { runMain } from '../support/cli.js';
 import { createEmptyDatabase, type TestDatabase } from '../support/database.js';
 import { writeMigrationDir, type TempDir } from '../support/migration-fixtures.js';
@@ -136,4 +138,32 @@ describe.skipIf(BIN === undefined)('PgBouncer with a pool of one', () => {
     await db.pool.query('DROP SCHEMA one CASCADE');
     expect(await advisoryLocks()).toBe(0);
   });
+
+  // The probe cannot get the only backend in time and the pid never changes:
+  // what gives the pool away is another client's transaction numbered in our
+  // backend between two of our statements (pg_locks' virtualxid).
+  it('transaction mode, another client in long transactions: refused, nothing migrated', async () => {
+    const state = { stop: false };
+    const other = (async () => {
+      const client = new pg.Client({ connectionString: small.transactionUrl });
+      client.on('error', () => undefined);
+      await client.connect();
+      while (!state.stop) {
+        await client.query(`BEGIN; SELECT pg_catalog.pg_sleep(${(DEFAULT_PROBE_HOLD_MS + 1_000) / 1000}); COMMIT`).catch(() => undefined);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await client.end().catch(() => undefined);
+    })();
+    let result: Awaited<ReturnType<typeof runMain>>;
+    try {
+      result = await runMain(['migrate', 'up', '--database-url', small.transactionUrl, '--migrations-dir', dir.path, '--schema', 'busy']);
+    } finally {
+      state.stop = true;
+      await other;
+    }
+    expect(result.stderr).toContain('Nothing was migrated. [AUTHDB_UNSTABLE_SESSION]');
+    expect(result.code).toBe(1);
+    expect((await relations()).filter((name) => name.startsWith('busy.'))).toEqual([]);
+    expect(await advisoryLocks()).toBe(0);
+  }, 180_000);
 });

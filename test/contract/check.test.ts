@@ -101,8 +101,10 @@ describe('authdb schema check', () => {
 
     await db.pool.query(`REVOKE EXECUTE ON FUNCTION verify_email(text, text, text) FROM ${APP}`);
     await db.pool.query('DROP INDEX email_verification_tokens_ended_at_idx');
-    await db.pool.query(`CREATE OR REPLACE FUNCTION authdb_normalize_phone(p_phone text) RETURNS text LANGUAGE plpgsql IMMUTABLE
-                           SET search_path = public, pg_temp AS $$ BEGIN RETURN p_phone; END $$`);
+    // One line of the real body changed: the input returned unnormalised.
+    await db.pool.query(`DO $$ BEGIN
+                           EXECUTE replace(pg_get_functiondef('authdb_normalize_phone(text)'::regprocedure), 'RETURN v_phone;', 'RETURN p_phone;');
+                         END $$`);
     const result = await check(db.url, '--contract', contract);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`~ function verify_email(text, text, text)\n    grants.${APP}: ["EXECUTE"] → (absent)`);
@@ -112,8 +114,8 @@ describe('authdb schema check', () => {
         '    table: "email_verification_tokens"\n' +
         '    valid: true',
     );
-    expect(result.stdout).toMatch(/~ function authdb_normalize_phone\(text\)\n {4}body: \d+ → 1 lines, changed as follows/);
-    expect(result.stdout).toContain('+  BEGIN RETURN p_phone; END ');
+    expect(result.stdout).toMatch(/~ function authdb_normalize_phone\(text\)\n {4}body: (\d+) → \1 lines, changed as follows/);
+    expect(result.stdout).toContain('      -     RETURN v_phone;\n      +     RETURN p_phone;');
   });
 
   it('prints the drift as JSON with --json', async () => {

@@ -54,7 +54,7 @@ describe('one server session per run', () => {
     await expect(again).rejects.toMatchObject({ code: 'AUTHDB_UNSTABLE_SESSION', message: expect.stringMatching(/already held the migration lock on schema "public"/) as string });
     await release();
     // Released once, it is free again: the refused attempt did not take it a second time.
-    const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`);
+    const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
     expect(rows[0]?.n).toBe(0);
   });
 
