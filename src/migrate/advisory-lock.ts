@@ -61,6 +61,11 @@ export async function acquireMigrationLock(client: ClientBase, schema: string, o
   }
 }
 
+/** Whether the backend running the statement holds the lock keyed ($1, $2), in SQL. */
+const HELD_HERE = `EXISTS (SELECT FROM pg_catalog.pg_locks AS l
+                  WHERE l.locktype = 'advisory' AND l.granted AND l.pid = pg_catalog.pg_backend_pid()
+                    AND l.classid = $1::int4::oid AND l.objid = $2::int4::oid AND l.objsubid = 2)`;
+
 /**
  * One attempt. A backend that holds the lock before this command asked for it
  * is a pooled session another client (another run) took it in: an advisory
@@ -69,9 +74,7 @@ export async function acquireMigrationLock(client: ClientBase, schema: string, o
 async function tryLock(client: ClientBase, schema: string, key: number): Promise<boolean> {
   const { rows } = await client.query<{ ok: boolean | null; pid: number }>(
     `WITH earlier AS MATERIALIZED (
-       SELECT EXISTS (SELECT FROM pg_catalog.pg_locks AS l
-                       WHERE l.locktype = 'advisory' AND l.granted AND l.pid = pg_catalog.pg_backend_pid()
-                         AND l.classid = $1::int4::oid AND l.objid = $2::int4::oid AND l.objsubid = 2) AS held)
+       SELECT ${HELD_HERE} AS held)
      SELECT CASE WHEN earlier.held THEN NULL ELSE pg_catalog.pg_try_advisory_lock($1::int4, $2::int4) END AS ok,
             pg_catalog.pg_backend_pid() AS pid
        FROM earlier`,
@@ -93,10 +96,7 @@ async function tryLock(client: ClientBase, schema: string, key: number): Promise
  */
 async function assertLockHeld(client: ClientBase, schema: string, key: number): Promise<void> {
   const { rows } = await client.query<{ held: boolean; pid: number }>(
-    `SELECT EXISTS (SELECT FROM pg_catalog.pg_locks AS l
-                     WHERE l.locktype = 'advisory' AND l.granted AND l.pid = pg_catalog.pg_backend_pid()
-                       AND l.classid = $1::int4::oid AND l.objid = $2::int4::oid AND l.objsubid = 2) AS held,
-            pg_catalog.pg_backend_pid() AS pid`,
+    `SELECT ${HELD_HERE} AS held, pg_catalog.pg_backend_pid() AS pid`,
     [LOCK_CLASS, key],
   );
   if (!rows[0]?.held) {

@@ -8,6 +8,7 @@ import { serverAccount } from '../../src/embedded/os-user.js';
 import { runMain } from '../support/cli.js';
 import { processesMentioning, startCli } from '../support/cli-process.js';
 import { createTempDir, writeMigrationDir, type TempDir } from '../support/migration-fixtures.js';
+import { waitFor } from '../support/wait.js';
 
 // Stale and corrupted state of the embedded cluster: a postmaster.pid left by
 // a killed server whose pid now belongs to another live process, a damaged
@@ -45,15 +46,6 @@ function migrateStatus(): ReturnType<typeof runMain> {
   return authdb('migrate', 'status', '--migrations-dir', migrations.path);
 }
 
-/** Polls `condition` until it holds (30 s at most): waiting for a state, not for a time. */
-async function waitFor(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -69,7 +61,7 @@ describe('stale and corrupted state of the embedded cluster', { timeout: 180_000
     expect((await authdb('db', 'start')).code).toBe(0);
     const { pid } = await cluster.status();
     process.kill(pid ?? 0, 'SIGKILL');
-    await waitFor(async () => (await processesMentioning(cluster.dataDir)).length === 0, 'the killed server to be gone');
+    await waitFor('the killed server to be gone', async () => (await processesMentioning(cluster.dataDir)).length === 0);
 
     // Another live process, of the server's own OS user, now has the recorded pid.
     const account = await serverAccount();

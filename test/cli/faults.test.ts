@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ENTRY, cleanEnv, runMain, type CliResult } from '../support/cli.js';
 import { createEmptyDatabase, type TestDatabase } from '../support/database.js';
 import { writeMigrationDir, type TempDir } from '../support/migration-fixtures.js';
+import { waitFor } from '../support/wait.js';
 
 // Faults while a migration runs, with real processes: SIGINT/SIGTERM to the
 // CLI, kill -9 of the CLI, and the server ending the session. The running
@@ -17,6 +18,8 @@ const SLEEP_S = 60;
 const APP = 'authdb migrate up';
 /** Per test: a CLI process, a server and a wait for the migration to sleep (see waitFor) on a loaded machine. */
 const LIMIT_MS = 240_000;
+/** Waits for a CLI process to start and reach its migration: on a loaded 2-core machine that took over 30 s. */
+const START_LIMIT_MS = 120_000;
 
 let transactional: TempDir;
 let noTransaction: TempDir;
@@ -88,19 +91,6 @@ function startUp(db: TestDatabase, dir: TempDir): Running {
 }
 
 /**
- * Polls until `probe` returns true; fails after `limitMs` (a state that never came). The default is
- * generous: on a loaded 2-core machine a CLI process took over 30 s to start and reach its migration.
- */
-async function waitFor(what: string, probe: () => Promise<boolean>, limitMs = 120_000): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    if (await probe()) return performance.now() - started;
-    if (performance.now() - started > limitMs) throw new Error(`gave up waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/**
  * The migration's `pg_sleep` runs, holding the migration lock (and, when transactional, the table lock).
  * Waits for the sleep itself (wait event PgSleep), not just the statement that contains it: a cancel
  * that reached the stubborn DO block before it entered its exception block would not be caught.
@@ -118,7 +108,7 @@ async function sleeping(db: TestDatabase, run: Promise<CliResult>): Promise<numb
     );
     pid = rows[0]?.pid ?? 0;
     return pid !== 0;
-  });
+  }, { limitMs: START_LIMIT_MS });
   return pid;
 }
 
@@ -197,14 +187,14 @@ describe('SIGINT and SIGTERM during a migration', { timeout: LIMIT_MS }, () => {
     await sleeping(db, run.done);
 
     run.child.kill('SIGINT');
-    await waitFor('the CLI to start cancelling', () => Promise.resolve(run.stderr().includes('SIGINT received')));
+    await waitFor('the CLI to start cancelling', () => run.stderr().includes('SIGINT received'), { limitMs: START_LIMIT_MS });
     run.child.kill('SIGINT');
     const result = await run.done;
 
     expect(result.stderr).toContain('authdb: SIGINT again: exiting at once');
     expect(result.code).toBe(130);
     // The server still rolls back: the cancel request went out, or it sees the closed connection.
-    await waitFor('the locks to go', async () => (await heldLocks(db)).length === 0, 20_000);
+    await waitFor('the locks to go', async () => (await heldLocks(db)).length === 0, { limitMs: 20_000 });
     expect(await recorded(db)).toEqual([TABLE]);
     expect(await columns(db)).toEqual(['id']);
   });
@@ -220,7 +210,7 @@ describe('kill -9 of the CLI', { timeout: LIMIT_MS }, () => {
     run.child.kill('SIGKILL');
     await run.done;
     // Without the dead-client check the locks stay for the whole pg_sleep(60).
-    const releasedAfterMs = await waitFor('the locks to go', async () => (await heldLocks(db)).length === 0, 20_000);
+    const releasedAfterMs = await waitFor('the locks to go', async () => (await heldLocks(db)).length === 0, { limitMs: 20_000 });
 
     console.log(`kill -9: migration lock and table lock released ${(releasedAfterMs / 1000).toFixed(2)} s after the CLI died`);
     expect(await recorded(db)).toEqual([TABLE]);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedCluster } from '../../src/embedded/cluster.js';
 import { runMain } from '../support/cli.js';
 import { writeMigrationDir, type TempDir } from '../support/migration-fixtures.js';
+import { waitFor } from '../support/wait.js';
 
 // The server shuts down (fast shutdown) while a migration runs: the CLI
 // reports the server's SQLSTATE and message, the file and what was kept,
@@ -52,11 +53,10 @@ describe('the server shuts down while a migration runs', () => {
     expect((await runMain([...base, '--to', TABLE])).code).toBe(0);
 
     const result = runMain(base);
-    for (;;) {
+    await waitFor('the migration to sleep', async () => {
       const rows = await query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()`);
-      if (rows[0]?.n === 1) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+      return rows[0]?.n === 1;
+    }, { limitMs: 50_000 });
     await cluster.stop();
     const { code, stderr } = await result;
 

@@ -4,6 +4,7 @@ import { MigrationSqlError } from '../../src/migrate/errors.js';
 import { Migrator, type MigratorEvent } from '../../src/migrate/migrator.js';
 import { createEmptyDatabase, type TestDatabase } from '../support/database.js';
 import { writeMigrationDir, type TempDir } from '../support/migration-fixtures.js';
+import { waitFor } from '../support/wait.js';
 
 // "-- authdb:no-transaction" files run in autocommit mode, one statement at a
 // time, so CREATE INDEX CONCURRENTLY works; and the lock waiter polls with
@@ -118,9 +119,9 @@ describe('-- authdb:no-transaction', () => {
       // The holder holds the migration lock and waits at the gate.
       const atGate = `SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database
                        WHERE l.locktype = 'advisory' AND NOT l.granted AND l.objid = $1 AND l.objsubid = 1 AND d.datname = current_database()`;
-      await until(async () => (await db.pool.query(atGate, [GATE_KEY])).rowCount === 1);
+      await waitFor('the holder to reach the gate', async () => (await db.pool.query(atGate, [GATE_KEY])).rowCount === 1, { pollMs: 10 });
       const waiting = waiter.up();
-      await until(() => Promise.resolve(events.length > 0));
+      await waitFor('the waiter to report its lock wait', () => events.length > 0, { pollMs: 10 });
       await gate.query('SELECT pg_advisory_unlock($1::bigint)', [GATE_KEY]);
 
       const [held, waited] = await Promise.all([holding, waiting]);
@@ -133,11 +134,3 @@ describe('-- authdb:no-transaction', () => {
     }
   }, 120_000);
 });
-
-/** Polls until `condition` holds: waits for a state, and fails only if it never comes (30 s). */
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  for (const deadline = Date.now() + 30_000; !(await condition()); ) {
-    if (Date.now() > deadline) throw new Error('condition not met within 30 s');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -15,6 +15,7 @@ import { EmbeddedCluster } from '../../src/embedded/cluster.js';
 import { createAuthDb, ResendTooSoonError } from '../../src/index.js';
 import { migrateDatabase, revokePublicCreate } from '../support/database.js';
 import { embeddedBinariesPackage } from '../support/server-provider.js';
+import { waitFor } from '../support/wait.js';
 
 const APP_ROLE = 'authdb_log_app';
 const APP_PASSWORD = 'app-password';
@@ -174,10 +175,7 @@ function nestedPlanEntries(log: string): string[] {
 
 /** The server log once it contains `marker` (the logging collector writes asynchronously). */
 async function waitForLog(marker: string): Promise<string> {
-  for (const deadline = Date.now() + 10_000; ; ) {
-    const log = await readFile(cluster.logFile, 'utf8');
-    if (log.includes(marker)) return log;
-    if (Date.now() > deadline) throw new Error(`the server log never showed ${marker}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  let log = '';
+  await waitFor(`the server log to show ${marker}`, async () => (log = await readFile(cluster.logFile, 'utf8')).includes(marker), { limitMs: 10_000 });
+  return log;
 }

@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMigratedDatabase, createMigratedTurkishDatabase, type TestDatabase } from '../support/database.js';
+import { createTryFullCanonical } from './helpers.js';
 
 function inputs(): string[] {
   const out: string[] = [];
@@ -39,16 +40,7 @@ describe.each([
     db = await flavour.create();
     client = new pg.Client({ connectionString: db.url });
     await client.connect();
-    await client.query(`
-      CREATE FUNCTION pg_temp.try_full(p text) RETURNS text LANGUAGE plpgsql AS $$
-      DECLARE v text;
-      BEGIN
-          v := authdb_email_canonical_once(p);
-          IF v ~ '[^\\x01-\\x7f]' AND authdb_email_canonical_once(v) <> v THEN RETURN NULL; END IF;
-          RETURN v;
-      EXCEPTION WHEN SQLSTATE 'AU005' OR SQLSTATE 'AU009' THEN
-          RETURN NULL;
-      END $$`);
+    await createTryFullCanonical(client);
   });
   afterAll(async () => { await client.end(); await db.close(); });
 

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthDb, type AuthDb } from '../../src/index.js';
 import { createMigratedDatabase, createMigratedTurkishDatabase, type TestDatabase } from '../support/database.js';
-import { register, single } from './helpers.js';
+import { createTryFullCanonical, register, single } from './helpers.js';
 
 /** Default is a few thousand canonicalisations per flavour, in seconds. */
 const IDEMPOTENCE_RUNS = 2000;
@@ -112,17 +112,7 @@ describe.each(FLAVOURS)('$name', { timeout: 180_000 }, (flavour) => {
       EXCEPTION WHEN SQLSTATE 'AU005' OR SQLSTATE 'AU009' THEN
           RETURN CASE WHEN SQLERRM LIKE '%no stable canonical form%' THEN 'unstable' END;
       END $$`);
-    // The full path alone (no fast path): NULL for the documented refusals.
-    await client.query(`
-      CREATE FUNCTION pg_temp.try_full(p text) RETURNS text LANGUAGE plpgsql AS $$
-      DECLARE v text;
-      BEGIN
-          v := authdb_email_canonical_once(p);
-          IF v ~ '[^\\x01-\\x7f]' AND authdb_email_canonical_once(v) <> v THEN RETURN NULL; END IF;
-          RETURN v;
-      EXCEPTION WHEN SQLSTATE 'AU005' OR SQLSTATE 'AU009' THEN
-          RETURN NULL;
-      END $$`);
+    await createTryFullCanonical(client);
     authDb = createAuthDb({ connection: db.pool });
   });
 

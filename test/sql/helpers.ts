@@ -340,3 +340,21 @@ export function partition<T>(results: readonly PromiseSettledResult<T>[]): { val
   }
   return { values, errors };
 }
+
+/**
+ * Creates `pg_temp.try_full(text)` on `client`: canonical_email's full path
+ * alone, without the ASCII fast path (the reference the fast path is checked
+ * against); NULL for the documented refusals (AU005, AU009).
+ */
+export async function createTryFullCanonical(client: pg.ClientBase): Promise<void> {
+  await client.query(`
+    CREATE FUNCTION pg_temp.try_full(p text) RETURNS text LANGUAGE plpgsql AS $$
+    DECLARE v text;
+    BEGIN
+        v := authdb_email_canonical_once(p);
+        IF v ~ '[^\\x01-\\x7f]' AND authdb_email_canonical_once(v) <> v THEN RETURN NULL; END IF;
+        RETURN v;
+    EXCEPTION WHEN SQLSTATE 'AU005' OR SQLSTATE 'AU009' THEN
+        RETURN NULL;
+    END $$`);
+}
