@@ -17,6 +17,8 @@ DROP FUNCTION authdb_email_canonical_once(text);
 DROP FUNCTION authdb_email_canonical_domain(text);
 DROP FUNCTION authdb_email_map_domain(text);
 DROP FUNCTION authdb_punycode_decode(text);
+DROP FUNCTION authdb_require_text_fits(text, text, integer, text);
+DROP FUNCTION authdb_text_fits(text, integer);
 DROP FUNCTION authdb_quote_for_message(text);
 DROP FUNCTION authdb_email_lower(text);
 DROP FUNCTION authdb_email_unassigned_pattern();

@@ -42,7 +42,13 @@
 --      label must already be in canonical form, must not be plain ASCII and
 --      must not have "--" in its 3rd and 4th characters, or AU005.  A single
 --      trailing dot (the DNS root) is dropped; an empty label is AU005.
---   5. At most 254 characters, local part 1 to 64 characters.
+--   5. At most 254 characters, local part 1 to 64 characters, each domain
+--      label at most 63 characters.
+--
+-- Before any of this, the input bounds (authdb_email_canonical_once): at
+-- most 1024 characters as given, and each domain label as given at most 63
+-- characters; longer input is refused (AU005) in bounded work, before it is
+-- trimmed, normalised or decoded.
 --
 -- Examples:   Ada@Example.COM         -> ada@example.com
 --             jose + U+0301 @x.org    -> josé@x.org         (NFC)
@@ -450,7 +456,8 @@ REVOKE EXECUTE ON FUNCTION authdb_email_lower(text) FROM PUBLIC;
 -- are backslash-escaped, and whitespace other than the plain space, control
 -- characters and invisible formatting characters (zero-width, bidirectional
 -- overrides, BOM, ...) are written as \uXXXX.  Values longer than 100
--- characters are cut, marked with "...".
+-- characters are cut, marked with "...".  It reads at most the first 101
+-- characters, however long p_value is.
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION authdb_quote_for_message(p_value text)
 RETURNS text
@@ -470,7 +477,7 @@ RETURN (
                        THEN E'\\u'::text OPERATOR(pg_catalog.||) pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.ascii(chars.c)), 4, '0'::text)
                    ELSE chars.c
                END, ''::text ORDER BY chars.i), ''::text)
-        OPERATOR(pg_catalog.||) CASE WHEN pg_catalog.char_length(p_value) OPERATOR(pg_catalog.>) 100 THEN E'..."'::text ELSE E'"'::text END
+        OPERATOR(pg_catalog.||) CASE WHEN pg_catalog.char_length(pg_catalog.left(p_value, 101)) OPERATOR(pg_catalog.>) 100 THEN E'..."'::text ELSE E'"'::text END
       FROM pg_catalog.unnest(pg_catalog.string_to_array(pg_catalog.left(p_value, 100), NULL::text)) WITH ORDINALITY AS chars (c, i)
 );
 
@@ -479,11 +486,79 @@ COMMENT ON FUNCTION authdb_quote_for_message(text) IS
 REVOKE EXECUTE ON FUNCTION authdb_quote_for_message(text) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
+-- Input bounds.  Every text argument of the SQL API has a documented maximum
+-- length (README, "Input bounds"), checked before any other work is done
+-- with it -- trimming, normalisation, regular expressions, decoding -- so
+-- that what a call costs is bounded whatever it is given:
+--
+--   p_email 1024 characters (and each domain label, as given, 63: see
+--   authdb_email_canonical_once), p_password_hash 1024, p_phone 64,
+--   p_role 63, p_token and p_registration_secret 64 (authdb issues 43).
+--
+-- authdb_text_fits(p_value, p_max) -> true if p_value is NULL or has at
+-- most p_max characters.  Constant work: octet_length() reads the stored
+-- size (a UTF8 character has at most 4 bytes, so more than 4 * p_max bytes
+-- is more than p_max characters), and char_length() then counts at most
+-- 4 * p_max bytes.  Inlinable SQL: the API functions test every argument
+-- with it on their hot path, and call authdb_require_text_fits only when
+-- one does not fit.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION authdb_text_fits(p_value text, p_max integer)
+RETURNS boolean
+LANGUAGE sql
+IMMUTABLE
+PARALLEL SAFE
+RETURN CASE
+           WHEN p_value IS NULL THEN true
+           WHEN pg_catalog.octet_length(p_value) OPERATOR(pg_catalog.>) (p_max OPERATOR(pg_catalog.*) 4) THEN false
+           ELSE pg_catalog.char_length(p_value) OPERATOR(pg_catalog.<=) p_max
+       END;
+
+COMMENT ON FUNCTION authdb_text_fits(text, integer) IS
+    'Private. true if p_value is NULL or at most p_max characters long, in constant work (octet_length first). Inlinable SQL.';
+REVOKE EXECUTE ON FUNCTION authdb_text_fits(text, integer) FROM PUBLIC;
+
+-- authdb_require_text_fits(p_value, p_name, p_max, p_sqlstate): raises
+-- p_sqlstate -- the code the function already uses for an invalid value of
+-- argument p_name -- unless authdb_text_fits(p_value, p_max).  The message
+-- names the argument and the limit and never quotes the value (it may be a
+-- token or a secret).
+CREATE FUNCTION authdb_require_text_fits(p_value text, p_name text, p_max integer, p_sqlstate text)
+RETURNS void
+LANGUAGE plpgsql
+IMMUTABLE
+PARALLEL SAFE
+SET search_path FROM CURRENT
+AS $function$
+BEGIN
+    IF NOT authdb_text_fits(p_value, p_max) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = p_sqlstate,
+            MESSAGE = pg_catalog.format('%s: must be at most %s characters', p_name, p_max),
+            DETAIL  = pg_catalog.format('The value has more than %s characters; longer input is refused before any other work.', p_max);
+    END IF;
+END;
+$function$;
+
+COMMENT ON FUNCTION authdb_require_text_fits(text, text, integer, text) IS
+    'Private. Raises p_sqlstate ("<p_name>: must be at most <p_max> characters", the value never quoted) unless authdb_text_fits(p_value, p_max).';
+REVOKE EXECUTE ON FUNCTION authdb_require_text_fits(text, text, integer, text) FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
 -- authdb_punycode_decode(p_label) -> the Unicode label an ACE label
 -- ("xn--" + punycode) stands for; AU005 if it is not valid punycode.
 -- RFC 3492, section 6.2, with its parameters (base 36, tmin 1, tmax 26,
 -- skew 38, damp 700, initial bias 72, initial n 128).  p_label is the whole
 -- label, "xn--" included (used in messages).
+--
+-- Work: the input is read once into an array of code points and the output
+-- is kept as an array of code points, turned into text once at the end (in
+-- a UTF8 database substr() and length() on text are linear in the string,
+-- so calling them per character made the decoder quadratic).  Each decoded
+-- code point is inserted into the output array (as RFC 3492's own sample
+-- code inserts into its buffer); callers pass labels of at most 63
+-- characters (authdb_email_canonical_domain refuses longer ones before
+-- decoding), so the whole decode is bounded.
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION authdb_punycode_decode(p_label text)
 RETURNS text
@@ -500,11 +575,12 @@ DECLARE
     c_skew      CONSTANT bigint := 38;
     c_damp      CONSTANT bigint := 700;
     c_limit     CONSTANT bigint := 2147483647;  -- no valid label comes near
-    v_input     text    := pg_catalog.substr(p_label, 5);  -- after "xn--"
-    v_delimiter integer := pg_catalog.strpos(pg_catalog.reverse(v_input), '-'::text);
-    v_output    text    := ''::text;
-    v_length    bigint;             -- code points in v_output
-    v_pos       integer;            -- next input character (1-based)
+    v_input     integer[];          -- code points after "xn--"
+    v_count     integer;            -- elements of v_input
+    v_delimiter integer := 0;       -- position of the last "-" in v_input (0: none)
+    v_output    integer[];          -- decoded code points
+    v_length    bigint;             -- elements of v_output
+    v_pos       integer;            -- next element of v_input (1-based)
     v_n         bigint  := 128;
     v_i         bigint  := 0;
     v_bias      bigint  := 72;
@@ -517,29 +593,42 @@ DECLARE
     v_delta     bigint;
     v_reason    text;
 BEGIN
+    v_input := ARRAY(SELECT pg_catalog.ascii(c.ch)
+                       FROM pg_catalog.unnest(pg_catalog.string_to_array(pg_catalog.substr(p_label, 5), NULL::text))
+                            WITH ORDINALITY AS c (ch, i)
+                      ORDER BY c.i);
+    v_count := pg_catalog.cardinality(v_input);
+    FOR v_at IN REVERSE v_count..1 LOOP
+        IF v_input[v_at] OPERATOR(pg_catalog.=) 45 THEN  -- "-"
+            v_delimiter := v_at;
+            EXIT;
+        END IF;
+    END LOOP;
+
     -- Basic code points: everything before the last "-" (none without one).
     IF v_delimiter OPERATOR(pg_catalog.>) 0 THEN
-        v_output := pg_catalog.left(v_input, pg_catalog.length(v_input) - v_delimiter);
-        v_pos    := pg_catalog.length(v_input) - v_delimiter + 2;
+        v_output := v_input[1:v_delimiter - 1];
+        v_pos    := v_delimiter + 1;
     ELSE
+        v_output := ARRAY[]::integer[];
         v_pos    := 1;
     END IF;
-    IF v_output OPERATOR(pg_catalog.~) E'[^\\x01-\\x7f]'::text THEN
+    IF 127 OPERATOR(pg_catalog.<) ANY (v_output) THEN
         v_reason := 'non-ASCII character in an ACE label';
     END IF;
-    v_length := pg_catalog.length(v_output);
+    v_length := pg_catalog.cardinality(v_output);
 
-    WHILE v_reason IS NULL AND v_pos OPERATOR(pg_catalog.<=) pg_catalog.length(v_input) LOOP
+    WHILE v_reason IS NULL AND v_pos OPERATOR(pg_catalog.<=) v_count LOOP
         -- One generalized variable-length integer: the next delta.
         v_old_i := v_i;
         v_w     := 1;
         v_k     := c_base;
         LOOP
-            IF v_pos OPERATOR(pg_catalog.>) pg_catalog.length(v_input) THEN
+            IF v_pos OPERATOR(pg_catalog.>) v_count THEN
                 v_reason := 'truncated delta';
                 EXIT;
             END IF;
-            v_code := pg_catalog.ascii(pg_catalog.substr(v_input, v_pos, 1));
+            v_code := v_input[v_pos];
             v_pos  := v_pos + 1;
             v_digit := CASE
                            WHEN v_code BETWEEN 48 AND 57  THEN v_code - 22   -- 0-9 -> 26-35
@@ -588,9 +677,10 @@ BEGIN
         ELSIF v_n BETWEEN 55296 AND 57343 THEN
             v_reason := 'surrogate code point';
         ELSE
-            v_output := pg_catalog.left(v_output, v_i::integer)
-                        OPERATOR(pg_catalog.||) pg_catalog.chr(v_n::integer)
-                        OPERATOR(pg_catalog.||) pg_catalog.substr(v_output, v_i::integer + 1);
+            -- Insert v_n after the first v_i code points.
+            v_output := v_output[1:v_i::integer]
+                        OPERATOR(pg_catalog.||) v_n::integer
+                        OPERATOR(pg_catalog.||) v_output[v_i::integer + 1:v_length::integer];
             v_length := v_length + 1;
             v_i := v_i + 1;
         END IF;
@@ -602,7 +692,7 @@ BEGIN
             MESSAGE = pg_catalog.format('p_email: domain label %s is not valid punycode (%s)', authdb_quote_for_message(p_label), v_reason),
             DETAIL  = 'A domain label that starts with "xn--" is an internationalized label in ACE form (RFC 3492); this one cannot be decoded.';
     END IF;
-    RETURN v_output;
+    RETURN pg_catalog.array_to_string(ARRAY(SELECT pg_catalog.chr(o.cp) FROM pg_catalog.unnest(v_output) WITH ORDINALITY AS o (cp, i) ORDER BY o.i), ''::text);
 END;
 $function$;
 
@@ -673,6 +763,17 @@ BEGIN
                 DETAIL  = 'Labels are separated by single dots; only one trailing dot is allowed (and dropped).';
         END IF;
 
+        -- 63 characters, the DNS limit of a label, once mapped (and so in
+        -- the canonical form: decoding only shortens a label).  Also bounds
+        -- the punycode decoder's input.
+        IF pg_catalog.char_length(v_label) OPERATOR(pg_catalog.>) 63 THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'AU005',
+                MESSAGE = 'p_email: each domain label must be at most 63 characters',
+                DETAIL  = pg_catalog.format('The domain %s, mapped as IDNA does (NFKC, lower case), has a label of %s characters.',
+                                            authdb_quote_for_message(p_domain), pg_catalog.char_length(v_label));
+        END IF;
+
         IF pg_catalog.left(v_label, 4) OPERATOR(pg_catalog.=) 'xn--'::text THEN
             v_decoded := authdb_punycode_decode(v_label);
             IF v_decoded OPERATOR(pg_catalog.!~) E'[^\\x01-\\x7f]'::text THEN
@@ -710,6 +811,19 @@ REVOKE EXECUTE ON FUNCTION authdb_email_canonical_domain(text) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
 -- authdb_email_canonical_once(p_email) -> steps 1 to 5 applied once.
+--
+-- First the input bounds, before any other work on p_email (no DECLARE
+-- initialiser reads it: those run before the body):
+--   * at most 1024 characters as given (authdb_require_text_fits: constant
+--     work);
+--   * each label of the domain as given at most 63 characters, the DNS
+--     limit: the domain (after the first "@") is cut at "." and at every
+--     character that the IDNA mapping below turns into a full stop (U+3002,
+--     U+FF0E, U+FF61 and the others NFKC maps to one, such as U+2024 and
+--     U+2488), and at the whitespace step 1 trims.  One regular expression
+--     over at most 1024 characters.
+-- Then every later step works on at most 1024 characters, and the punycode
+-- decoder on labels of at most 63 (authdb_email_canonical_domain).
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION authdb_email_canonical_once(p_email text)
 RETURNS text
@@ -720,13 +834,28 @@ PARALLEL SAFE
 SET search_path FROM CURRENT
 AS $function$
 DECLARE
-    -- E'\x0b' is vertical tab.
-    v_email      text := pg_catalog.btrim(p_email, E' \t\n\r\f\x0b'::text);
     v_invisible  CONSTANT text := E'[\\x01-\\x20\\x7f-\\x9f\\u00a0\\u00ad\\u1680\\u180e\\u2000-\\u200f\\u2028-\\u202f\\u205f-\\u206f\\u3000\\ufeff]';
+    v_email      text;
     v_bad        text;
     v_local      text;
     v_domain     text;
 BEGIN
+    IF NOT authdb_text_fits(p_email, 1024) THEN
+        PERFORM authdb_require_text_fits(p_email, 'p_email'::text, 1024, 'AU005'::text);
+    END IF;
+    IF pg_catalog.strpos(p_email, '@'::text) OPERATOR(pg_catalog.>) 0
+       AND pg_catalog.substr(p_email, pg_catalog.strpos(p_email, '@'::text) + 1)
+           OPERATOR(pg_catalog.~) E'[^@.\\u2024-\\u2026\\u2488-\\u249b\\u3002\\u33c2\\u33c7\\u33d8\\ufe12\\ufe19\\ufe30\\ufe52\\uff0e\\uff61\\U0001f100 \\t\\n\\r\\f\\x0b]{64}'::text THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'AU005',
+            MESSAGE = 'p_email: each domain label must be at most 63 characters',
+            DETAIL  = pg_catalog.format('The domain of %s has a label of more than 63 characters (the DNS limit), refused before it is normalised.',
+                                        authdb_quote_for_message(p_email));
+    END IF;
+
+    -- E'\x0b' is vertical tab.
+    v_email := pg_catalog.btrim(p_email, E' \t\n\r\f\x0b'::text);
+
     IF v_email OPERATOR(pg_catalog.=) ''::text THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU005',
@@ -820,10 +949,12 @@ REVOKE EXECUTE ON FUNCTION authdb_email_canonical_once(text) FROM PUBLIC;
 --     would change (steps 3 and 4: all of ASCII is stable under NFC and
 --     NFKC, and the fixed lower-case table maps only A-Z within ASCII);
 --   * exactly one "@" (step 2), a local part of 1 to 64 characters (step 5);
---   * a domain of non-empty labels separated by single dots, with no
---     trailing dot (step 4 would drop it) and no label starting with
---     "xn--" (step 4 would decode it, or refuse it);
---   * at most 254 characters (step 5).
+--   * a domain of labels of 1 to 63 characters separated by single dots
+--     (the input bounds of authdb_email_canonical_once), with no trailing
+--     dot (step 4 would drop it) and no label starting with "xn--" (step 4
+--     would decode it, or refuse it);
+--   * at most 254 characters (step 5), tested first: the regular
+--     expressions never see a longer string.
 -- Every such string passes every test of authdb_email_canonical_once
 -- unchanged, and an ASCII result needs no second pass, so true here implies
 -- canonical_email(p_email) = p_email.  false or NULL says nothing: the caller
@@ -834,9 +965,9 @@ RETURNS boolean
 LANGUAGE sql
 IMMUTABLE
 PARALLEL SAFE
-RETURN p_email OPERATOR(pg_catalog.~) E'^[\\x21-\\x3f\\x5b-\\x7e]{1,64}@[\\x21-\\x2d\\x2f-\\x3f\\x5b-\\x7e]+(\\.[\\x21-\\x2d\\x2f-\\x3f\\x5b-\\x7e]+)*$'::text
-   AND p_email OPERATOR(pg_catalog.!~) E'@(.*\\.)?xn--'::text
-   AND pg_catalog.char_length(p_email) OPERATOR(pg_catalog.<=) 254;
+RETURN pg_catalog.char_length(p_email) OPERATOR(pg_catalog.<=) 254
+   AND p_email OPERATOR(pg_catalog.~) E'^[\\x21-\\x3f\\x5b-\\x7e]{1,64}@[\\x21-\\x2d\\x2f-\\x3f\\x5b-\\x7e]{1,63}(\\.[\\x21-\\x2d\\x2f-\\x3f\\x5b-\\x7e]{1,63})*$'::text
+   AND p_email OPERATOR(pg_catalog.!~) E'@(.*\\.)?xn--'::text;
 
 COMMENT ON FUNCTION authdb_email_is_ascii_canonical(text) IS
     'Private. true if p_email is printable ASCII already in canonical form (then canonical_email(p_email) = p_email); false or NULL: undecided, use canonical_email. Inlinable SQL.';
@@ -890,6 +1021,12 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'AU009',
             MESSAGE = 'p_email: must not be NULL';
+    END IF;
+
+    -- The input bound first (constant work; authdb_email_canonical_once
+    -- checks the rest of the bounds before any other work).
+    IF NOT authdb_text_fits(p_email, 1024) THEN
+        PERFORM authdb_require_text_fits(p_email, 'p_email'::text, 1024, 'AU005'::text);
     END IF;
 
     -- Printable ASCII: the fast path above decides most addresses.

@@ -80,6 +80,12 @@
 --     AU009 other invalid argument (NULL where a value is required, empty
 --           password hash, interval that is not positive and finite)
 --     AU010 unknown token    AU011 token expired    AU012 token used/revoked
+--   Input bounds: every text argument longer than its limit (p_email 1024,
+--   p_password_hash 1024, p_phone 64, p_role 63, p_token and
+--   p_registration_secret 64 characters) is refused first, before any other
+--   work, with the code of an invalid value of that argument (AU005,
+--   AU009, AU006, AU003, AU009, AU009) and "<argument>: must be at most N
+--   characters"; the value is never quoted.
 --   The functions never catch an exception, so an error aborts the whole
 --   call and nothing it wrote survives.
 --
@@ -173,6 +179,9 @@ BEGIN
     IF p_phone IS NULL THEN
         RETURN NULL;
     END IF;
+    -- The input bound, before the regular expressions below (callers check
+    -- it too: register_user_with_token before any other work).
+    PERFORM authdb_require_text_fits(p_phone, 'p_phone'::text, 64, 'AU006'::text);
 
     -- "+", a country code of 1 to 3 digits, then "(0)", with spaces,
     -- dashes and dots ([ .-]) allowed around and inside: drop the "(0)".
@@ -380,9 +389,11 @@ REVOKE EXECUTE ON FUNCTION authdb_random_secret() FROM PUBLIC;
 -- 23505, 23503 or a deadlock.  If the conflicting row is deleted before we
 -- can lock it, the loop simply tries the insert again.
 --
--- Order of checks: the arguments in parameter order (AU005, AU009 password
--- hash, AU006, AU003, AU004, AU009 intervals), then AU001, then AU002, then
--- AU008.
+-- Order of checks: first the input bounds of the text arguments, in
+-- parameter order (AU005, AU009, AU006, AU003: "<argument>: must be at most
+-- N characters"); then the arguments in parameter order (AU005, AU009
+-- password hash, AU006, AU003, AU004, AU009 intervals), then AU001, then
+-- AU002, then AU008.
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION register_user_with_token(
     p_email               text,
@@ -406,14 +417,25 @@ DECLARE
     v_confirmed_at    timestamptz;
     v_last_issued_at  timestamptz;
 BEGIN
+    -- 0. The input bounds of every text argument, in parameter order,
+    --    before any other work (see "Input bounds" in migration
+    --    20261125000002_users).  1024 characters of password hash: far more
+    --    than any format (argon2id ~100, bcrypt 60), far less than what
+    --    would bloat every row that holds one.
+    IF NOT (authdb_text_fits(p_email, 1024) AND authdb_text_fits(p_password_hash, 1024)
+            AND authdb_text_fits(p_phone, 64) AND authdb_text_fits(p_role, 63)) THEN
+        PERFORM authdb_require_text_fits(p_email, 'p_email'::text, 1024, 'AU005'::text);
+        PERFORM authdb_require_text_fits(p_password_hash, 'p_password_hash'::text, 1024, 'AU009'::text);
+        PERFORM authdb_require_text_fits(p_phone, 'p_phone'::text, 64, 'AU006'::text);
+        PERFORM authdb_require_text_fits(p_role, 'p_role'::text, 63, 'AU003'::text);
+    END IF;
+
     -- 1. Validate and normalise every argument before touching any table.
     --    canonical_email(p_email) (AU009 NULL, AU005 invalid), through the
     --    inlined ASCII fast path when it decides.
     v_email := coalesce(authdb_email_ascii_canonical(p_email), canonical_email(p_email));
 
-    -- 1024 characters: far more than any password-hash format (argon2id ~100,
-    -- bcrypt 60), far less than what would bloat every row that holds one.
-    IF p_password_hash = '' OR pg_catalog.length(p_password_hash) > 1024 THEN
+    IF p_password_hash = '' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU009',
             MESSAGE = 'p_password_hash: must be NULL (passwordless) or a non-empty hash of at most 1024 characters';
@@ -605,6 +627,12 @@ DECLARE
     v_secret_hash    bytea;
     v_registration   email_verification_tokens%ROWTYPE;
 BEGIN
+    -- The input bounds before any other work (see register_user_with_token).
+    IF NOT (authdb_text_fits(p_email, 1024) AND authdb_text_fits(p_registration_secret, 64)) THEN
+        PERFORM authdb_require_text_fits(p_email, 'p_email'::text, 1024, 'AU005'::text);
+        PERFORM authdb_require_text_fits(p_registration_secret, 'p_registration_secret'::text, 64, 'AU009'::text);
+    END IF;
+
     v_email := coalesce(authdb_email_ascii_canonical(p_email), canonical_email(p_email));
     IF NOT (authdb_interval_is_valid(p_token_ttl, false) AND authdb_interval_is_valid(p_min_resend_interval, true)) THEN
         PERFORM authdb_require_interval(p_token_ttl, 'p_token_ttl'::text, false);
@@ -756,6 +784,12 @@ BEGIN
             MESSAGE = 'p_token: must not be NULL';
     END IF;
 
+    -- The input bounds before any other work (authdb issues 43 characters).
+    IF NOT (authdb_text_fits(p_token, 64) AND authdb_text_fits(p_registration_secret, 64)) THEN
+        PERFORM authdb_require_text_fits(p_token, 'p_token'::text, 64, 'AU009'::text);
+        PERFORM authdb_require_text_fits(p_registration_secret, 'p_registration_secret'::text, 64, 'AU009'::text);
+    END IF;
+
     SELECT t.*
       INTO v_token
       FROM email_verification_tokens AS t
@@ -839,7 +873,16 @@ BEGIN
             MESSAGE = 'p_token: must not be NULL';
     END IF;
 
-    IF p_password_hash = '' OR pg_catalog.length(p_password_hash) > 1024 THEN
+    -- The input bounds before any other work (authdb issues tokens and
+    -- secrets of 43 characters).
+    IF NOT (authdb_text_fits(p_token, 64) AND authdb_text_fits(p_registration_secret, 64)
+            AND authdb_text_fits(p_password_hash, 1024)) THEN
+        PERFORM authdb_require_text_fits(p_token, 'p_token'::text, 64, 'AU009'::text);
+        PERFORM authdb_require_text_fits(p_registration_secret, 'p_registration_secret'::text, 64, 'AU009'::text);
+        PERFORM authdb_require_text_fits(p_password_hash, 'p_password_hash'::text, 1024, 'AU009'::text);
+    END IF;
+
+    IF p_password_hash = '' THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU009',
             MESSAGE = 'p_password_hash: must be NULL (no password chosen now) or a non-empty hash of at most 1024 characters';
@@ -956,6 +999,10 @@ AS $function$
 DECLARE
     v_email text;
 BEGIN
+    -- The input bound before any other work.
+    IF NOT authdb_text_fits(p_email, 1024) THEN
+        PERFORM authdb_require_text_fits(p_email, 'p_email'::text, 1024, 'AU005'::text);
+    END IF;
     v_email := coalesce(authdb_email_ascii_canonical(p_email), canonical_email(p_email));
 
     RETURN QUERY

@@ -20,6 +20,7 @@ import { openConnection, type AuthDbConnection } from './connection.js';
 import type { Database } from './database-types.js';
 import { parseDuration, type Duration } from './duration.js';
 import { InvalidArgumentError, toAuthDbError } from './errors.js';
+import { requireInputBounds, withinInputBounds } from './input-bounds.js';
 import { hashPassword, type PasswordHashingOptions } from './password-hashing.js';
 import { PasswordVerifier } from './password-verification.js';
 import { findUserByEmail, listOutstandingTokens } from './read-helpers.js';
@@ -86,6 +87,7 @@ class AuthDbClient<Role extends string> implements AuthDb<Role> {
     requirePasswordInput(input);
     if (phone !== undefined) requireString(phone, 'phone');
     if (role !== undefined) requireString(role, 'role');
+    requireInputBounds({ email, password, passwordHash, phone, role });
     const tokenTtl = optionalDuration(input.tokenTtl, 'tokenTtl');
     const minResendInterval = optionalDuration(input.minResendInterval, 'minResendInterval', { allowZero: true });
     // Hash first, whatever the outcome will be: an address that is already
@@ -121,6 +123,7 @@ class AuthDbClient<Role extends string> implements AuthDb<Role> {
     const { registrationSecret, password, passwordHash } = options;
     if (registrationSecret !== undefined) requireString(registrationSecret, 'registrationSecret');
     requirePasswordInput(options);
+    requireInputBounds({ token, registrationSecret, password, passwordHash });
     const hash = password === undefined ? passwordHash : await hashPassword(password, this.#hashing);
     const row = await this.#call<{ user_id: string }>(
       sql`select ${this.#function('verify_email')}(${namedArguments([
@@ -135,6 +138,7 @@ class AuthDbClient<Role extends string> implements AuthDb<Role> {
   async previewEmailVerification(token: string, options: PreviewEmailVerificationOptions = {}): Promise<EmailVerificationPreview<Role>> {
     requireString(token, 'token');
     if (options.registrationSecret !== undefined) requireString(options.registrationSecret, 'registrationSecret');
+    requireInputBounds({ token, registrationSecret: options.registrationSecret });
     const row = await this.#call<{
       user_id: string | null;
       token_state: EmailVerificationPreview['tokenState'];
@@ -169,6 +173,7 @@ class AuthDbClient<Role extends string> implements AuthDb<Role> {
     const tokenTtl = optionalDuration(options.tokenTtl, 'tokenTtl');
     const minResendInterval = optionalDuration(options.minResendInterval, 'minResendInterval', { allowZero: true });
     if (options.registrationSecret !== undefined) requireString(options.registrationSecret, 'registrationSecret');
+    requireInputBounds({ email, registrationSecret: options.registrationSecret });
     const row = await this.#call<{ user_id: string; token: string; expires_at: Date | string }>(
       sql`select r.user_id, r.token, r.expires_at from ${this.#function('resend_email_verification')}(${namedArguments([
         ['p_email', email, 'text'],
@@ -183,6 +188,7 @@ class AuthDbClient<Role extends string> implements AuthDb<Role> {
   async verifyPassword(input: VerifyPasswordInput): Promise<SignedIn<Role> | undefined> {
     requireString(input.email, 'email');
     requireString(input.password, 'password');
+    requireInputBounds({ email: input.email, password: input.password });
     let rows: { user_id: string; password_hash: string | null; role: string }[];
     try {
       ({ rows } = await sql<{ user_id: string; password_hash: string | null; role: string }>`select c.user_id, c.password_hash, c.role
@@ -207,6 +213,8 @@ class AuthDbClient<Role extends string> implements AuthDb<Role> {
 
   async findUserByEmail(email: string): Promise<UserRecord<Role> | undefined> {
     requireString(email, 'email');
+    // Over its bounds the database refuses the address (AU005), and an address it refuses belongs to no user.
+    if (!withinInputBounds({ email })) return undefined;
     return findUserByEmail<Role>(this.#tables, this.#schema, email);
   }
 
