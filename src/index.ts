@@ -42,6 +42,15 @@ export {
   type AuthDbErrorOf,
   type AuthDbErrorOptions,
 } from './client/errors.js';
+export {
+  MAX_DOMAIN_LABEL_LENGTH,
+  MAX_EMAIL_LENGTH,
+  MAX_PASSWORD_HASH_LENGTH,
+  MAX_PASSWORD_LENGTH,
+  MAX_PHONE_LENGTH,
+  MAX_ROLE_LENGTH,
+  MAX_TOKEN_LENGTH,
+} from './client/input-limits.js';
 export { DEFAULT_PASSWORD_HASHING, hashPassword, type PasswordHashingOptions } from './client/password-hashing.js';
 export {
   DEFAULT_DDL_LOCK_TIMEOUT_MS,
