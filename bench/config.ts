@@ -27,7 +27,7 @@ export const DEFAULT_CONTENTION_SESSIONS: readonly number[] = [16, 64];
 export const DEFAULT_MIGRATION_REPEATS = 3;
 
 /** Sections `BENCH_ONLY` may name (comma-separated). Default is all of them. */
-export const SECTIONS = ['paths', 'enumeration', 'scaling', 'contention', 'migration', 'profile'] as const;
+export const SECTIONS = ['paths', 'enumeration', 'scaling', 'contention', 'migration', 'profile', 'input-bounds'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchConfig {

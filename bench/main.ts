@@ -9,7 +9,7 @@
  * its own databases), else a dedicated embedded cluster, removed after.
  * Sizes: see config.ts (BENCH_ROUNDS, BENCH_TRANSACTIONS, BENCH_CONCURRENCY,
  * BENCH_SCALE_SIZES, BENCH_SCALE_OPS, BENCH_CONTENTION_SESSIONS,
- * BENCH_MIGRATION_REPEATS, BENCH_ONLY=paths,enumeration,scaling,contention,migration,profile).
+ * BENCH_MIGRATION_REPEATS, BENCH_ONLY=paths,enumeration,scaling,contention,migration,profile,input-bounds).
  * Results: bench/results/ (latest.json, latest.md, latest.svg, plans.txt)
  * and README.md's Performance section.
  */
@@ -17,6 +17,7 @@ import { cpus, loadavg, platform, release } from 'node:os';
 import { benchConfig, type BenchConfig } from './config.js';
 import { measureContention } from './contention.js';
 import { measureEnumeration } from './enumeration.js';
+import { measureInputBounds } from './input-bounds.js';
 import { measureMigration } from './migration.js';
 import { benchMigrationFiles } from './migration-files.js';
 import { comparePaths } from './path-comparison.js';
@@ -81,6 +82,12 @@ async function main(): Promise<void> {
     if (config.sections.has('profile')) {
       heading('5. profile');
       parts.profile = await profilePaths(server, log);
+    }
+    if (config.sections.has('input-bounds')) {
+      heading('6. input bounds');
+      const url = await server.createDatabase('bounds');
+      await migrate(url);
+      parts.inputBounds = await measureInputBounds(url, log);
     }
     return {
       generatedAt: new Date().toISOString(),

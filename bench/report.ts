@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { chartSvg } from './chart.js';
 import type { ContentionRow } from './contention.js';
 import type { Enumeration } from './enumeration.js';
+import { formatInputBounds, type InputBounds } from './input-bounds.js';
 import type { MigrationTiming } from './migration.js';
 import { formatMigrationFileRows, type MigrationFileRow } from './migration-files.js';
 import type { PathComparison } from './path-comparison.js';
@@ -29,6 +30,7 @@ export interface BenchResults {
   readonly migration?: MigrationTiming;
   readonly migrationFiles?: readonly MigrationFileRow[];
   readonly profile?: Profile;
+  readonly inputBounds?: InputBounds;
 }
 
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
@@ -165,6 +167,7 @@ export function toMarkdown(r: BenchResults): string {
     for (const note of p.notes) out.push('', note);
     out.push('');
   }
+  if (r.inputBounds) out.push(...formatInputBounds(r.inputBounds));
   return `${out.join('\n')}\n`;
 }
 
