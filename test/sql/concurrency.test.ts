@@ -9,7 +9,6 @@ import {
   closeAll,
   connectMany,
   count,
-  expectSqlState,
   partition,
   register,
   releaseTogether,

@@ -74,7 +74,7 @@ describe("a third party registering and resending the owner's address", () => {
       // Step over the 60-second throttle without waiting: the tokens look a minute older.
       await backdate(db.pool, owner.user_id, '61 seconds');
       const call = i % 2 === 0 ? register(db.pool, email, { passwordHash: `attacker-${i}` }) : resend(db.pool, email);
-      codes.push(await call.then(() => 'ok', (error: { code?: string }) => error.code ?? 'no code'));
+      codes.push(await call.then(() => 'ok', (error: unknown) => (error as { code?: string }).code ?? 'no code'));
     }
     expect(codes).toEqual([...Array<string>(BOUND - 1).fill('ok'), ...Array<string>(12 - (BOUND - 1)).fill('AU013')]);
     expect(await storedTokens(owner.user_id)).toBe(BOUND);
@@ -107,8 +107,8 @@ describe("a third party registering and resending the owner's address", () => {
       if (i % 3 === 0) await backdate(db.pool, owner.user_id, '25 hours');
       // A resend with the registration's own secret replaces its link (revokes its earlier ones).
       await resend(db.pool, email, { minResendInterval: '0 seconds', registrationSecret: owner.registration_secret });
-      await register(db.pool, email, { minResendInterval: '0 seconds' }).catch((error: { code?: string }) => {
-        if (error.code !== 'AU013') throw error;
+      await register(db.pool, email, { minResendInterval: '0 seconds' }).catch((error: unknown) => {
+        if ((error as { code?: string }).code !== 'AU013') throw error;
       });
       max = Math.max(max, await storedTokens(owner.user_id));
     }
