@@ -18,9 +18,10 @@
 --   only a password chosen by whoever holds the token.
 -- * Several tokens of one user may be outstanding (one per pending
 --   registration): a later registration never revokes an earlier one's
---   token.  The issuing functions keep at most 5 unexpired outstanding
---   tokens per user, revoking the oldest first; verifying one revokes all
---   the others.
+--   token.  The issuing functions keep at most 5 usable (unexpired,
+--   unconsumed, unrevoked) tokens per user by refusing a sixth (AU013),
+--   never by revoking one, and delete ended tokens beyond the 5 most recent,
+--   so at most 10 are stored per user; verifying one revokes all the others.
 --
 -- Run by the authdb engine in one transaction with
 -- search_path = <target schema>, pg_temp: objects are schema-unqualified.
@@ -77,7 +78,7 @@ CREATE TABLE email_verification_tokens (
 
 -- (user_id, id): the user's tokens in issue order.  Serves the
 -- ON DELETE CASCADE from users, "latest token of this user" (resend
--- throttle), the outstanding-token bound, the search for a registration by
+-- throttle), the usable-token bound, the trim of ended tokens, the search for a registration by
 -- its secret (resend_email_verification), "revoke the user's other tokens"
 -- (verify_email) and the "user has no token left" test of the purge.
 CREATE INDEX email_verification_tokens_user_id_idx
@@ -91,7 +92,7 @@ CREATE INDEX email_verification_tokens_ended_at_idx
     ON email_verification_tokens ((least(expires_at, consumed_at, revoked_at)));
 
 COMMENT ON TABLE email_verification_tokens IS
-    'Single-use e-mail verification tokens (SHA-256 hashes only), one per pending registration request, with the details that request carries. At most 5 unexpired outstanding tokens per user.';
+    'Single-use e-mail verification tokens (SHA-256 hashes only), one per pending registration request, with the details that request carries. At most 5 usable (unexpired, unconsumed, unrevoked) and 10 stored tokens per user.';
 COMMENT ON COLUMN email_verification_tokens.token_hash IS
     'sha256(convert_to(token, ''UTF8'')). The plaintext token is returned once at issue time and never stored.';
 COMMENT ON COLUMN email_verification_tokens.registration_secret_hash IS
@@ -101,10 +102,10 @@ COMMENT ON COLUMN email_verification_tokens.password_hash IS
 COMMENT ON COLUMN email_verification_tokens.phone IS
     'Phone number (E.164) requested with this token; applied to users.phone when the token is verified with the registration secret.';
 COMMENT ON COLUMN email_verification_tokens.role IS
-    'Role requested with this token (self-assignability checked at issue time); applied to users.role when the token is verified.';
+    'Role requested with this token; applied to users.role when the token is verified. Self-assignability is checked at issue and again at verification.';
 COMMENT ON COLUMN email_verification_tokens.expires_at IS
-    'The token cannot be verified at or after this instant.';
+    'The token cannot be verified at or after this instant (compared with clock_timestamp(), the time of the check).';
 COMMENT ON COLUMN email_verification_tokens.consumed_at IS
     'When the token was successfully verified. A consumed token can never be used again.';
 COMMENT ON COLUMN email_verification_tokens.revoked_at IS
-    'When the token was revoked: another token of the user was verified, or the outstanding-token bound or a resend for the same registration superseded it.';
+    'When the token was revoked: another token of the user was verified, or a resend with the same registration secret superseded it.';

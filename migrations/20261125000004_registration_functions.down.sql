@@ -11,7 +11,6 @@ DROP FUNCTION verify_email(text, text, text);
 DROP FUNCTION preview_email_verification(text, text);
 DROP FUNCTION resend_email_verification(text, interval, interval, text);
 DROP FUNCTION register_user_with_token(text, text, text, text, interval, interval);
-DROP FUNCTION authdb_random_secret();
 DROP FUNCTION authdb_require_interval(interval, text, boolean);
 DROP FUNCTION authdb_interval_is_valid(interval, boolean);
 DROP FUNCTION authdb_normalize_phone(text);

@@ -60,10 +60,14 @@
 --   only a password hash passed by whoever holds the mailed token is set.
 --   A later registration of the same unconfirmed address never revokes or
 --   changes an earlier one's token: each pending registration keeps its own
---   until it expires, until another token of the user is verified (then all
---   others are revoked), or until the bound below pushes it out.
---   Bound: at most 5 unexpired outstanding tokens per user; issuing a sixth
---   revokes the oldest (see "Issuing a token" below).
+--   until it expires or until another token of the user is verified (then
+--   all others are revoked).  Only a resend with a registration's own secret
+--   replaces that registration's token.
+--   Bound: at most 5 usable (unexpired, unused, unrevoked) tokens per user;
+--   while 5 are usable, no token is issued (AU013, naming when the oldest
+--   expires) and none is revoked: whoever holds a link keeps it.  Ended
+--   tokens beyond the 5 most recent are deleted at issue, so at most 10 are
+--   stored per user (see "Issuing a token" below).
 --
 -- Errors
 --   Every rejected call raises SQLSTATE class AU with a message that starts
@@ -80,6 +84,7 @@
 --     AU009 other invalid argument (NULL where a value is required, empty
 --           password hash, interval that is not positive and finite)
 --     AU010 unknown token    AU011 token expired    AU012 token used/revoked
+--     AU013 5 usable tokens outstanding: none issued until the oldest expires
 --   Input bounds: every text argument longer than its limit (p_email 1024,
 --   p_password_hash 1024, p_phone 64, p_role 63, p_token and
 --   p_registration_secret 64 characters) is refused first, before any other
@@ -105,11 +110,15 @@
 --   * Under REPEATABLE READ or SERIALIZABLE, concurrent calls can fail with
 --     the usual serialization_failure (40001) and must be retried, as any
 --     transaction at those levels.
---   * Timestamps use now() (transaction start), like the column defaults.
---     Hence a call whose transaction started before the previous token was
---     issued sees that token as issued "less than p_min_resend_interval ago"
---     (AU008), which is the intended outcome for simultaneous requests.
---     p_min_resend_interval => '0 seconds' turns the throttle off.
+--   * Timestamps written and the throttle use now() (transaction start), like
+--     the column defaults.  Hence a call whose transaction started before the
+--     previous token was issued sees that token as issued "less than
+--     p_min_resend_interval ago" (AU008), which is the intended outcome for
+--     simultaneous requests.  p_min_resend_interval => '0 seconds' turns the
+--     throttle off.
+--   * Expiry is decided by clock_timestamp(), the time of the check: a token
+--     is not accepted after its expires_at by a transaction that began
+--     before it, and the bound counts the tokens usable at that moment.
 --
 -- Run by the authdb engine in one transaction with
 -- search_path = <target schema>, pg_temp.
@@ -128,7 +137,7 @@
 --     the API functions call them only off the hot path: for a phone that
 --     was given, for an interval that the inlined test below refuses.
 --   * SQL helpers with a standard body (RETURN ...: authdb_interval_is_valid,
---     authdb_random_secret, and authdb_email_ascii_canonical of migration
+--     and authdb_email_ascii_canonical of migration
 --     20261125000002_users) have no SET clause and are not SECURITY DEFINER,
 --     so the planner inlines them into the calling expression.  They need no
 --     pinned search_path: a standard body is parsed and bound to its
@@ -311,44 +320,43 @@ COMMENT ON FUNCTION authdb_require_interval(interval, text, boolean) IS
 REVOKE EXECUTE ON FUNCTION authdb_require_interval(interval, text, boolean) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
--- authdb_random_secret() -> 43 characters of base64url (no padding) encoding
--- 32 bytes: two version-4 UUIDs from gen_random_uuid(), whose 244 random bits
--- come from the server's cryptographically strong random source.  Used for
--- verification tokens and registration secrets.  32 bytes encode to 44
--- base64 characters, the last one "=" padding; encode() wraps lines only
--- after 76 characters.  Inlinable SQL (VOLATILE: a fresh value per call).
+-- Random secrets (verification tokens, registration secrets): 43 characters
+-- of base64url (no padding) encoding 32 bytes, two version-4 UUIDs from
+-- gen_random_uuid(), whose 244 random bits come from the server's
+-- cryptographically strong random source.  32 bytes encode to 44 base64
+-- characters, the last one "=" padding; encode() wraps lines only after 76
+-- characters.  Written out where it is used, not as a helper: a helper
+-- without arguments is the one call no argument type can protect, since a
+-- function of the same name whose arguments all have defaults (f(int
+-- DEFAULT 0)), should one ever be created in the target schema, makes the
+-- call "not unique".
 -- ---------------------------------------------------------------------------
-CREATE FUNCTION authdb_random_secret()
-RETURNS text
-LANGUAGE sql
-VOLATILE
-RETURN pg_catalog.translate(
-           pg_catalog.encode(
-               pg_catalog.uuid_send(pg_catalog.gen_random_uuid())
-               OPERATOR(pg_catalog.||) pg_catalog.uuid_send(pg_catalog.gen_random_uuid()),
-               'base64'::text),
-           '+/='::text, '-_'::text);
-
-COMMENT ON FUNCTION authdb_random_secret() IS
-    'Private. Returns a fresh 43-character base64url string encoding two gen_random_uuid() values (244 random bits). Inlinable SQL.';
-REVOKE EXECUTE ON FUNCTION authdb_random_secret() FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
--- Issuing a token (register_user_with_token, resend_email_verification) is
--- one statement, run while holding the user's row lock (or having inserted
--- the user in this transaction), after the arguments are validated:
+-- Issuing a token (register_user_with_token, resend_email_verification) runs
+-- while holding the user's row lock (or having inserted the user in this
+-- transaction), after the arguments are validated:
 --
---   WITH room AS (UPDATE ... revoke the user's oldest unexpired outstanding
---                 tokens beyond the newest 4 ...)
---   INSERT INTO email_verification_tokens ... (the new token: its SHA-256,
---                 the registration secret hash and details it carries)
---
--- The UPDATE enforces the bound of 5 unexpired outstanding tokens per user
--- (expired tokens do not count: they can no longer be verified); a
--- data-modifying WITH runs to completion whether or not it is read.
--- greatest(): a token issued by a transaction that started after this one
--- (and committed while this one waited for the user's lock) must not end
--- before it was created.  The plaintext token is returned, never stored.
+--   1. The bound: if the user has 5 usable tokens (unconsumed, unrevoked,
+--      expires_at after clock_timestamp()), AU013, naming when the oldest
+--      of them expires.  Nothing is revoked to make room: a token belongs
+--      to whoever holds the mail, and somebody without the mailbox could
+--      otherwise push the owner's link (and her registration) out by
+--      registering 5 times.  The owner still holds every link sent (each
+--      confirms her address; without its registration secret she chooses
+--      the password), and a slot frees itself when the oldest expires.
+--   2. One statement:
+--        WITH trimmed AS (DELETE ... the user's ended tokens -- expired,
+--                         consumed or revoked -- beyond the newest 5 ...)
+--        INSERT INTO email_verification_tokens ... (the new token: its
+--                         SHA-256, the registration secret hash and the
+--                         details it carries)
+--      so a user never has more than 10 stored tokens (5 usable, the 5
+--      most recently ended kept for their AU011/AU012 answers until the
+--      purge); a data-modifying WITH runs to completion whether or not it
+--      is read.  SKIP LOCKED leaves the rows a running purge is deleting to
+--      it, so the two never wait on each other.
+-- The plaintext token is returned, never stored.
 -- ---------------------------------------------------------------------------
 
 -- ===========================================================================
@@ -367,12 +375,14 @@ REVOKE EXECUTE ON FUNCTION authdb_random_secret() FROM PUBLIC;
 --   phone confirmed by another user -> AU002
 --   user exists, unconfirmed, last
 --     token issued < p_min_resend_interval ago -> AU008 ('0 seconds': never)
+--   user exists, unconfirmed, 5 usable tokens outstanding -> AU013
 --   user exists, unconfirmed        -> a new token issued, outcome
 --                                      'reissued'.  Earlier registrations'
---                                      tokens stay valid (up to the bound of
---                                      5 outstanding tokens per user, oldest
---                                      revoked first); the user row is NOT
---                                      changed.
+--                                      tokens stay valid, unchanged; the
+--                                      user row is NOT changed.
+--
+-- email is the address as stored (canonical_email(p_email)): mail the token
+-- to it, not to the spelling the user typed.
 --
 -- Either way this request's password hash, phone and role travel with the
 -- new token, together with the SHA-256 of registration_secret, and reach the
@@ -393,7 +403,7 @@ REVOKE EXECUTE ON FUNCTION authdb_random_secret() FROM PUBLIC;
 -- parameter order (AU005, AU009, AU006, AU003: "<argument>: must be at most
 -- N characters"); then the arguments in parameter order (AU005, AU009
 -- password hash, AU006, AU003, AU004, AU009 intervals), then AU001, then
--- AU002, then AU008.
+-- AU002, then AU008, then AU013.
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION register_user_with_token(
     p_email               text,
@@ -403,7 +413,7 @@ CREATE FUNCTION register_user_with_token(
     p_token_ttl           interval DEFAULT '24 hours',
     p_min_resend_interval interval DEFAULT '60 seconds'
 )
-RETURNS TABLE (user_id uuid, token text, expires_at timestamptz, outcome text, registration_secret text)
+RETURNS TABLE (user_id uuid, token text, expires_at timestamptz, outcome text, registration_secret text, email text)
 LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
@@ -416,6 +426,8 @@ DECLARE
     v_self_assignable boolean;
     v_confirmed_at    timestamptz;
     v_last_issued_at  timestamptz;
+    v_usable          bigint;
+    v_oldest_expiry   timestamptz;
 BEGIN
     -- 0. The input bounds of every text argument, in parameter order,
     --    before any other work (see "Input bounds" in migration
@@ -488,7 +500,7 @@ BEGIN
     LOOP
         INSERT INTO users AS u (id, email, role)
         VALUES (pg_catalog.gen_random_uuid(), v_email, p_role)
-        ON CONFLICT (email) DO NOTHING
+        ON CONFLICT ON CONSTRAINT users_email_key DO NOTHING
         RETURNING u.id INTO user_id;
 
         IF FOUND THEN
@@ -557,23 +569,42 @@ BEGIN
 
     -- 4. Issue the token (see "Issuing a token" above); it carries this
     --    request's details and the hash of its registration secret.  A new
-    --    user has no token to revoke: the UPDATE then finds nothing.
-    registration_secret := authdb_random_secret();
-    token               := authdb_random_secret();
-    expires_at          := pg_catalog.now() + p_token_ttl;
+    --    user has no token: nothing to count or trim.
+    IF outcome = 'reissued' THEN
+        SELECT pg_catalog.count(*), pg_catalog.min(t.expires_at)
+          INTO v_usable, v_oldest_expiry
+          FROM email_verification_tokens AS t
+         WHERE t.user_id = register_user_with_token.user_id
+           AND t.consumed_at IS NULL
+           AND t.revoked_at IS NULL
+           AND t.expires_at > pg_catalog.clock_timestamp();
 
-    WITH room AS (
-        UPDATE email_verification_tokens AS t
-           SET revoked_at = greatest(pg_catalog.now(), t.created_at)
+        IF v_usable >= 5 THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'AU013',
+                MESSAGE = pg_catalog.format('p_email: %s has %s verification links outstanding; no new one is sent before the oldest expires at %s', authdb_quote_for_message(v_email), v_usable, v_oldest_expiry),
+                DETAIL  = 'At most 5 unexpired, unused links are outstanding per address; none is revoked to make room for another.',
+                HINT    = pg_catalog.format('Use one of the links already mailed to the address, or try again after %s.', v_oldest_expiry);
+        END IF;
+    END IF;
+
+    registration_secret := pg_catalog.translate(pg_catalog.encode(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()) OPERATOR(pg_catalog.||) pg_catalog.uuid_send(pg_catalog.gen_random_uuid()), 'base64'::text), '+/='::text, '-_'::text);
+    token               := pg_catalog.translate(pg_catalog.encode(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()) OPERATOR(pg_catalog.||) pg_catalog.uuid_send(pg_catalog.gen_random_uuid()), 'base64'::text), '+/='::text, '-_'::text);
+    expires_at          := pg_catalog.now() + p_token_ttl;
+    email               := v_email;
+
+    WITH trimmed AS (
+        DELETE FROM email_verification_tokens AS t
          WHERE outcome = 'reissued'
            AND t.id IN (SELECT o.id
                           FROM email_verification_tokens AS o
                          WHERE o.user_id = register_user_with_token.user_id
-                           AND o.consumed_at IS NULL
-                           AND o.revoked_at IS NULL
-                           AND o.expires_at > pg_catalog.now()
+                           AND (o.consumed_at IS NOT NULL
+                                OR o.revoked_at IS NOT NULL
+                                OR o.expires_at <= pg_catalog.clock_timestamp())
                          ORDER BY o.id DESC
-                        OFFSET 4)
+                        OFFSET 5
+                           FOR UPDATE SKIP LOCKED)
     )
     INSERT INTO email_verification_tokens
            (user_id, token_hash, registration_secret_hash, password_hash, phone, role, expires_at)
@@ -587,7 +618,7 @@ END;
 $function$;
 
 COMMENT ON FUNCTION register_user_with_token(text, text, text, text, interval, interval) IS
-    'Registers p_email (normalised) and issues an e-mail verification token and a registration secret, each returned once in plaintext: the token for the mail, the secret for the registering client only. outcome = ''created'' for a new user, ''reissued'' for an existing unconfirmed user (earlier tokens stay valid; at most 5 outstanding per user, oldest revoked first). The password hash and phone take effect only when the token is verified with the secret. Errors: AU001 email confirmed, AU002 phone confirmed by another user, AU003/AU004 role, AU005 email, AU006 phone, AU008 too soon, AU009 other argument. SECURITY DEFINER; grant EXECUTE to the application role.';
+    'Registers p_email (normalised) and issues an e-mail verification token and a registration secret, each returned once in plaintext: the token for the mail, the secret for the registering client only. outcome = ''created'' for a new user, ''reissued'' for an existing unconfirmed user (earlier tokens stay valid, never revoked; at most 5 usable per user); email = the address as stored, to mail the token to. The password hash and phone take effect only when the token is verified with the secret. Errors: AU001 email confirmed, AU002 phone confirmed by another user, AU003/AU004 role, AU005 email, AU006 phone, AU008 too soon, AU009 other argument, AU013 5 usable tokens outstanding. SECURITY DEFINER; grant EXECUTE to the application role.';
 REVOKE EXECUTE ON FUNCTION register_user_with_token(text, text, text, text, interval, interval) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
@@ -596,15 +627,19 @@ REVOKE EXECUTE ON FUNCTION register_user_with_token(text, text, text, text, inte
 --   with the registration secret of one of the user's registrations
 --       -> a new token for that registration: it carries the same details
 --          and secret hash; that registration's earlier outstanding tokens
---          are revoked (no other registration's);
+--          are revoked (no other registration's: only the holder of a
+--          registration's secret replaces its link);
 --   without it (or with one that matches no registration of this user)
 --       -> a token that carries no credentials: verifying it confirms the
 --          address and sets only the password the verifier passes.
+--   email is the address as stored: mail the token to it.
 --
 --   no user with that e-mail -> AU007
 --   e-mail confirmed         -> AU001
 --   last token issued less than p_min_resend_interval ago -> AU008
 --   ('0 seconds': no throttle)
+--   the role the token would carry is no longer self-assignable -> AU004
+--   5 usable tokens outstanding (after the revocation above) -> AU013
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION resend_email_verification(
     p_email               text,
@@ -612,7 +647,7 @@ CREATE FUNCTION resend_email_verification(
     p_min_resend_interval interval DEFAULT '60 seconds',
     p_registration_secret text     DEFAULT NULL
 )
-RETURNS TABLE (user_id uuid, token text, expires_at timestamptz)
+RETURNS TABLE (user_id uuid, token text, expires_at timestamptz, email text)
 LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
@@ -626,6 +661,8 @@ DECLARE
     v_last_issued_at timestamptz;
     v_secret_hash    bytea;
     v_registration   email_verification_tokens%ROWTYPE;
+    v_usable         bigint;
+    v_oldest_expiry  timestamptz;
 BEGIN
     -- The input bounds before any other work (see register_user_with_token).
     IF NOT (authdb_text_fits(p_email, 1024) AND authdb_text_fits(p_registration_secret, 64)) THEN
@@ -707,21 +744,53 @@ BEGIN
         v_registration.role := v_role;
     END IF;
 
-    -- Issue the token (see "Issuing a token" above).
-    token      := authdb_random_secret();
-    expires_at := pg_catalog.now() + p_token_ttl;
+    -- The role is checked again now, when it will take effect: an operator
+    -- may have made it non-self-assignable since the registration.
+    PERFORM
+      FROM roles AS r
+     WHERE r.name = v_registration.role
+       AND r.self_assignable
+       FOR KEY SHARE;
 
-    WITH room AS (
-        UPDATE email_verification_tokens AS t
-           SET revoked_at = greatest(pg_catalog.now(), t.created_at)
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'AU004',
+            MESSAGE = pg_catalog.format('p_email: the role %s of this registration can no longer be self-assigned', authdb_quote_for_message(v_registration.role)),
+            HINT    = 'Register again with a self-assignable role; an operator grants other roles afterwards.';
+    END IF;
+
+    -- Issue the token (see "Issuing a token" above).
+    SELECT pg_catalog.count(*), pg_catalog.min(t.expires_at)
+      INTO v_usable, v_oldest_expiry
+      FROM email_verification_tokens AS t
+     WHERE t.user_id = resend_email_verification.user_id
+       AND t.consumed_at IS NULL
+       AND t.revoked_at IS NULL
+       AND t.expires_at > pg_catalog.clock_timestamp();
+
+    IF v_usable >= 5 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'AU013',
+            MESSAGE = pg_catalog.format('p_email: %s has %s verification links outstanding; no new one is sent before the oldest expires at %s', authdb_quote_for_message(v_email), v_usable, v_oldest_expiry),
+            DETAIL  = 'At most 5 unexpired, unused links are outstanding per address; none is revoked to make room for another.',
+            HINT    = pg_catalog.format('Use one of the links already mailed to the address, or try again after %s.', v_oldest_expiry);
+    END IF;
+
+    token      := pg_catalog.translate(pg_catalog.encode(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()) OPERATOR(pg_catalog.||) pg_catalog.uuid_send(pg_catalog.gen_random_uuid()), 'base64'::text), '+/='::text, '-_'::text);
+    expires_at := pg_catalog.now() + p_token_ttl;
+    email      := v_email;
+
+    WITH trimmed AS (
+        DELETE FROM email_verification_tokens AS t
          WHERE t.id IN (SELECT o.id
                           FROM email_verification_tokens AS o
                          WHERE o.user_id = resend_email_verification.user_id
-                           AND o.consumed_at IS NULL
-                           AND o.revoked_at IS NULL
-                           AND o.expires_at > pg_catalog.now()
+                           AND (o.consumed_at IS NOT NULL
+                                OR o.revoked_at IS NOT NULL
+                                OR o.expires_at <= pg_catalog.clock_timestamp())
                          ORDER BY o.id DESC
-                        OFFSET 4)
+                        OFFSET 5
+                           FOR UPDATE SKIP LOCKED)
     )
     INSERT INTO email_verification_tokens
            (user_id, token_hash, registration_secret_hash, password_hash, phone, role, expires_at)
@@ -735,7 +804,7 @@ END;
 $function$;
 
 COMMENT ON FUNCTION resend_email_verification(text, interval, interval, text) IS
-    'Issues a new e-mail verification token (returned once in plaintext) for an unconfirmed user. With p_registration_secret of one of its registrations: a token for that registration (same details; its earlier tokens revoked). Without: a token that carries no credentials. Other registrations'' tokens stay valid (at most 5 outstanding per user). Errors: AU001 already confirmed, AU005 invalid email, AU007 unknown email, AU008 too soon, AU009 other argument. SECURITY DEFINER; grant EXECUTE to the application role.';
+    'Issues a new e-mail verification token (returned once in plaintext) for an unconfirmed user. With p_registration_secret of one of its registrations: a token for that registration (same details; its earlier tokens revoked). Without: a token that carries no credentials. Other registrations'' tokens stay valid (at most 5 usable per user); email = the address as stored, to mail the token to. Errors: AU001 already confirmed, AU004 the carried role is no longer self-assignable, AU005 invalid email, AU007 unknown email, AU008 too soon, AU009 other argument, AU013 5 usable tokens outstanding. SECURITY DEFINER; grant EXECUTE to the application role.';
 REVOKE EXECUTE ON FUNCTION resend_email_verification(text, interval, interval, text) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
@@ -802,7 +871,7 @@ BEGIN
                        WHEN v_token.id IS NULL THEN 'unknown'
                        WHEN v_token.consumed_at IS NOT NULL THEN 'used'
                        WHEN v_token.revoked_at IS NOT NULL THEN 'revoked'
-                       WHEN v_token.expires_at <= pg_catalog.now() THEN 'expired'
+                       WHEN v_token.expires_at <= pg_catalog.clock_timestamp() THEN 'expired'
                        ELSE 'valid'
                    END;
     token_valid := token_state = 'valid';
@@ -847,6 +916,7 @@ REVOKE EXECUTE ON FUNCTION preview_email_verification(text, text) FROM PUBLIC;
 -- queue on the user lock; the second sees the token consumed -> AU012.
 --
 --   unknown token -> AU010, expired -> AU011, already used or revoked -> AU012
+--   the token's role no longer self-assignable -> AU004 (nothing changes)
 --   NULL token or empty p_password_hash -> AU009
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION verify_email(
@@ -927,16 +997,37 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'AU012',
             MESSAGE = 'p_token: email verification token has been revoked',
-            DETAIL  = pg_catalog.format('It was revoked at %s, when another token of the user was verified or newer tokens pushed it out.', v_token.revoked_at),
+            DETAIL  = pg_catalog.format('It was revoked at %s, when another token of the user was verified or a resend with its registration secret replaced it.', v_token.revoked_at),
             HINT    = 'Request a new verification email.';
     END IF;
 
-    IF v_token.expires_at <= pg_catalog.now() THEN
+    -- The time of the check, not of the transaction's start: a transaction
+    -- that began before the token expired does not get to use it after.
+    IF v_token.expires_at <= pg_catalog.clock_timestamp() THEN
         RAISE EXCEPTION USING
             ERRCODE = 'AU011',
             MESSAGE = 'p_token: email verification token has expired',
             DETAIL  = pg_catalog.format('It expired at %s.', v_token.expires_at),
             HINT    = 'Request a new verification email.';
+    END IF;
+
+    -- The role is checked when it takes effect: one made non-self-assignable
+    -- since the registration is not applied.  The token stays usable (a new
+    -- registration with a self-assignable role gets a link of its own).
+    -- FOR KEY SHARE, as at registration: the role cannot be deleted or
+    -- renamed before the UPDATE below.
+    PERFORM
+      FROM roles AS r
+     WHERE r.name = v_token.role
+       AND r.self_assignable
+       FOR KEY SHARE;
+
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'AU004',
+            MESSAGE = pg_catalog.format('p_token: the role %s this registration chose can no longer be self-assigned', authdb_quote_for_message(v_token.role)),
+            DETAIL  = 'Nothing was changed; the token stays valid until it expires.',
+            HINT    = 'Register again with a self-assignable role and verify that link; an operator grants other roles afterwards.';
     END IF;
 
     -- NULL secret, a token without a secret, or a mismatch: false.
@@ -974,7 +1065,7 @@ END;
 $function$;
 
 COMMENT ON FUNCTION verify_email(text, text, text) IS
-    'Consumes an e-mail verification token: confirms the user''s e-mail and applies the token''s role; with the matching p_registration_secret also the password hash and phone that registration carried; p_password_hash, if given, becomes the password either way. Revokes the user''s other outstanding tokens; returns the user id. Errors: AU009 NULL token or empty hash, AU010 unknown, AU011 expired, AU012 already used or revoked. SECURITY DEFINER; grant EXECUTE to the application role.';
+    'Consumes an e-mail verification token: confirms the user''s e-mail and applies the token''s role; with the matching p_registration_secret also the password hash and phone that registration carried; p_password_hash, if given, becomes the password either way. Revokes the user''s other outstanding tokens; returns the user id. Errors: AU004 the token''s role is no longer self-assignable, AU009 NULL token or empty hash, AU010 unknown, AU011 expired (by clock_timestamp()), AU012 already used or revoked. SECURITY DEFINER; grant EXECUTE to the application role.';
 REVOKE EXECUTE ON FUNCTION verify_email(text, text, text) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------

@@ -33,6 +33,7 @@ export {
   RoleNotSelfAssignableError,
   toAuthDbError,
   TokenAlreadyUsedError,
+  TooManyOutstandingTokensError,
   TokenExpiredError,
   UnknownRoleError,
   UnknownTokenError,

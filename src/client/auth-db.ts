@@ -6,7 +6,7 @@ import type { Duration } from './duration.js';
  * client. Create one with `createAuthDb`.
  *
  * Methods reject with the typed errors of `errors.ts` (all extending
- * `AuthDbError`, code `AU001`–`AU012`) for every rule the database enforces,
+ * `AuthDbError`, code `AU001`–`AU013`) for every rule the database enforces,
  * and with `InvalidArgumentError` (AU009) — before anything is sent — for
  * malformed arguments; any other database error is rethrown untouched.
  *
@@ -24,13 +24,17 @@ export interface AuthDb<Role extends string = string> {
    * become the user's only when the token is verified **with this call's
    * `registrationSecret`**. Mail the token; keep the secret with the client
    * that registered (an HTTP-only cookie), never in the mail. Earlier
-   * registrations' tokens stay valid. A `password` is hashed with argon2id in
-   * this process first — always, whatever the outcome, so the call takes
-   * about as long for a registered address as for a new one.
+   * registrations' tokens stay valid: while 5 are usable, no new one is
+   * issued (TooManyOutstandingTokensError). Mail the token to `email`, the
+   * address as stored, not to the spelling the user typed. A `password` is
+   * hashed with argon2id in this process first — always, whatever the
+   * outcome, so the call takes about as long for a registered address as for
+   * a new one.
    *
    * @throws EmailAlreadyRegisteredError AU001 · PhoneAlreadyRegisteredError AU002 ·
    *   UnknownRoleError AU003 · RoleNotSelfAssignableError AU004 · InvalidEmailError AU005 ·
-   *   InvalidPhoneError AU006 · ResendTooSoonError AU008 · InvalidArgumentError AU009
+   *   InvalidPhoneError AU006 · ResendTooSoonError AU008 · InvalidArgumentError AU009 ·
+   *   TooManyOutstandingTokensError AU013
    */
   registerUser(input: RegisterUserInput<Role>): Promise<RegisteredUser>;
 
@@ -42,9 +46,12 @@ export interface AuthDb<Role extends string = string> {
    * here with argon2id first) or `passwordHash` given here becomes the
    * password either way: whoever holds the mailed token chose it.
    * Call {@link previewEmailVerification} first to know whether to ask for one.
+   * The token's role is checked again here: one made non-self-assignable
+   * since the registration is refused (RoleNotSelfAssignableError, nothing
+   * changes). Expiry is decided by the server's clock at the call.
    *
    * @throws UnknownTokenError AU010 · TokenExpiredError AU011 · TokenAlreadyUsedError AU012 ·
-   *   InvalidArgumentError AU009
+   *   RoleNotSelfAssignableError AU004 · InvalidArgumentError AU009
    */
   verifyEmail(token: string, options?: VerifyEmailOptions): Promise<VerifiedEmail>;
 
@@ -62,9 +69,12 @@ export interface AuthDb<Role extends string = string> {
    * With the `registrationSecret` of one of its registrations: a token for
    * that registration (its details, its earlier token revoked). Without: a
    * token that carries no credentials. Other registrations' tokens stay valid.
+   * Mail the token to `email`, the address as stored.
    *
-   * @throws EmailAlreadyRegisteredError AU001 · InvalidEmailError AU005 · UserNotFoundError AU007 ·
-   *   ResendTooSoonError AU008 · InvalidArgumentError AU009
+   * @throws EmailAlreadyRegisteredError AU001 · RoleNotSelfAssignableError AU004 (the role
+   *   the token would carry is no longer self-assignable) · InvalidEmailError AU005 ·
+   *   UserNotFoundError AU007 · ResendTooSoonError AU008 · InvalidArgumentError AU009 ·
+   *   TooManyOutstandingTokensError AU013
    */
   resendEmailVerification(email: string, options?: ResendEmailVerificationOptions): Promise<IssuedToken>;
 
@@ -158,6 +168,8 @@ export interface RegisteredUser {
   readonly expiresAt: Date;
   /** `'created'`: a new user. `'reissued'`: the address was registered but unconfirmed; earlier registrations' tokens stay valid. */
   readonly outcome: 'created' | 'reissued';
+  /** The address as stored (`canonical_email(email)`): mail the token to this, not to what the user typed. */
+  readonly email: string;
   /**
    * For the registering client only (an HTTP-only cookie), never for the
    * mail: `verifyEmail` applies this registration's password and phone only
@@ -225,6 +237,8 @@ export interface IssuedToken {
   /** The verification token, in plaintext. Only its SHA-256 is stored. */
   readonly token: string;
   readonly expiresAt: Date;
+  /** The address as stored: mail the token to this. */
+  readonly email: string;
 }
 
 /** A user as admin tools see it: no password hash. */

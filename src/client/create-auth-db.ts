@@ -99,8 +99,9 @@ class AuthDbClient<Role extends string> implements AuthDb<Role> {
       expires_at: Date | string;
       outcome: RegisteredUser['outcome'];
       registration_secret: string;
+      email: string;
     }>(
-      sql`select r.user_id, r.token, r.expires_at, r.outcome, r.registration_secret from ${this.#function('register_user_with_token')}(${namedArguments([
+      sql`select r.user_id, r.token, r.expires_at, r.outcome, r.registration_secret, r.email from ${this.#function('register_user_with_token')}(${namedArguments([
         ['p_email', email, 'text'],
         ['p_password_hash', hash, 'text'],
         ['p_phone', phone, 'text'],
@@ -115,6 +116,7 @@ class AuthDbClient<Role extends string> implements AuthDb<Role> {
       expiresAt: toDate(row.expires_at),
       outcome: row.outcome,
       registrationSecret: row.registration_secret,
+      email: row.email,
     };
   }
 
@@ -174,15 +176,15 @@ class AuthDbClient<Role extends string> implements AuthDb<Role> {
     const minResendInterval = optionalDuration(options.minResendInterval, 'minResendInterval', { allowZero: true });
     if (options.registrationSecret !== undefined) requireString(options.registrationSecret, 'registrationSecret');
     requireInputBounds({ email, registrationSecret: options.registrationSecret });
-    const row = await this.#call<{ user_id: string; token: string; expires_at: Date | string }>(
-      sql`select r.user_id, r.token, r.expires_at from ${this.#function('resend_email_verification')}(${namedArguments([
+    const row = await this.#call<{ user_id: string; token: string; expires_at: Date | string; email: string }>(
+      sql`select r.user_id, r.token, r.expires_at, r.email from ${this.#function('resend_email_verification')}(${namedArguments([
         ['p_email', email, 'text'],
         ['p_token_ttl', tokenTtl, 'interval'],
         ['p_min_resend_interval', minResendInterval, 'interval'],
         ['p_registration_secret', options.registrationSecret, 'text'],
       ])}) as r`,
     );
-    return { userId: row.user_id, token: row.token, expiresAt: toDate(row.expires_at) };
+    return { userId: row.user_id, token: row.token, expiresAt: toDate(row.expires_at), email: row.email };
   }
 
   async verifyPassword(input: VerifyPasswordInput): Promise<SignedIn<Role> | undefined> {

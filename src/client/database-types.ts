@@ -24,7 +24,7 @@ export interface EmailVerificationTokens {
   consumed_at: Timestamp | null;
   created_at: Generated<Timestamp>;
   /**
-   * The token cannot be verified at or after this instant.
+   * The token cannot be verified at or after this instant (compared with clock_timestamp(), the time of the check).
    */
   expires_at: Timestamp;
   id: Generated<Int8>;
@@ -41,11 +41,11 @@ export interface EmailVerificationTokens {
    */
   registration_secret_hash: Buffer | null;
   /**
-   * When the token was revoked: another token of the user was verified, or the outstanding-token bound or a resend for the same registration superseded it.
+   * When the token was revoked: another token of the user was verified, or a resend with the same registration secret superseded it.
    */
   revoked_at: Timestamp | null;
   /**
-   * Role requested with this token (self-assignability checked at issue time); applied to users.role when the token is verified.
+   * Role requested with this token; applied to users.role when the token is verified. Self-assignability is checked at issue and again at verification.
    */
   role: string;
   /**

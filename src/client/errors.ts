@@ -18,9 +18,10 @@ export interface AuthDbErrorMap {
   readonly AU010: UnknownTokenError;
   readonly AU011: TokenExpiredError;
   readonly AU012: TokenAlreadyUsedError;
+  readonly AU013: TooManyOutstandingTokensError;
 }
 
-/** Every SQLSTATE the client turns into a typed error: `'AU001' | … | 'AU012'`. */
+/** Every SQLSTATE the client turns into a typed error: `'AU001' | … | 'AU013'`. */
 export type AuthDbErrorCode = keyof AuthDbErrorMap;
 
 /**
@@ -137,9 +138,18 @@ export class TokenExpiredError extends AuthDbError<'AU011'> {
   readonly code = 'AU011';
 }
 
-/** AU012: the verification token was used already, or revoked by a newer one. */
+/** AU012: the verification token was used already, or revoked (another token of the user was verified, or a resend with its registration secret replaced it). */
 export class TokenAlreadyUsedError extends AuthDbError<'AU012'> {
   readonly code = 'AU012';
+}
+
+/**
+ * AU013: the address has 5 usable verification links outstanding; no new one
+ * is issued (none is revoked to make room) before the oldest expires — the
+ * message and `hint` say when. Tell the user to use a link already mailed.
+ */
+export class TooManyOutstandingTokensError extends AuthDbError<'AU013'> {
+  readonly code = 'AU013';
 }
 
 type AuthDbErrorConstructor<C extends AuthDbErrorCode> = new (message: string, options?: AuthDbErrorOptions) => AuthDbErrorOf<C>;
@@ -157,6 +167,7 @@ const ERROR_CLASSES: { readonly [C in AuthDbErrorCode]: AuthDbErrorConstructor<C
   AU010: UnknownTokenError,
   AU011: TokenExpiredError,
   AU012: TokenAlreadyUsedError,
+  AU013: TooManyOutstandingTokensError,
 };
 
 /** Every code, in order. */

@@ -54,8 +54,8 @@ export async function listOutstandingTokens<Role extends string>(db: Kysely<Data
     .select(['id', 'created_at', 'expires_at', 'role', 'phone'])
     .select((eb) => [
       eb('password_hash', 'is not', null).$castTo<boolean>().as('has_password'),
-      // The test verify_email makes: a token is unusable at its expires_at.
-      sql<boolean>`${sql.ref('expires_at')} OPERATOR(pg_catalog.<=) pg_catalog.now()`.as('expired'),
+      // The test verify_email makes: a token is unusable at its expires_at, by the clock.
+      sql<boolean>`${sql.ref('expires_at')} OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp()`.as('expired'),
     ])
     .where(sql<boolean>`${sql.ref('user_id')} OPERATOR(pg_catalog.=) ${userId}::pg_catalog.uuid`)
     .where('consumed_at', 'is', null)

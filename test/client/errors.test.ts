@@ -16,6 +16,7 @@ import {
   RoleNotSelfAssignableError,
   TokenAlreadyUsedError,
   TokenExpiredError,
+  TooManyOutstandingTokensError,
   UnknownRoleError,
   UnknownTokenError,
   UserNotFoundError,
@@ -34,10 +35,11 @@ const CLASSES = [
   ['AU010', UnknownTokenError],
   ['AU011', TokenExpiredError],
   ['AU012', TokenAlreadyUsedError],
+  ['AU013', TooManyOutstandingTokensError],
 ] as const;
 
 describe('error classes', () => {
-  it('cover exactly AU001 to AU012, in order', () => {
+  it('cover exactly AU001 to AU013, in order', () => {
     expect(AUTH_DB_ERROR_CODES).toEqual(CLASSES.map(([code]) => code));
     expect(Object.isFrozen(AUTH_DB_ERROR_CODES)).toBe(true);
   });
@@ -73,7 +75,7 @@ describe('error classes', () => {
 
   it('isAuthDbErrorCode knows the codes and nothing else', () => {
     expect(AUTH_DB_ERROR_CODES.every(isAuthDbErrorCode)).toBe(true);
-    for (const other of ['AU000', 'AU013', 'au001', '23505', 'toString', 1, null]) expect(isAuthDbErrorCode(other)).toBe(false);
+    for (const other of ['AU000', 'AU014', 'au001', '23505', 'toString', 1, null]) expect(isAuthDbErrorCode(other)).toBe(false);
   });
 
   it('InvalidArgumentError names the argument: from the client, or from the p_ prefix of the server message', () => {

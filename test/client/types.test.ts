@@ -80,6 +80,7 @@ describe('createAuthDb types', () => {
         case 'AU007':
           return 404;
         case 'AU008':
+        case 'AU013':
           return 429;
         case 'AU011':
           expectTypeOf(error).toEqualTypeOf<TokenExpiredError>();
@@ -109,6 +110,7 @@ describe('createAuthDb types', () => {
         case 'AU009':
         case 'AU010':
         case 'AU011':
+        case 'AU013':
           return 1;
         default: {
           // @ts-expect-error -- AU012 (TokenAlreadyUsedError) is not handled

@@ -7,8 +7,10 @@ import {
   InvalidArgumentError,
   InvalidEmailError,
   ResendTooSoonError,
+  RoleNotSelfAssignableError,
   TokenAlreadyUsedError,
   TokenExpiredError,
+  TooManyOutstandingTokensError,
   UnknownTokenError,
   UserNotFoundError,
   type AuthDb,
@@ -161,5 +163,28 @@ describe('purgeExpiredTokens', () => {
   it('rejects a bad olderThan before any query', async () => {
     const error = await expectClientError(purging.purgeExpiredTokens('-7 days'), InvalidArgumentError);
     expect(error.argument).toBe('olderThan');
+  });
+});
+
+describe('issue 14: the bound, the role at verification, the address to mail', () => {
+  it('registerUser and resendEmailVerification return the stored address; at the bound: TooManyOutstandingTokensError (AU013)', async () => {
+    const email = uniqueEmail('kate');
+    const typed = `\u212A${email.slice(1).toUpperCase()}`;
+    const first = await authDb.registerUser({ email: typed, password: 'owner password' });
+    expect(first.email).toBe(email);
+    expect((await authDb.resendEmailVerification(typed, { minResendInterval: 0 })).email).toBe(email);
+    for (let i = 0; i < 3; i += 1) await authDb.registerUser({ email, minResendInterval: 0 });
+    const error = await expectDatabaseError(authDb.registerUser({ email, minResendInterval: 0 }), TooManyOutstandingTokensError, 'AU013');
+    expect(error.hint).toMatch(/^Use one of the links already mailed to the address, or try again after /);
+    await expectDatabaseError(authDb.resendEmailVerification(email, { minResendInterval: 0 }), TooManyOutstandingTokensError, 'AU013');
+    expect(await authDb.verifyEmail(first.token, { registrationSecret: first.registrationSecret })).toEqual({ userId: first.userId });
+  });
+
+  it('verifyEmail: RoleNotSelfAssignableError (AU004) for a role made non-self-assignable after registration', async () => {
+    await db.pool.query("INSERT INTO roles (name, self_assignable) VALUES ('client_seller', true)");
+    const reg = await authDb.registerUser({ email: uniqueEmail('seller'), role: 'client_seller' });
+    await db.pool.query("UPDATE roles SET self_assignable = false WHERE name = 'client_seller'");
+    await expectDatabaseError(authDb.verifyEmail(reg.token), RoleNotSelfAssignableError, 'AU004');
+    expect((await authDb.previewEmailVerification(reg.token)).tokenState).toBe('valid');
   });
 });

@@ -13,6 +13,8 @@ export interface Registration {
   readonly outcome: 'created' | 'reissued';
   /** For the registering client only: verify_email applies the carried password and phone only with it. */
   readonly registration_secret: string;
+  /** The address as stored (canonical): where the token is mailed. */
+  readonly email: string;
 }
 
 /** One row of preview_email_verification. */
@@ -38,6 +40,8 @@ export interface IssuedToken {
   readonly user_id: string;
   readonly token: string;
   readonly expires_at: Date;
+  /** The address as stored (canonical): where the token is mailed. */
+  readonly email: string;
 }
 
 export interface UserRow {
@@ -110,7 +114,7 @@ export async function register(db: Queryable, email: string | null, options: Reg
   add('p_token_ttl', options.tokenTtl, 'interval');
   add('p_min_resend_interval', options.minResendInterval, 'interval');
   const { rows } = await db.query<Registration>(
-    `SELECT user_id, token, expires_at, outcome, registration_secret FROM register_user_with_token(${args.join(', ')})`,
+    `SELECT user_id, token, expires_at, outcome, registration_secret, email FROM register_user_with_token(${args.join(', ')})`,
     values,
   );
   return single(rows);
@@ -136,7 +140,7 @@ export async function resend(
     args.push(`p_registration_secret => $${values.length}::text`);
   }
   const { rows } = await db.query<IssuedToken>(
-    `SELECT user_id, token, expires_at FROM resend_email_verification(${args.join(', ')})`,
+    `SELECT user_id, token, expires_at, email FROM resend_email_verification(${args.join(', ')})`,
     values,
   );
   return single(rows);

@@ -117,29 +117,6 @@ describe('reproductions of issue 7 §2', () => {
   });
 });
 
-describe('outstanding-token bound', () => {
-  it('keeps at most 5 unexpired outstanding tokens per user, revoking the oldest first; expired ones do not count', async () => {
-    const email = uniqueEmail('bound');
-    const regs = [];
-    for (let i = 0; i < 7; i += 1) regs.push(await register(db.pool, email, { passwordHash: `h${i}`, minResendInterval: '0 seconds' }));
-    const tokens = await tokensOf(db.pool, regs[0]?.user_id ?? '');
-    expect(tokens.map((t) => t.revoked_at !== null)).toEqual([true, true, false, false, false, false, false]);
-    await expectSqlState(verify(db.pool, regs[0]?.token ?? ''), 'AU012');
-    // The owner of a pushed-out registration gets a new token with its secret.
-    const again = await resend(db.pool, email, { minResendInterval: '0 seconds', registrationSecret: regs[1]?.registration_secret ?? '' });
-    expect(await tokenRow(db.pool, again.token)).toMatchObject({ password_hash: 'h1', revoked_at: null });
-    expect((await tokenRow(db.pool, regs[2]?.token ?? '')).revoked_at).toBeInstanceOf(Date);
-
-    // Expired tokens are not outstanding for the bound: nothing is revoked.
-    const other = uniqueEmail('bound-expired');
-    const first = await register(db.pool, other, { tokenTtl: '1 hour' });
-    for (let i = 0; i < 4; i += 1) await register(db.pool, other, { minResendInterval: '0 seconds' });
-    await backdate(db.pool, first.user_id, '2 hours');
-    await register(db.pool, other, { minResendInterval: '0 seconds' });
-    expect((await tokensOf(db.pool, first.user_id)).filter((t) => t.revoked_at !== null)).toEqual([]);
-  });
-});
-
 describe('preview_email_verification', () => {
   it('tells what verify_email would do, and changes nothing', async () => {
     const phone = uniquePhone();

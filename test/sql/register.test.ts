@@ -8,6 +8,7 @@ import {
   errorText,
   expectSqlState,
   register,
+  resend,
   single,
   tokenRow,
   tokensOf,
@@ -417,5 +418,20 @@ describe('password hash length', () => {
     await expectSqlState(verify(db.pool, ok.token, { passwordHash: long }), 'AU009');
     expect(await verify(db.pool, ok.token, { registrationSecret: ok.registration_secret })).toBe(ok.user_id);
     expect((await userById(db.pool, ok.user_id)).password_hash).toHaveLength(1024);
+  });
+});
+
+describe('the address to mail', () => {
+  it('register_user_with_token and resend_email_verification return the stored (canonical) address, not the typed spelling', async () => {
+    const local = `kate.${uniqueEmail('x').split('@')[0] ?? ''}`;
+    // A Kelvin sign (U+212A) folds to "k".
+    const typed = `\u212A${local.slice(1)}@Example.COM`;
+    const reg = await register(db.pool, typed);
+    expect(reg.email).toBe(`${local}@example.com`);
+    expect((await userById(db.pool, reg.user_id)).email).toBe(reg.email);
+    const again = await resend(db.pool, `\u212A${local.slice(1)}@EXAMPLE.com`, { minResendInterval: '0 seconds' });
+    expect(again.email).toBe(reg.email);
+    const reissued = await register(db.pool, ` ${local.toUpperCase()}@EXAMPLE.com `, { minResendInterval: '0 seconds' });
+    expect(reissued).toMatchObject({ outcome: 'reissued', email: reg.email });
   });
 });

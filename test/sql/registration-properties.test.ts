@@ -46,7 +46,7 @@ const ADDRESSES_PER_RUN = 4;
 const PHONES_PER_RUN = 2;
 
 /** The documented SQLSTATEs of the API (README "Errors"). */
-const DOCUMENTED = /^AU0(0[1-9]|1[0-2])$/;
+const DOCUMENTED = /^AU0(0[1-9]|1[0-3])$/;
 
 // ---------------------------------------------------------------------------
 // Arbitrary strings
@@ -180,8 +180,11 @@ const INVARIANTS: Readonly<Record<string, string>> = {
       GROUP BY phone HAVING count(*) > 1`,
   'no unconfirmed user with a password hash or phone': `SELECT id FROM USERS
       WHERE email_confirmed_at IS NULL AND (password_hash IS NOT NULL OR phone IS NOT NULL OR phone_confirmed_at IS NOT NULL)`,
-  'at most 5 outstanding tokens per user': `SELECT t.user_id, count(*) FROM email_verification_tokens AS t JOIN USERS AS u ON u.id = t.user_id
+  'at most 5 usable tokens per user': `SELECT t.user_id, count(*) FROM email_verification_tokens AS t JOIN USERS AS u ON u.id = t.user_id
       WHERE t.consumed_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now() GROUP BY t.user_id HAVING count(*) > 5`,
+  // 5 usable and the 5 most recently ended (migration 4, "Issuing a token").
+  'at most 10 stored tokens per user': `SELECT t.user_id, count(*) FROM email_verification_tokens AS t JOIN USERS AS u ON u.id = t.user_id
+      GROUP BY t.user_id HAVING count(*) > 10`,
   'a confirmed user has consumed at most one token': `SELECT u.id FROM USERS AS u
       WHERE u.email_confirmed_at IS NOT NULL
         AND (SELECT count(*) FROM email_verification_tokens AS t WHERE t.user_id = u.id AND t.consumed_at IS NOT NULL) > 1`,
@@ -409,12 +412,17 @@ class Model {
     return this.tokens.filter((t) => t.userId === userId && !t.deleted);
   }
 
-  /** The outstanding-token bound of issuing (migration 4, "Issuing a token"): keep the 4 newest unexpired outstanding tokens. */
-  makeRoom(userId: string): void {
-    const open = this.liveTokens(userId).filter((t) => t.state === 'outstanding' && !t.expired);
-    for (const t of open.slice(0, Math.max(0, open.length - 4))) {
-      t.state = 'revoked';
-      cover('the bound revoked a token');
+  /** The bound of issuing (migration 4, "Issuing a token"): AU013 while 5 tokens are usable; none is ever revoked for room. */
+  boundRefusal(userId: string): string | undefined {
+    return this.liveTokens(userId).filter((t) => t.state === 'outstanding' && !t.expired).length >= 5 ? 'AU013' : undefined;
+  }
+
+  /** The trim of issuing: ended tokens (expired, consumed, revoked) beyond the 5 newest are deleted. */
+  trimEnded(userId: string): void {
+    const ended = this.liveTokens(userId).filter((t) => t.expired || t.state !== 'outstanding');
+    for (const t of ended.slice(0, Math.max(0, ended.length - 5))) {
+      t.deleted = true;
+      cover('the trim deleted an ended token');
     }
   }
 
@@ -499,7 +507,7 @@ async function stepUncounted(model: Model, cmd: Command): Promise<void> {
       const typedPhone = phone === null ? null : (PHONE_SPELLINGS[cmd.phoneSpelling] ?? String)(phone);
       const email = (RESPELL[cmd.spelling] ?? String)(poolAddress(run, cmd.addr));
       const outcome = await attempt<RegisterRow>(client, REGISTER_SQL, [email, password, typedPhone, 'user', cmd.shortTtl ? '1 microsecond' : '24 hours', cmd.throttle ? '1 hour' : '0']);
-      const expected = model.refusal(user, phone, cmd.throttle) ?? (user === undefined ? 'created' : 'reissued');
+      const expected = model.refusal(user, phone, cmd.throttle) ?? (user === undefined ? 'created' : (model.boundRefusal(user.id) ?? 'reissued'));
       expect(outcome.ok ? outcome.value[0]?.outcome : outcome.error.code, `register ${email}`).toBe(expected);
       cover(`register ${expected}`);
       if (!outcome.ok) return;
@@ -509,7 +517,7 @@ async function stepUncounted(model: Model, cmd: Command): Promise<void> {
         model.users.set(cmd.addr, { id: row.user_id, confirmed: false, password: null, phone: null, phoneConfirmed: false });
       } else {
         expect(row.user_id).toBe(user.id);
-        model.makeRoom(user.id);
+        model.trimEnded(user.id);
       }
       model.tokens.push({ token: row.token, addr: cmd.addr, userId: row.user_id, secret: row.registration_secret, password, phone, expired: cmd.shortTtl, state: 'outstanding', deleted: false });
       return;
@@ -521,18 +529,19 @@ async function stepUncounted(model: Model, cmd: Command): Promise<void> {
       const secret = model.presented(cmd.secret, own, cmd.pick);
       const email = (RESPELL[cmd.spelling] ?? String)(poolAddress(run, cmd.addr));
       const outcome = await attempt<ResendRow>(client, RESEND_SQL, [email, cmd.shortTtl ? '1 microsecond' : '24 hours', cmd.throttle ? '1 hour' : '0', secret]);
-      const expected = user === undefined ? 'AU007' : (model.refusal(user, null, cmd.throttle) ?? 'ok');
+      const registration = user === undefined ? undefined : model.liveTokens(user.id).filter((t) => secret !== null && t.secret === secret).at(-1);
+      // A resend with a registration's secret replaces that registration's tokens (revoked before the bound counts).
+      const replaced = registration === undefined || user === undefined ? [] : model.liveTokens(user.id).filter((t) => t.secret === secret && t.state === 'outstanding');
+      const usableAfter = user === undefined ? 0 : model.liveTokens(user.id).filter((t) => t.state === 'outstanding' && !t.expired && !replaced.includes(t)).length;
+      const expected = user === undefined ? 'AU007' : (model.refusal(user, null, cmd.throttle) ?? (usableAfter >= 5 ? 'AU013' : 'ok'));
       expect(codeOf(outcome), `resend ${email}`).toBe(expected);
       cover(`resend ${expected}`);
       if (!outcome.ok || user === undefined) return;
       const row = outcome.value[0];
       if (row === undefined) throw new Error('resend returned no row');
       expect(row.user_id).toBe(user.id);
-      const registration = model.liveTokens(user.id).filter((t) => secret !== null && t.secret === secret).at(-1);
-      if (registration !== undefined) {
-        for (const t of model.liveTokens(user.id)) if (t.secret === secret && t.state === 'outstanding') t.state = 'revoked';
-      }
-      model.makeRoom(user.id);
+      for (const t of replaced) t.state = 'revoked';
+      model.trimEnded(user.id);
       model.tokens.push({
         token: row.token, addr: cmd.addr, userId: user.id,
         secret: registration?.secret ?? null, password: registration?.password ?? null, phone: registration?.phone ?? null,
@@ -659,7 +668,7 @@ describe('sequences of commands', { timeout: 180_000 }, () => {
     // The model must have been exercised on every path, not hold vacuously.
     const must = ['register created', 'register reissued', 'register AU001', 'register AU002', 'register AU008', 'a phone was confirmed', 'resend ok', 'resend AU001', 'resend AU007', 'resend AU008',
       'verify valid', 'verify valid with secret', 'verify used', 'verify revoked', 'verify expired', 'verify unknown',
-      'verify applied a carried password', 'the bound revoked a token', 'purge deleted a user'];
+      'verify applied a carried password', 'register AU013', 'the trim deleted an ended token', 'purge deleted a user'];
     for (const key of must) expect(coverage.get(key) ?? 0, `${key} (seen: ${JSON.stringify([...coverage])})`).toBeGreaterThan(0);
   });
 });

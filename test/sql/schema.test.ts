@@ -260,7 +260,6 @@ describe('function security', () => {
       'authdb_normalize_phone(text)',
       'authdb_punycode_decode(text)',
       'authdb_quote_for_message(text)',
-      'authdb_random_secret()',
       'authdb_require_canonical_email(text)',
       'authdb_require_interval(interval,text,boolean)',
       'authdb_require_text_fits(text,text,integer,text)',
@@ -276,7 +275,7 @@ describe('function security', () => {
   });
 
   /** Inlinable helpers: SQL with a standard body, bound to its objects at CREATE, so no search_path is needed (or allowed: a SET clause prevents inlining). */
-  const INLINED = ['authdb_email_ascii_canonical(text)', 'authdb_email_is_ascii_canonical(text)', 'authdb_interval_is_valid(interval,boolean)', 'authdb_random_secret()', 'authdb_text_fits(text,integer)'];
+  const INLINED = ['authdb_email_ascii_canonical(text)', 'authdb_email_is_ascii_canonical(text)', 'authdb_interval_is_valid(interval,boolean)', 'authdb_text_fits(text,integer)'];
 
   it('every function pins search_path to the target schema and pg_temp (last), except the inlinable SQL helpers with a standard body; the API functions force generic plans', async () => {
     for (const f of await functions()) {

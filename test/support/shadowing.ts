@@ -333,3 +333,39 @@ export function captureQueries(): { readonly queries: readonly string[]; stop():
     },
   };
 }
+
+/** How a planted overload of an authdb function differs from the original. */
+export type OverloadKind = 'defaulted' | 'variadic';
+
+/**
+ * Plants, in `schema` (the target schema: authdb's own functions' schema, which
+ * the functions' pinned search_path searches right after pg_catalog), an overload
+ * of every function named in `names` that lives there: the original's arguments
+ * plus `p_planted integer DEFAULT 0` ('defaulted': a call of the original then
+ * matches both, "not unique", since the defaults fill the rest) or plus
+ * `VARIADIC p_planted integer[]` ('variadic'). Each raises when it runs, so an
+ * overload that is ever chosen shows as an error naming it. Returns the
+ * planted signatures.
+ */
+export async function plantOverloads(client: pg.ClientBase, schema: string, names: Iterable<string>, kind: OverloadKind): Promise<string[]> {
+  const { rows } = await client.query<{ name: string; args: string; result: string }>(
+    `SELECT p.proname AS name, pg_catalog.pg_get_function_arguments(p.oid) AS args, pg_catalog.pg_get_function_result(p.oid) AS result
+       FROM pg_catalog.pg_proc AS p
+      WHERE p.pronamespace = $1::pg_catalog.regnamespace AND p.proname = ANY ($2::text[]) AND p.prokind = 'f'
+        AND p.prorettype <> 'pg_catalog.trigger'::pg_catalog.regtype AND NOT p.proretset
+        AND coalesce(NOT p.proargmodes::text[] && ARRAY['o', 'b', 't'], true)
+        -- A VARIADIC parameter after defaulted ones needs a default itself: that is a defaulted overload.
+        AND ($3::text = 'defaulted' OR p.pronargdefaults = 0)`,
+    [schema, [...names], kind],
+  );
+  const planted: string[] = [];
+  for (const { name, args, result } of rows) {
+    const extra = kind === 'defaulted' ? 'p_planted integer DEFAULT 0' : 'VARIADIC p_planted integer[]';
+    const signature = `${client.escapeIdentifier(schema)}.${client.escapeIdentifier(name)}(${args === '' ? extra : `${args}, ${extra}`})`;
+    await client.query(
+      `CREATE FUNCTION ${signature} RETURNS ${result} LANGUAGE plpgsql AS $planted$ BEGIN RAISE EXCEPTION 'planted overload %(%) ran', ${literal(name)}, ${literal(kind)}; END $planted$`,
+    );
+    planted.push(`${name}(${args}) + ${kind}`);
+  }
+  return planted;
+}
