@@ -1,5 +1,8 @@
 import type { ClientBase } from 'pg';
 import { assertSchemaTrusted } from '../migrate/schema-trust.js';
+import { listApiHolders, type ApiHolder } from './api-holders.js';
+import { missingLogSettings } from './log-settings.js';
+import { findRoleRefusals } from './role-refusals.js';
 import type { Snapshot } from './snapshot.js';
 
 /** Prefix of authdb's private functions, which no application role is ever granted. */
@@ -15,7 +18,11 @@ export const GATEWAY_ROLES: readonly string[] = ['anon', 'authenticated'];
 
 /** Stable codes of the errors `authdb grant` raises. */
 export type GrantErrorCode =
-  /** The role is PUBLIC, an HTTP-gateway role without the flag that accepts it, or does not exist. */
+  /**
+   * The role is PUBLIC, an HTTP-gateway role without the flag that accepts it,
+   * does not exist, or can reach the tables without the functions (a
+   * superuser, BYPASSRLS, a member of the install owner or of pg_read_all_data…).
+   */
   | 'AUTHDB_GRANT_ROLE'
   /** A function the contract lists is missing from the schema (not migrated, or another version). */
   | 'AUTHDB_GRANT_SCHEMA';
@@ -46,6 +53,17 @@ export interface ApplicationRoleOptions {
   readonly allowGatewayRole?: boolean;
 }
 
+/** What {@link applyApplicationRole} did. */
+export interface GrantOutcome {
+  /** The statements it ran, in order (the log settings' `ALTER ROLE … SET` included when connected as a superuser). */
+  readonly statements: readonly string[];
+  /**
+   * The log settings (`ALTER ROLE … SET …`) the role still lacks, for a
+   * superuser to run: the connected role is not one. Empty on `revoke`.
+   */
+  readonly pendingLogSettings: readonly string[];
+}
+
 /**
  * The functions an application role may execute, as `name(argument types)`:
  * every function of the contract whose name does not start with
@@ -70,23 +88,23 @@ const SIGNATURE = /^([a-z_][a-z0-9_]*)\(([a-z0-9_ ,[\]."]*)\)$/;
  * (see {@link applicationFunctions}) — nothing else — or, with `revoke`,
  * takes exactly that away. Idempotent; one transaction; refuses PUBLIC, a
  * gateway role without `allowGatewayRole`, a role that does not exist, an
- * untrusted schema (`AUTHDB_SCHEMA_TRUST`) and a schema missing a function.
- * Returns the statements it ran.
+ * untrusted schema (`AUTHDB_SCHEMA_TRUST`) and a schema missing a function,
+ * and a role that could reach the tables without the functions (see
+ * {@link findRoleRefusals}). When granting, it also sets the role's log
+ * settings ({@link LOG_SETTINGS}) if connected as a superuser, and otherwise
+ * returns them for a superuser to run.
  */
-export async function applyApplicationRole(options: ApplicationRoleOptions): Promise<readonly string[]> {
+export async function applyApplicationRole(options: ApplicationRoleOptions): Promise<GrantOutcome> {
   const { client, schema, role } = options;
   assertGrantable(role, options.allowGatewayRole ?? false);
   const { rows } = await client.query<{ exists: boolean }>('SELECT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = $1::pg_catalog.text) AS exists', [role]);
   if (!rows[0]?.exists) throw new GrantError('AUTHDB_GRANT_ROLE', `role "${role}" does not exist; create it first (CREATE ROLE ${client.escapeIdentifier(role)} LOGIN …)`);
   if (!options.revoke && !(options.allowGatewayRole ?? false)) await assertNoGatewayMember(client, role);
   await assertSchemaTrusted(client, { schema });
+  if (!options.revoke) await assertNoRefusal(client, role, schema);
 
   const quotedSchema = client.escapeIdentifier(schema);
-  const functions = applicationFunctions(options.contract, { maintenance: options.maintenance ?? false }).map((signature) => {
-    const match = SIGNATURE.exec(signature);
-    if (!match) throw new GrantError('AUTHDB_GRANT_SCHEMA', `the contract lists a function signature authdb grant cannot use: ${signature}`);
-    return `${quotedSchema}.${client.escapeIdentifier(match[1] ?? '')}(${match[2] ?? ''})`;
-  });
+  const functions = qualifiedFunctions(client, schema, applicationFunctions(options.contract, { maintenance: options.maintenance ?? false }));
   await assertFunctionsExist(client, schema, functions);
 
   const grantee = client.escapeIdentifier(role);
@@ -96,6 +114,8 @@ export async function applyApplicationRole(options: ApplicationRoleOptions): Pro
     `${verb} USAGE ON SCHEMA ${quotedSchema} ${preposition} ${grantee}`,
   ];
   if (options.revoke) statements.reverse();
+  const log = options.revoke ? { statements: [], superuser: false } : await missingLogSettings(client, role);
+  if (log.superuser) statements.push(...log.statements);
   await client.query('BEGIN');
   try {
     for (const statement of statements) await client.query(statement);
@@ -104,7 +124,41 @@ export async function applyApplicationRole(options: ApplicationRoleOptions): Pro
     await client.query('ROLLBACK');
     throw error;
   }
-  return statements;
+  return { statements, pendingLogSettings: log.superuser ? [] : log.statements };
+}
+
+/**
+ * Every role that can call the application functions (with the maintenance
+ * ones), directly or through membership, with what is wrong with each; see
+ * {@link listApiHolders}. Read-only; refuses an untrusted schema.
+ */
+export async function checkApplicationRoles(
+  options: Pick<ApplicationRoleOptions, 'client' | 'schema' | 'contract' | 'allowGatewayRole'> & { readonly owner?: string | undefined },
+): Promise<ApiHolder[]> {
+  const { client, schema } = options;
+  await assertSchemaTrusted(client, { schema, owner: options.owner });
+  const functions = qualifiedFunctions(client, schema, applicationFunctions(options.contract, { maintenance: true }));
+  return listApiHolders(client, { schema, functions, gatewayRoles: GATEWAY_ROLES, allowGatewayRole: options.allowGatewayRole ?? false });
+}
+
+/** A role that reaches authdb's tables (or the server) without the functions defeats the point of granting only them. */
+async function assertNoRefusal(client: ClientBase, role: string, schema: string): Promise<void> {
+  const refusals = await findRoleRefusals(client, role, schema);
+  if (refusals.length === 0) return;
+  throw new GrantError(
+    'AUTHDB_GRANT_ROLE',
+    `refusing to grant to "${role}": ${refusals.map((r) => r.reason).join('; ')}, so it can read users and change roles without the functions. ` +
+      `Use a dedicated login role with none of these attributes or memberships (CREATE ROLE my_app LOGIN …), or fix this one as a superuser: ${refusals.map((r) => r.fix).join(' ')}`,
+  );
+}
+
+/** `"schema"."name"(types)` for each contract signature; refuses one it cannot use. */
+function qualifiedFunctions(client: ClientBase, schema: string, signatures: readonly string[]): string[] {
+  return signatures.map((signature) => {
+    const match = SIGNATURE.exec(signature);
+    if (!match) throw new GrantError('AUTHDB_GRANT_SCHEMA', `the contract lists a function signature authdb grant cannot use: ${signature}`);
+    return `${client.escapeIdentifier(schema)}.${client.escapeIdentifier(match[1] ?? '')}(${match[2] ?? ''})`;
+  });
 }
 
 function assertGrantable(role: string, allowGatewayRole: boolean): void {

@@ -92,6 +92,15 @@ export interface TriggerRow {
   readonly comment: string | null;
 }
 
+/** A rule other than a view's `_RETURN` (authdb creates none). */
+export interface RuleRow {
+  readonly name: string;
+  readonly relid: string;
+  readonly definition: string;
+  readonly enabled: string;
+  readonly comment: string | null;
+}
+
 export interface PolicyRow {
   readonly name: string;
   readonly relid: string;
@@ -149,6 +158,7 @@ export interface CatalogRows {
   readonly functions: FunctionRow[];
   readonly triggers: TriggerRow[];
   readonly policies: PolicyRow[];
+  readonly rules: RuleRow[];
   readonly sequences: SequenceRow[];
   readonly types: TypeRow[];
 }
@@ -165,6 +175,7 @@ export async function readCatalog(client: ClientBase, schemaOid: string): Promis
     functions: await read<FunctionRow>(FUNCTIONS),
     triggers: await read<TriggerRow>(TRIGGERS),
     policies: await read<PolicyRow>(POLICIES),
+    rules: await read<RuleRow>(RULES),
     sequences: await read<SequenceRow>(SEQUENCES),
     types: await read<TypeRow>(TYPES),
   };
@@ -277,6 +288,13 @@ SELECT p.polname AS name, p.polrelid::text AS relid, p.polcmd::text AS command, 
   FROM pg_policy AS p
   JOIN pg_class AS c ON c.oid = p.polrelid
  WHERE c.relnamespace = $1::oid`;
+
+const RULES = `
+SELECT w.rulename AS name, w.ev_class::text AS relid, pg_catalog.pg_get_ruledef(w.oid) AS definition,
+       w.ev_enabled::text AS enabled, pg_catalog.obj_description(w.oid, 'pg_rewrite'::pg_catalog.name) AS comment
+  FROM pg_rewrite AS w
+  JOIN pg_class AS c ON c.oid = w.ev_class
+ WHERE c.relnamespace = $1::oid AND w.rulename <> '_RETURN'`;
 
 // Bounds as text: int8 limits do not fit a JavaScript number.
 const SEQUENCES = `

@@ -34,6 +34,8 @@ export function buildObjects(rows: CatalogRows, names: SchemaNames): Map<string,
   const role = (name: string): string => (name === names.owner ? OWNER_PLACEHOLDER : name);
   const grants = (acl: readonly AclEntry[] | null): Json => grantsByRole(acl ?? [], role);
   const relations = new Map(rows.relations.filter((r) => r.name !== TRACKING_TABLE || r.kind !== 'r').map((r) => [r.oid, r]));
+  // Code attached to a table runs when it is used: recorded for authdb_migrations too, whose own shape the engine owns.
+  const attachable = new Map(rows.relations.map((r) => [r.oid, r]));
   const typeNames = new Map(rows.types.map((t) => [t.oid, t.name]));
   const sequences = new Map(rows.sequences.map((s) => [s.relid, s]));
 
@@ -66,12 +68,17 @@ export function buildObjects(rows: CatalogRows, names: SchemaNames): Map<string,
   }
   for (const f of rows.functions) add(functionKey(f), functionObject(f, names, role, grants));
   for (const t of rows.triggers) {
-    const rel = relations.get(t.relid);
+    const rel = attachable.get(t.relid);
     if (!rel) continue;
     add(`trigger ${rel.name}.${t.name}`, { definition: unqualify(t.definition, names, rel), enabled: TRIGGER_STATES[t.enabled] ?? t.enabled, comment: t.comment });
   }
+  for (const w of rows.rules) {
+    const rel = attachable.get(w.relid);
+    if (!rel) continue;
+    add(`rule ${rel.name}.${w.name}`, { definition: unqualify(w.definition, names, rel), enabled: TRIGGER_STATES[w.enabled] ?? w.enabled, comment: w.comment });
+  }
   for (const p of rows.policies) {
-    const rel = relations.get(p.relid);
+    const rel = attachable.get(p.relid);
     if (!rel) continue;
     add(`policy ${rel.name}.${p.name}`, {
       command: POLICY_COMMANDS[p.command] ?? p.command,
@@ -225,7 +232,7 @@ function settings(config: readonly string[], names: SchemaNames): Json {
   return result;
 }
 
-/** `pg_get_indexdef`/`pg_get_triggerdef` always qualify the table; drop the target schema from it. */
+/** `pg_get_indexdef`/`pg_get_triggerdef`/`pg_get_ruledef` always qualify the table; drop the target schema from it. */
 function unqualify(definition: string, names: SchemaNames, rel: RelationRow): string {
   return definition.replace(` ${names.quotedSchema}.${rel.quoted} `, ` ${rel.quoted} `);
 }

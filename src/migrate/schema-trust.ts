@@ -1,5 +1,7 @@
 import type { ClientBase } from 'pg';
 import { TRACKING_TABLE } from './tracking-table.js';
+import { findTableCode, type TableCodeFinding } from './table-code.js';
+import { TRUSTED_ROLES_CTE } from './trusted-roles.js';
 
 /** Stable code of {@link SchemaTrustError}. */
 export const SCHEMA_TRUST_ERROR_CODE = 'AUTHDB_SCHEMA_TRUST';
@@ -15,7 +17,13 @@ export type SchemaTrustProblemKind =
   /** Another role may write `authdb_migrations`. */
   | 'tracking-write'
   /** The schema holds objects another role owns (it could replace them, and an overload of an API function makes calls ambiguous). */
-  | 'foreign-object';
+  | 'foreign-object'
+  /** A trigger, policy, default, constraint, index or column type on one of the schema's tables runs code another role owns. */
+  | 'table-code'
+  /** A rule on one of the schema's tables (authdb creates none; its actions run with the table owner's rights). */
+  | 'table-rule'
+  /** Another role may create triggers on one of the schema's tables. */
+  | 'table-trigger';
 
 /** One reason to refuse, with the roles at fault and the statement that fixes it. */
 export interface SchemaTrustProblem {
@@ -25,7 +33,11 @@ export interface SchemaTrustProblem {
   readonly roles: readonly string[];
   /** What is wrong and why it matters, in one sentence. */
   readonly message: string;
-  /** The SQL statement that removes the problem. */
+  /**
+   * What removes the problem, and who does it: a statement the install's
+   * owner (or a superuser) runs, or what to ask the role at fault. Never
+   * that the install's owner take over or drop what another role owns.
+   */
   readonly fix: string;
 }
 
@@ -54,7 +66,7 @@ export class SchemaTrustError extends Error {
       [
         `refusing to use schema "${problems[0]?.schema ?? '?'}": a role other than the install's owner (the role that runs the migrations) controls it`,
         ...problems.map((p) => `  ${p.message}\n    fix: ${p.fix}`),
-        'Run the fix statement(s) (as the schema\'s owner or a superuser) and rerun the command.',
+        'Apply the fix(es) — each says who runs it — and rerun the command.',
       ].join('\n'),
     );
     this.name = 'SchemaTrustError';
@@ -84,16 +96,7 @@ interface TrustRow {
  * database's owner is one of the former.
  */
 const TRUST_SQL = `
-WITH me AS (
-  SELECT r.oid, r.rolname FROM pg_catalog.pg_roles AS r WHERE r.rolname = coalesce($2::pg_catalog.text, CURRENT_USER::pg_catalog.text)
-), trusted AS (
-  SELECT r.oid FROM pg_catalog.pg_roles AS r WHERE r.rolsuper OR r.oid = (SELECT oid FROM me)
-  UNION ALL
-  SELECT r.oid FROM pg_catalog.pg_roles AS r
-   WHERE r.rolname = 'pg_database_owner'
-     AND EXISTS (SELECT FROM pg_catalog.pg_database AS d JOIN pg_catalog.pg_roles AS o ON o.oid = d.datdba
-                  WHERE d.datname = pg_catalog.current_database() AND (o.rolsuper OR o.oid = (SELECT oid FROM me)))
-), ns AS (
+WITH ${TRUSTED_ROLES_CTE}, ns AS (
   SELECT n.* FROM pg_catalog.pg_namespace AS n WHERE n.nspname = $1::pg_catalog.text
 ), foreign_objects AS (
   SELECT pg_catalog.pg_describe_object(o.classid, o.objid, 0) AS description, pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(o.owner)) AS owner
@@ -136,7 +139,10 @@ SELECT (SELECT rolname FROM me) AS owner, pg_catalog.quote_ident((SELECT rolname
  *
  * Untrusted: the schema is owned by a role other than the install's owner
  * (a superuser owner is fine); any other role, PUBLIC included, may CREATE
- * in it; `authdb_migrations` is owned, or may be written, by another role.
+ * in it; `authdb_migrations` is owned, or may be written, by another role;
+ * a table of the schema carries a rule, or a trigger, policy, default,
+ * constraint or index that uses another role's object, or another role may
+ * create triggers on it ({@link findTableCode}).
  */
 export async function findSchemaTrustProblems(client: ClientBase, options: SchemaTrustOptions): Promise<SchemaTrustProblem[]> {
   const { rows } = await client.query<TrustRow>(TRUST_SQL, [options.schema, options.owner ?? null]);
@@ -157,7 +163,7 @@ export async function findSchemaTrustProblems(client: ClientBase, options: Schem
       schema: options.schema,
       roles: [row.schemaOwner],
       message: `schema ${schema} is owned by role ${row.schemaOwner}, which is neither ${owner} nor a superuser: it can create, replace or drop objects in it`,
-      fix: `ALTER SCHEMA ${schema} OWNER TO ${owner};`,
+      fix: `ask role ${row.schemaOwner} (or a superuser) to run ALTER SCHEMA ${schema} OWNER TO ${owner}; — every object of ${row.schemaOwner}'s in it stays refused on its own — or install authdb into a schema of its own (--schema NAME)`,
     });
   }
   if (row.creators.length > 0) {
@@ -170,12 +176,13 @@ export async function findSchemaTrustProblems(client: ClientBase, options: Schem
     });
   }
   if (row.trackingOwner !== null) {
+    // Never "ALTER TABLE … OWNER TO": the table would bring along whatever its creator attached to it.
     problems.push({
       kind: 'tracking-owner',
       schema: options.schema,
       roles: [row.trackingOwner],
-      message: `table ${table} is owned by role ${row.trackingOwner}, not by ${owner}: its rows decide what \`migrate up\` applies and what \`migrate validate\` and \`schema check\` accept`,
-      fix: `ALTER TABLE ${table} OWNER TO ${owner}; (only if you trust its rows; otherwise drop the schema's objects and the table and migrate again)`,
+      message: `table ${table} is owned by role ${row.trackingOwner}, not by ${owner}: its rows decide what \`migrate up\` applies and what \`migrate validate\` and \`schema check\` accept, and whatever its owner attached to it (triggers, rules, defaults) runs when authdb writes it`,
+      fix: `if role ${row.trackingOwner} ran the migrations, name it with --owner ${row.trackingOwner}; otherwise ask role ${row.trackingOwner} to drop the table (authdb creates its own), or install authdb into a schema of its own (--schema NAME)`,
     });
   }
   if (row.trackingWriters.length > 0) {
@@ -194,10 +201,35 @@ export async function findSchemaTrustProblems(client: ClientBase, options: Schem
       schema: options.schema,
       roles: row.foreignOwners,
       message: `schema ${schema} holds objects owned by ${row.foreignOwners.join(', ')}, which can replace them, and an overload of an authdb function makes its calls ambiguous: ${shown}`,
-      fix: `review them, then DROP them (e.g. DROP FUNCTION …;) or, if you trust them, ALTER … OWNER TO ${owner}; or install authdb into a schema of its own (--schema auth)`,
+      fix: `ask ${row.foreignOwners.join(', ')} to drop them (as that role: DROP FUNCTION …; DROP TABLE …;), or install authdb into a schema of its own (--schema NAME)`,
     });
   }
+  problems.push(...(await findTableCode(client, options.schema, options.owner)).map((finding) => tableCodeProblem(options.schema, owner, finding)));
   return problems;
+}
+
+/** A trigger, rule or policy of another role's, or a TRIGGER grant, as a problem whose fix never takes over another role's table. */
+function tableCodeProblem(schema: string, owner: string, f: TableCodeFinding): SchemaTrustProblem {
+  const roles = [...f.roles];
+  if (f.kind === 'trigger-privilege') {
+    return {
+      kind: 'table-trigger',
+      schema,
+      roles,
+      message: `${roles.join(', ')} may create triggers on table ${f.table}: a trigger's function runs whenever authdb's functions or commands write the table, with their rights`,
+      fix: f.tableTrusted ? (f.drop ?? '') : `ask role ${f.tableOwner}, the owner of table ${f.table}, to drop the table, or install authdb into a schema of its own (--schema NAME)`,
+    };
+  }
+  const what =
+    f.kind === 'rule'
+      ? `${f.object}: authdb creates no rules, and a rule's actions run with the rights of the table's owner whenever the table is used${f.uses.length > 0 ? `; it uses ${f.uses.join(', ')}` : ''}`
+      : `${f.object} uses ${f.uses.join(', ')}: that code runs whenever authdb's functions or commands use table ${f.table}, with their rights`;
+  const fix = !f.tableTrusted
+    ? `ask role ${f.tableOwner}, the owner of table ${f.table}, to drop the table (it holds that role's objects), or install authdb into a schema of its own (--schema NAME)`
+    : f.drop !== null
+      ? `as ${owner}, after reviewing what it did: ${f.drop}`
+      : `as ${owner}, change the column's type to one that ${owner} or a superuser owns, or install authdb into a schema of its own (--schema NAME)`;
+  return { kind: f.kind === 'rule' ? 'table-rule' : 'table-code', schema, roles, message: what, fix };
 }
 
 /**

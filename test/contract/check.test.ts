@@ -118,6 +118,25 @@ describe('authdb schema check', () => {
     expect(result.stdout).toContain('      -     RETURN v_phone;\n      +     RETURN p_phone;');
   });
 
+  it('reports a trigger added to a table or to authdb_migrations, and a disabled one, with its timing, events and function', async () => {
+    const db = await migrated();
+    // The install owner's own function (the trust check accepts it): only the contract can see the trigger.
+    await db.pool.query(`CREATE SCHEMA elsewhere; CREATE FUNCTION elsewhere.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$`);
+    await db.pool.query('CREATE TRIGGER audit AFTER INSERT OR UPDATE ON users FOR EACH ROW EXECUTE FUNCTION elsewhere.noop()');
+    await db.pool.query('CREATE TRIGGER audit AFTER INSERT ON authdb_migrations FOR EACH ROW EXECUTE FUNCTION elsewhere.noop()');
+    await db.pool.query('ALTER TABLE users DISABLE TRIGGER users_set_updated_at');
+    const result = await check(db.url);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('2 added, 0 missing, 1 changed');
+    expect(result.stdout).toContain(
+      '+ trigger users.audit  (in the database, not in the contract)\n' +
+        '    definition: "CREATE TRIGGER audit AFTER INSERT OR UPDATE ON users FOR EACH ROW EXECUTE FUNCTION elsewhere.noop()"\n' +
+        '    enabled: "enabled"',
+    );
+    expect(result.stdout).toContain('+ trigger authdb_migrations.audit  (in the database, not in the contract)');
+    expect(result.stdout).toContain('~ trigger users.users_set_updated_at\n    enabled: "enabled" → "disabled"');
+  });
+
   it('prints the drift as JSON with --json', async () => {
     const db = await migrated();
     await db.pool.query("UPDATE roles SET self_assignable = true WHERE name = 'admin'");

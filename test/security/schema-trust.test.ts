@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMain, type CliResult } from '../support/cli.js';
-import { createEmptyDatabase, createMigratedDatabase, type TestDatabase } from '../support/database.js';
+import { createEmptyDatabase, createMigratedDatabase, migrateDatabase, type TestDatabase } from '../support/database.js';
 import { TestRoles, type TestRole } from '../support/roles.js';
 
 // Issue 7 §1: before the first statement of `migrate up`/`down`, and in every
@@ -116,7 +116,7 @@ describe('schema trust preflight', () => {
     );
     await asRole(db, deployer, `REVOKE CREATE ON SCHEMA auth FROM ${mallory.name}`);
     const url = deployer.urlFor(db.url);
-    const fix = `ALTER TABLE auth.authdb_migrations OWNER TO ${deployer.name};`;
+    const fix = `ask role ${mallory.name} to drop the table (authdb creates its own)`;
     for (const args of [
       ['migrate', 'up'],
       ['migrate', 'down'],
@@ -125,7 +125,10 @@ describe('schema trust preflight', () => {
       ['schema', 'check'],
       ['codegen', '--check'],
     ]) {
-      expectRefused(await cli(url, ...args, '--schema', 'auth'), `owned by role ${mallory.name}`, fix);
+      const result = await cli(url, ...args, '--schema', 'auth');
+      expectRefused(result, `owned by role ${mallory.name}`, fix);
+      // Never "take the table over": it would bring along whatever mallory attached to it.
+      expect(result.stderr).not.toMatch(/ALTER TABLE [^\n]*OWNER/);
     }
     expect(await tables(db, 'auth')).toEqual(['authdb_migrations']);
   });
@@ -137,7 +140,7 @@ describe('schema trust preflight', () => {
     const owner = rows[0]?.owner ?? '';
     const readerUrl = reader.urlFor(db.url);
     // The connected role is not the install's owner: say who is.
-    expectRefused(await cli(readerUrl, 'schema', 'check'), `ALTER TABLE public.authdb_migrations OWNER TO ${reader.name}`);
+    expectRefused(await cli(readerUrl, 'schema', 'check'), `if role ${owner} ran the migrations, name it with --owner ${owner}`);
     expect((await cli(readerUrl, 'schema', 'check', '--owner', owner)).code).toBe(0);
     expect((await cli(readerUrl, 'migrate', 'validate', '--owner', owner)).code).toBe(0);
     expect((await cli(readerUrl, 'migrate', 'status', '--owner', owner)).code).toBe(0);
@@ -154,5 +157,90 @@ describe('schema trust preflight', () => {
     databases.push(db);
     await db.pool.query(`GRANT INSERT, DELETE ON public.authdb_migrations TO ${mallory.name}`);
     expectRefused(await cli(db.url, 'migrate', 'up'), `REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON TABLE public.authdb_migrations FROM ${mallory.name};`);
+  });
+});
+
+// Issue 14 §3: code of another role's attached to authdb's tables — a
+// trigger, a rule, a policy's expression — runs with the rights of whoever
+// uses the table: the install's owner, in every migration and API call.
+
+/** A schema `spy` of mallory's with a log every role may append to and a trigger function writing to it. */
+const SPY = `CREATE SCHEMA spy; GRANT USAGE ON SCHEMA spy TO PUBLIC;
+  CREATE TABLE spy.log (who text, what text); GRANT INSERT ON spy.log TO PUBLIC;
+  CREATE FUNCTION spy.record() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO spy.log VALUES (current_user, TG_TABLE_NAME); RETURN NEW; END $$;
+  CREATE FUNCTION spy.peek() RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN INSERT INTO spy.log VALUES (current_user, 'policy'); RETURN true; END $$`;
+
+async function spyLog(db: TestDatabase): Promise<string[]> {
+  const { rows } = await db.pool.query<{ line: string }>(`SELECT who || ' ' || what AS line FROM spy.log`);
+  return rows.map((r) => r.line);
+}
+
+describe('code of another role on authdb tables', () => {
+  it('refuses a pre-created authdb_migrations carrying a trigger, a rule and a policy of another role; no printed fix takes the table over, and following them never runs the trigger', async () => {
+    const db = await emptyDatabase();
+    await asRole(
+      db,
+      mallory,
+      `${SPY};
+       CREATE SCHEMA auth; GRANT USAGE ON SCHEMA auth TO PUBLIC;
+       CREATE TABLE auth.authdb_migrations (name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(), duration_ms integer NOT NULL);
+       CREATE TRIGGER audit AFTER INSERT ON auth.authdb_migrations FOR EACH ROW EXECUTE FUNCTION spy.record();
+       CREATE RULE keep AS ON DELETE TO auth.authdb_migrations DO INSTEAD NOTHING;
+       CREATE POLICY peek ON auth.authdb_migrations USING (spy.peek())`,
+    );
+    const url = deployer.urlFor(db.url);
+    const first = await cli(url, 'migrate', 'up', '--schema', 'auth');
+    expectRefused(
+      first,
+      `trigger audit on table auth.authdb_migrations uses function spy.record() (owner ${mallory.name})`,
+      `policy peek on table auth.authdb_migrations uses function spy.peek() (owner ${mallory.name})`,
+      'rule keep on table auth.authdb_migrations: authdb creates no rules',
+      `ask role ${mallory.name}, the owner of table auth.authdb_migrations, to drop the table`,
+      `ask role ${mallory.name} to drop the table (authdb creates its own)`,
+    );
+    expect(first.stderr).not.toMatch(/ALTER TABLE [^\n]*OWNER/);
+    // The schema fix, run as printed (by a superuser): the table and its code stay refused.
+    await db.pool.query(`ALTER SCHEMA auth OWNER TO ${deployer.name}`);
+    const second = await cli(url, 'migrate', 'up', '--schema', 'auth');
+    expectRefused(second, `trigger audit on table auth.authdb_migrations uses function spy.record() (owner ${mallory.name})`);
+    expect(second.stderr).not.toMatch(/ALTER TABLE [^\n]*OWNER/);
+    // Against the advice, a DBA hands the table over: the trigger, rule and policy still refuse it, each with the DROP its owner now runs.
+    await db.pool.query(`ALTER TABLE auth.authdb_migrations OWNER TO ${deployer.name}`);
+    const third = await cli(url, 'migrate', 'up', '--schema', 'auth');
+    expectRefused(third, `(owner ${mallory.name})`, 'DROP TRIGGER audit ON auth.authdb_migrations;', 'DROP RULE keep ON auth.authdb_migrations;', 'DROP POLICY peek ON auth.authdb_migrations;');
+    for (const args of [['migrate', 'status'], ['schema', 'check'], ['migrate', 'validate']]) {
+      expectRefused(await cli(url, ...args, '--schema', 'auth'), 'DROP TRIGGER audit ON auth.authdb_migrations;');
+    }
+    expect(await tables(db, 'auth')).toEqual(['authdb_migrations']);
+    await asRole(db, deployer, 'DROP TRIGGER audit ON auth.authdb_migrations; DROP RULE keep ON auth.authdb_migrations; DROP POLICY peek ON auth.authdb_migrations');
+    const migrated = await cli(url, 'migrate', 'up', '--schema', 'auth');
+    expect(migrated.stderr).not.toContain('AUTHDB_SCHEMA_TRUST');
+    expect(migrated.code).toBe(0);
+    expect(await spyLog(db)).toEqual([]);
+  });
+
+  it('refuses a trigger planted on users after the install, by a role given TRIGGER or the table itself, in every command', async () => {
+    const db = await emptyDatabase();
+    await migrateDatabase(db.url, { schema: 'auth' });
+    await asRole(db, mallory, SPY);
+    await db.pool.query(`GRANT USAGE ON SCHEMA auth TO ${mallory.name}; GRANT TRIGGER ON auth.users TO ${mallory.name}`);
+    expectRefused(await cli(db.url, 'migrate', 'status', '--schema', 'auth'), `${mallory.name} may create triggers on table auth.users`, `REVOKE TRIGGER ON TABLE auth.users FROM ${mallory.name};`);
+    await asRole(db, mallory, 'CREATE TRIGGER plant BEFORE INSERT OR UPDATE ON auth.users FOR EACH ROW EXECUTE FUNCTION spy.record()');
+    await db.pool.query(`REVOKE TRIGGER ON auth.users FROM ${mallory.name}`);
+    for (const args of [['migrate', 'up'], ['migrate', 'status'], ['migrate', 'validate'], ['schema', 'check'], ['codegen', '--check'], ['grant', '--role', deployer.name]]) {
+      expectRefused(
+        await cli(db.url, ...args, '--schema', 'auth'),
+        `trigger plant on table auth.users uses function spy.record() (owner ${mallory.name})`,
+        'DROP TRIGGER plant ON auth.users;',
+      );
+    }
+    await db.pool.query('DROP TRIGGER plant ON auth.users');
+    // A superuser hands roles over to mallory, who attaches a trigger: refused, and the fix asks mallory.
+    await db.pool.query(`ALTER TABLE auth.roles OWNER TO ${mallory.name}`);
+    await asRole(db, mallory, 'CREATE TRIGGER plant AFTER UPDATE ON auth.roles FOR EACH ROW EXECUTE FUNCTION spy.record()');
+    const refused = await cli(db.url, 'migrate', 'up', '--schema', 'auth');
+    expectRefused(refused, `trigger plant on table auth.roles uses function spy.record() (owner ${mallory.name})`, `ask role ${mallory.name}, the owner of table auth.roles, to drop the table`);
+    expect(refused.stderr).not.toMatch(/ALTER TABLE [^\n]*OWNER/);
+    expect(await spyLog(db)).toEqual([]);
   });
 });

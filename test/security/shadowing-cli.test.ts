@@ -57,6 +57,7 @@ function commands(target: TestDatabase, scratch: TestDatabase): { readonly args:
     { args: ['schema', 'dump', '--database-url', url, ...auth], code: 0 },
     { args: ['codegen', '--check', '--database-url', url, ...auth], code: 0 },
     { args: ['grant', '--role', app.name, '--maintenance', '--database-url', url, ...auth], code: 0 },
+    { args: ['grant', '--check', '--database-url', url, ...auth], code: 0 },
     { args: ['grant', '--role', app.name, '--maintenance', '--revoke', '--database-url', url, ...auth], code: 0 },
     { args: ['migrate', 'verify-reversible', '--database-url', url, ...auth, '--scratch-url', deployer.urlFor(scratch.url)], code: 0 },
     { args: ['migrate', 'down', '--all', '--dry-run', '--database-url', url, ...auth], code: 0 },
