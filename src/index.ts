@@ -53,6 +53,8 @@ export {
   MAX_TOKEN_LENGTH,
 } from './client/input-limits.js';
 export { DEFAULT_PASSWORD_HASHING, hashPassword, type PasswordHashingOptions } from './client/password-hashing.js';
+export { MAX_BCRYPT_COST } from './client/password-verification.js';
+export { UnsupportedPasswordHashError } from './client/unsupported-password-hash-error.js';
 export {
   DEFAULT_DDL_LOCK_TIMEOUT_MS,
   DEFAULT_LOCK_TIMEOUT_MS,

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
 import type pg from 'pg';
@@ -7,6 +7,7 @@ import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, withMigrator } 
 import type { Output } from './output.js';
 import { OWNER_OPTION, OWNER_OPTION_LINE } from './owner-option.js';
 import { parseCommand } from './usage.js';
+import { writeOutputFile } from './write-output-file.js';
 
 const OPTIONS = { ...MIGRATE_OPTIONS, ...OWNER_OPTION, out: { type: 'string' }, check: { type: 'boolean' } } as const;
 
@@ -48,7 +49,7 @@ ${MIGRATE_OPTIONS_HELP}`,
       const generated = await generateDatabaseTypes({ db: singleClientKysely(client), schema: settings.schema });
       if (!values.check) {
         await mkdir(dirname(file), { recursive: true });
-        await writeFile(file, generated);
+        await writeOutputFile(file, generated);
         output.err(`authdb: wrote ${shown} from schema "${settings.schema}"`);
         return 0;
       }

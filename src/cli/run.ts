@@ -1,5 +1,6 @@
 import { MigrationError } from '../migrate/errors.js';
 import { codegen } from './codegen.js';
+import { commandLinePasswordWarnings } from './command-line-passwords.js';
 import type { Command } from './command.js';
 import { db } from './db.js';
 import { grant } from './grant.js';
@@ -72,6 +73,7 @@ export async function main(argv: readonly string[], output: Output, env: NodeJS.
     return second === undefined ? 2 : 0;
   }
   if (!command) return usageFailure(output, `unknown command "${[first, second].filter(Boolean).join(' ')}"`, 'authdb --help');
+  for (const warning of commandLinePasswordWarnings(argv)) output.err(warning);
   try {
     return await command.run(argv.slice(command.name.split(' ').length), output, env);
   } catch (error) {

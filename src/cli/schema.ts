@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { checkContract, DEFAULT_CONTRACT_FILE, readContractFile } from '../contract/check.js';
 import { formatDrift } from '../contract/format-drift.js';
 import { serializeSnapshot, takeSnapshot } from '../contract/snapshot.js';
@@ -7,6 +6,7 @@ import { connectionSettings, CONNECTION_OPTIONS, CONNECTION_OPTIONS_HELP, withRe
 import { assertSchemaTrusted } from '../migrate/schema-trust.js';
 import { OWNER_OPTION, OWNER_OPTION_LINE } from './owner-option.js';
 import { parseCommand } from './usage.js';
+import { writeOutputFile } from './write-output-file.js';
 
 const CONTENTS = `The contract covers the target schema: tables and columns (type, nullability,
 default, identity, generated), constraints, indexes, functions (signature,
@@ -29,7 +29,8 @@ bytes and a change shows up as a small diff. Read-only.
 
 ${CONTENTS}
 
-  --out FILE    write to FILE instead of stdout (e.g. schema/contract.json)
+  --out FILE    write to FILE instead of stdout (e.g. schema/contract.json); a new
+                file renamed over FILE, never written through a symlink
 
 ${CONNECTION_OPTIONS_HELP}`,
   async run(argv, output, env) {
@@ -40,7 +41,7 @@ ${CONNECTION_OPTIONS_HELP}`,
     const text = serializeSnapshot(snapshot);
     if (values.out === undefined) output.out(text.trimEnd());
     else {
-      await writeFile(values.out, text);
+      await writeOutputFile(values.out, text);
       output.err(`authdb: wrote the contract of schema "${settings.schema}" (${Object.keys(snapshot.objects).length} objects) to ${values.out}`);
     }
     return 0;

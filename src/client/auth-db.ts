@@ -80,13 +80,15 @@ export interface AuthDb<Role extends string = string> {
 
   /**
    * Checks a sign-in (`sign_in_credentials`): the user's id and role when
-   * `email` belongs to a **confirmed** account whose argon2id hash matches
-   * `password`, otherwise `undefined`. Unknown, unconfirmed, passwordless and
+   * `email` belongs to a **confirmed** account whose stored hash matches
+   * `password` (argon2, or bcrypt `$2a$`/`$2b$`/`$2y$` imported as
+   * `passwordHash`), otherwise `undefined`. Unknown, unconfirmed, passwordless and
    * wrong-password cases do the same work (an argon2id verification, against
    * a dummy hash when there is no real one), so timing does not tell them apart.
    *
    * @throws InvalidEmailError AU005 · InvalidArgumentError AU009 ·
-   *   `Error` when the stored hash is not an argon2 PHC string (a `passwordHash` of another scheme)
+   *   UnsupportedPasswordHashError AUTHDB_PASSWORD_HASH when the stored hash is of
+   *   another scheme (after the same dummy argon2id work)
    */
   verifyPassword(input: VerifyPasswordInput): Promise<SignedIn<Role> | undefined>;
 
@@ -222,7 +224,7 @@ export interface ResendEmailVerificationOptions {
 
 export interface VerifyPasswordInput {
   readonly email: string;
-  /** The plaintext password, checked against the stored argon2id hash in this process. */
+  /** The plaintext password, checked against the stored hash (argon2 or bcrypt) in this process. */
   readonly password: string;
 }
 

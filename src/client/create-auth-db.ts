@@ -252,12 +252,15 @@ class AuthDbClient<Role extends string> implements AuthDb<Role> {
 type SqlArgument = readonly [name: string, value: string | undefined, type: 'text' | 'interval'];
 
 /**
- * `name => $n::type, …` for the arguments that have a value. Omitted ones
- * take the SQL function's own default, so defaults live in one place.
+ * `name => $n::pg_catalog.type, …` for the arguments that have a value.
+ * Omitted ones take the SQL function's own default, so defaults live in one
+ * place. The type is qualified: an unqualified `text` resolves through the
+ * connection's search_path, where a domain `public.text` with a CHECK would
+ * see every bound value (test/security/shadowing-client.test.ts).
  */
 function namedArguments(args: readonly SqlArgument[]): RawBuilder<unknown> {
   const present = args.filter(([, value]) => value !== undefined);
-  return sql.join(present.map(([name, value, type]) => sql`${sql.id(name)} => ${value}::${sql.raw(type)}`));
+  return sql.join(present.map(([name, value, type]) => sql`${sql.id(name)} => ${value}::${sql.id('pg_catalog', type)}`));
 }
 
 /** `password` xor `passwordHash` (both cannot compile; this is for JavaScript callers), each a string when given. */

@@ -58,6 +58,8 @@ async function connectAndRun<T>(
   try {
     await client.connect();
   } catch (error) {
+    // A login that fails inside pg (no password for a SCRAM server) leaves the socket open: close it, or the process never exits.
+    await client.end().catch(() => undefined);
     throw connectError(source, error);
   }
   try {
@@ -74,6 +76,7 @@ async function openSibling(config: pg.ClientConfig, source: ConnectionSource): P
   try {
     await client.connect();
   } catch (error) {
+    await client.end().catch(() => undefined);
     throw connectError(source, error);
   }
   await setUpSession(client);

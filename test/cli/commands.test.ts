@@ -2,7 +2,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { COMMANDS } from '../../src/cli/run.js';
-import { runMain } from '../support/cli.js';
+import { runMain, withoutPasswordWarning } from '../support/cli.js';
 import { createEmptyDatabase, type TestDatabase } from '../support/database.js';
 import { createTempDir, writeMigrationDir, type TempDir } from '../support/migration-fixtures.js';
 
@@ -94,7 +94,7 @@ describe('with a database', () => {
     const result = await runMain(['migrate', 'up', ...connection]);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(new RegExp(`^applied\\s+${A} \\(\\d+ ms\\)\\n$`));
-    expect(result.stderr).toBe(
+    expect(withoutPasswordWarning(result.stderr)).toBe(
       `authdb migrate up: error: ${dir.path}/${B}.up.sql:4:12: SQLSTATE 42703: column "missing_col" does not exist\n` +
         '4 | SELECT id, missing_col\n               ^\n' +
         'The migration was rolled back: nothing of this file was kept, and it was not recorded as applied. [AUTHDB_SQL]\n',
@@ -131,7 +131,7 @@ describe('with a database', () => {
 
   it('`migrate down` where nothing was installed reverts nothing and creates nothing', async () => {
     const result = await runMain(['migrate', 'down', '--all', '--schema', 'never_installed', ...connection]);
-    expect(result).toEqual({ code: 0, stdout: '', stderr: 'authdb: nothing to revert (schema "never_installed")\n' });
+    expect({ ...result, stderr: withoutPasswordWarning(result.stderr) }).toEqual({ code: 0, stdout: '', stderr: 'authdb: nothing to revert (schema "never_installed")\n' });
     const { rows } = await db.pool.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'never_installed'`);
     expect(rows).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMain } from '../support/cli.js';
+import { runMain, withoutPasswordWarning } from '../support/cli.js';
 import { dumpSchema, listObjects } from '../support/catalog.js';
 import { createEmptyDatabase, type TestDatabase } from '../support/database.js';
 import { writeMigrationDir, type TempDir } from '../support/migration-fixtures.js';
@@ -69,7 +69,7 @@ describe('migrate up --dry-run', () => {
 
     expect((await runMain(['migrate', 'up', ...connection])).code).toBe(0);
     const none = await runMain(['migrate', 'up', '--dry-run', ...connection]);
-    expect(none).toEqual({ code: 0, stdout: '', stderr: 'authdb: dry run: nothing would run (schema "public")\n' });
+    expect({ ...none, stderr: withoutPasswordWarning(none.stderr) }).toEqual({ code: 0, stdout: '', stderr: 'authdb: dry run: nothing would run (schema "public")\n' });
   });
 });
 

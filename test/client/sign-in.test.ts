@@ -1,8 +1,9 @@
 // verifyPassword (sign_in_credentials + argon2id), verifyEmail with a secret
 // or a password chosen at verification, and previewEmailVerification.
 import { verify } from '@node-rs/argon2';
+import { hash as bcryptHash } from '@node-rs/bcrypt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthDb, InvalidArgumentError, InvalidEmailError, type AuthDb } from '../../src/index.js';
+import { createAuthDb, InvalidArgumentError, InvalidEmailError, UnsupportedPasswordHashError, type AuthDb } from '../../src/index.js';
 import { createMigratedDatabase, type TestDatabase } from '../support/database.js';
 import { expectClientError, expectDatabaseError, recordingKysely, uniqueEmail, uniquePhone } from './helpers.js';
 
@@ -57,14 +58,25 @@ describe('verifyPassword', () => {
     await expectClientError(authDb.verifyPassword({ email: uniqueEmail(), password: 42 as unknown as string }), InvalidArgumentError);
   });
 
-  it('refuses, without quoting it, a stored hash of another scheme', async () => {
+  it.each(['$2b$', '$2a$', '$2y$'])('verifies an imported bcrypt %s hash: the right password signs in, a wrong one does not', async (prefix) => {
     const email = uniqueEmail('bcrypt');
-    const passwordHash = '$2b$12$abcdefghijklmnopqrstuuN9Hv1cTX8M8W5eIuBY9bMm9Ob6nmkzK';
+    const passwordHash = (await bcryptHash('imported password', 4)).replace(/^\$2b\$/, prefix);
+    const { userId, token, registrationSecret } = await authDb.registerUser({ email, passwordHash });
+    await authDb.verifyEmail(token, { registrationSecret });
+    expect(await storedHash(userId)).toBe(passwordHash);
+    expect(await authDb.verifyPassword({ email, password: 'imported password' })).toEqual({ userId, role: 'user' });
+    expect(await authDb.verifyPassword({ email, password: 'imported passwore' })).toBeUndefined();
+  });
+
+  it('refuses, with UnsupportedPasswordHashError and without quoting it, a stored hash of another scheme', async () => {
+    const email = uniqueEmail('pbkdf2');
+    const passwordHash = 'pbkdf2_sha256$600000$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA==';
     const { token, registrationSecret } = await authDb.registerUser({ email, passwordHash });
     await authDb.verifyEmail(token, { registrationSecret });
     const error = await authDb.verifyPassword({ email, password: 'pw' }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(Error);
-    expect((error as Error).message).toMatch(/not an argon2 PHC string/);
+    expect(error).toBeInstanceOf(UnsupportedPasswordHashError);
+    expect(error).toMatchObject({ code: 'AUTHDB_PASSWORD_HASH', name: 'UnsupportedPasswordHashError' });
+    expect((error as Error).message).toMatch(/neither an argon2 PHC string .* nor a bcrypt hash/);
     expect((error as Error).message).not.toContain(passwordHash);
   });
 });

@@ -24,6 +24,14 @@ export const CLI_ENTRY = fileURLToPath(new URL('../../dist/cli/main.js', import.
 /** Variables that choose a server or change output; removed from every child's environment. */
 const CONNECTION_ENV = /^(PG[A-Z]+|DATABASE_URL|TEST_DATABASE_URL|AUTHDB_[A-Z_]+|NO_COLOR|FORCE_COLOR)$/;
 
+/**
+ * `stderr` without the warning that a URL option carries a password (the
+ * test servers' URLs do), for tests about everything else a command prints.
+ */
+export function withoutPasswordWarning(stderr: string): string {
+  return stderr.replace(/^authdb: warning: the URL given with --[a-z-]+ carries a password.*\n/gm, '');
+}
+
 /** This process's environment without anything that chooses a server or colors output. */
 export function cleanEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !CONNECTION_ENV.test(name)));

@@ -112,7 +112,8 @@ function stringBodies(stmt: unknown): string[] {
   return bodies;
 }
 
-function walk(node: unknown, visit: (key: string, value: unknown) => void): void {
+/** Calls `visit` with every key and value of a parse tree, depth first. */
+export function walk(node: unknown, visit: (key: string, value: unknown) => void): void {
   if (Array.isArray(node)) {
     for (const item of node) walk(item, visit);
     return;
@@ -285,7 +286,8 @@ function returnsNothing(original: Original, result: string): boolean {
   return original.retset || original.hasOutArgs || result === 'void' || result.startsWith('SETOF ') || result.startsWith('TABLE(');
 }
 
-function literal(text: string): string {
+/** `text` as an SQL string literal. */
+export function literal(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
 }
 
