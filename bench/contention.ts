@@ -2,8 +2,8 @@
  * Section 3: n sessions register one address at once. Every session is
  * connected before the round starts; the calls are sent together and the
  * time runs until the last one has answered. Two throttles: the default
- * (one 'created', the rest AU008) and 1 µs (every call issues a token, one
- * after another under the user's row lock).
+ * (one 'created', the rest AU008) and 1 µs (calls issue tokens one after
+ * another under the user's row lock up to the bound of 5, the rest AU013).
  */
 import pg from 'pg';
 import { compile } from './driver.js';

@@ -68,15 +68,15 @@ export async function comparePaths(options: Options): Promise<PathComparison> {
     ...CLIENT_PATHS.map(({ id, label }) => ({ runner: 'pg' as const, id, label, spec: undefined })),
   ];
   const tagOf = (job: Job, c: number, r: number): string => `${RUN_ID}${job.runner === 'pg' ? 'd' : 'b'}${jobs.indexOf(job)}c${c}r${r}`;
-  const usersTag = (job: Job): string => `${RUN_ID}${job.runner === 'pg' ? 'd' : 'b'}${jobs.indexOf(job)}u`;
 
-  options.log(`  loading fixtures (${options.transactions} users per reissue path; tokens for every verify run)`);
+  // Fresh fixtures for every run: a reissue run issues one more token per user, and a user
+  // gets at most 5 usable tokens (AU013 after that), so users are not reused across runs.
+  options.log(`  loading fixtures (users for every reissue run; tokens for every verify run)`);
   await withAdmin(options.url, (client) =>
     bulkLoad(
       client,
       jobs.flatMap((job) => {
-        if (job.spec?.fixture === 'users') return [{ tag: usersTag(job), count: options.transactions }];
-        if (job.spec?.fixture === 'tokens') {
+        if (job.spec?.fixture === 'users' || job.spec?.fixture === 'tokens') {
           return options.concurrency.flatMap((c) => range(options.rounds).map((r) => ({ tag: tagOf(job, c, r), count: options.transactions })));
         }
         return [];
@@ -92,8 +92,7 @@ export async function comparePaths(options: Options): Promise<PathComparison> {
       const order = rotate(jobs, r * 5);
       for (const c of options.concurrency) {
         for (const job of order) {
-          const tag = job.spec?.fixture === 'users' ? usersTag(job) : tagOf(job, c, r);
-          const result = await runJob(job, { url: options.url, pgbench: options.pgbench, transactions: options.transactions, tag, concurrency: c, pool: pools.get(c), counter });
+          const result = await runJob(job, { url: options.url, pgbench: options.pgbench, transactions: options.transactions, tag: tagOf(job, c, r), concurrency: c, pool: pools.get(c), counter });
           const key = `${job.runner}|${job.id}|${c}`;
           measured.set(key, [...(measured.get(key) ?? []), result]);
         }

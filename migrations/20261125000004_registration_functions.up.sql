@@ -820,8 +820,10 @@ REVOKE EXECUTE ON FUNCTION resend_email_verification(text, interval, interval, t
 --                               secret, registration with a password hash);
 --                               when false, ask the user for a password
 --   sets_phone                  likewise for the phone
---   role                        the role verification would give
---   expires_at                  the token's expiry
+--   role                        the role verification would give (not
+--                               re-checked here: verify_email refuses,
+--                               AU004, one no longer self-assignable)
+--   expires_at                  the token's expiry (states by clock_timestamp())
 -- Read-only; takes no locks.  AU009 for a NULL token.
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION preview_email_verification(
