@@ -43,7 +43,10 @@ afterAll(async () => {
 async function authdb(...args: string[]): Promise<CliResult> {
   return promisify(execFile)(process.execPath, [join(installed, 'dist', 'cli', 'main.js'), ...args], { cwd: project, env: cleanEnv() }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+    (error: unknown) => {
+      const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
+      return { code, stdout, stderr };
+    },
   );
 }
 
