@@ -10,7 +10,7 @@ import { assertProjectPath, isInsideInstalledPackage } from './project-path.js';
 import { parseCommand } from './usage.js';
 
 /** Where the drift hint of `schema check` suggests dumping a contract of the user's own, when the checked one is the installed package's. */
-export const PROJECT_CONTRACT_FILE = 'authdb/contract.json';
+export const PROJECT_CONTRACT_FILE = 'authdb-contract.json';
 
 const CONTENTS = `The contract covers the target schema: tables and columns (type, nullability,
 default, identity, generated), constraints, indexes, functions (signature,

@@ -98,8 +98,8 @@ describe('authdb installed in node_modules', { timeout: 180_000 }, () => {
     expect(equal.code).toBe(0);
     const drift = await authdb('schema', 'check', '--database-url', drifted.url);
     expect(drift.code).toBe(1);
-    expect(drift.stdout).toContain('  authdb schema dump --out authdb/contract.json\n');
-    expect(drift.stdout).toContain('and check against that file from then on (--contract authdb/contract.json)');
+    expect(drift.stdout).toContain('  authdb schema dump --out authdb-contract.json\n');
+    expect(drift.stdout).toContain('and check against that file from then on (--contract authdb-contract.json)');
     expect(drift.stdout).not.toMatch(/schema dump --out \S*node_modules/);
 
     const inside = await authdb('schema', 'dump', '--database-url', fresh.url, '--out', join(installed, 'schema', 'contract.json'));
