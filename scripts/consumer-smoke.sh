@@ -94,9 +94,9 @@ npx --no-install authdb schema check --contract authdb-contract.json
 expect_failure '[AUTHDB_INSIDE_PACKAGE]' migrate create add_profiles
 expect_failure '[AUTHDB_INSIDE_PACKAGE]' codegen --out node_modules/pg-authdb/src/client/database-types.ts
 # The wrong calls fail to compile without their @ts-expect-error directives.
-sed 's#// @ts-expect-error.*##' wrong-calls.ts >wrong-calls-bare.ts
+sed 's#^ *// @ts-expect-error.*##' wrong-calls.ts >wrong-calls-bare.ts
 errors="$(npx --no-install tsc --noEmit -p . 2>&1 | grep -c 'wrong-calls-bare.ts.*error TS' || true)"
-expected="$(grep -c '@ts-expect-error' wrong-calls.ts)"
+expected="$(grep -c '^ *// @ts-expect-error' wrong-calls.ts)"
 [ "$errors" -ge "$expected" ] || fail "only $errors of the $expected wrong calls fail to compile"
 rm wrong-calls-bare.ts
 
