@@ -6,6 +6,7 @@ import { help, type Command } from './command.js';
 import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, withMigrator } from './migrate-options.js';
 import type { Output } from './output.js';
 import { OWNER_OPTION, OWNER_OPTION_LINE } from './owner-option.js';
+import { assertProjectPath } from './project-path.js';
 import { parseCommand } from './usage.js';
 import { writeOutputFile } from './write-output-file.js';
 
@@ -22,8 +23,9 @@ Database, Users, EmailVerificationTokens, Roles. The output does not depend
 on the schema name and is deterministic. Every migration must be applied
 first (\`authdb migrate up\`), so the types describe the migrations.
 
-  --out FILE    file to write or check (default: src/client/database-types.ts
-                of the authdb package)
+  --out FILE    file of your project to write or check (default:
+                src/authdb/database-types.ts in the working directory;
+                never a file inside node_modules)
   --check       do not write; exit 1 and print a diff (- file, + database)
                 when FILE is stale, exit 0 when it is up to date
 ${OWNER_OPTION_LINE}
@@ -37,6 +39,7 @@ ${MIGRATE_OPTIONS_HELP}`,
     const { DEFAULT_DATABASE_TYPES_FILE, CODEGEN_COMMAND, diffDatabaseTypes, generateDatabaseTypes } = await import('../codegen/database-types.js');
     const file = resolve(values.out ?? DEFAULT_DATABASE_TYPES_FILE);
     const shown = displayPath(file);
+    if (!values.check) assertProjectPath(file, 'the generated types', 'pass --out FILE with a file of your project, such as src/authdb/database-types.ts');
     return withMigrator({ ...settings, owner: values.owner }, 'codegen', output, async (migrator, client) => {
       const unapplied = (await migrator.status()).filter((s) => s.state !== 'applied');
       if (unapplied.length > 0) {

@@ -2,6 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { DEFAULT_MIGRATIONS_DIR } from '../migrate/migration-source.js';
 import { help, type Command } from './command.js';
+import { assertProjectPath } from './project-path.js';
 import { parseCommand, UsageError } from './usage.js';
 
 const OPTIONS = { 'migrations-dir': { type: 'string' } } as const;
@@ -16,7 +17,8 @@ Writes DIR/<UTC timestamp>_NAME.up.sql and the matching .down.sql, never
 overwriting a file. NAME is lowercase letters, digits and underscores.
 
   --migrations-dir DIR   where to write (default: $AUTHDB_MIGRATIONS_DIR, else the
-                         migrations shipped with authdb)
+                         migrations shipped with authdb — in a checkout of authdb;
+                         an installed authdb refuses to write into node_modules)
   -h, --help             show this help`,
   async run(argv, output, env) {
     const { values, positionals } = parseCommand(argv, OPTIONS, { min: 1, max: 1 });
@@ -24,6 +26,7 @@ overwriting a file. NAME is lowercase letters, digits and underscores.
     const name = positionals[0] ?? '';
     if (!NAME.test(name)) throw new UsageError(`NAME "${name}" must be lowercase letters, digits and underscores, starting with a letter (e.g. add_user_locale)`);
     const dir = values['migrations-dir'] ?? env.AUTHDB_MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR;
+    assertProjectPath(dir, 'the new migration pair', PROJECT_DIR_FIX);
     const stem = `${timestamp(new Date())}_${name}`;
     await mkdir(dir, { recursive: true });
     const up = join(dir, `${stem}.up.sql`);
@@ -38,6 +41,11 @@ overwriting a file. NAME is lowercase letters, digits and underscores.
     return 0;
   },
 };
+
+const PROJECT_DIR_FIX =
+  'pass --migrations-dir DIR (or set AUTHDB_MIGRATIONS_DIR) to a directory of your project, such as db/migrations. ' +
+  'authdb applies one migrations directory per schema: a directory of your own replaces the shipped migrations, ' +
+  'so apply it to a schema of its own (authdb migrate up --migrations-dir db/migrations --schema app)';
 
 /** Writes `path`, failing (and never overwriting) when it exists. */
 async function writeNewFile(path: string, text: string): Promise<void> {

@@ -5,8 +5,12 @@ import { help, type Command } from './command.js';
 import { connectionSettings, CONNECTION_OPTIONS, CONNECTION_OPTIONS_HELP, withReadOnlyClient } from './connection-options.js';
 import { assertSchemaTrusted } from '../migrate/schema-trust.js';
 import { OWNER_OPTION, OWNER_OPTION_LINE } from './owner-option.js';
+import { assertProjectPath, isInsideInstalledPackage } from './project-path.js';
 import { parseCommand } from './usage.js';
 import { writeOutputFile } from './write-output-file.js';
+
+/** Where the drift hint of `schema check` suggests dumping a contract of the user's own, when the checked one is the installed package's. */
+export const PROJECT_CONTRACT_FILE = 'authdb-contract.json';
 
 const CONTENTS = `The contract covers the target schema: tables and columns (type, nullability,
 default, identity, generated), constraints, indexes, functions (signature,
@@ -29,14 +33,16 @@ bytes and a change shows up as a small diff. Read-only.
 
 ${CONTENTS}
 
-  --out FILE    write to FILE instead of stdout (e.g. schema/contract.json); a new
-                file renamed over FILE, never written through a symlink
+  --out FILE    write to FILE instead of stdout (e.g. ${PROJECT_CONTRACT_FILE}; never a
+                file inside node_modules); a new file renamed over FILE, never
+                written through a symlink
 
 ${CONNECTION_OPTIONS_HELP}`,
   async run(argv, output, env) {
     const { values } = parseCommand(argv, { ...CONNECTION_OPTIONS, out: { type: 'string' } }, { min: 0, max: 0 });
     if (values.help) return help(output, this.help);
     const settings = connectionSettings(values, env);
+    if (values.out !== undefined) assertProjectPath(values.out, 'the contract', `pass --out FILE with a file of your project, such as ${PROJECT_CONTRACT_FILE}`);
     const snapshot = await withReadOnlyClient(settings.source, 'schema dump', output, (client) => takeSnapshot(client, { schema: settings.schema }));
     const text = serializeSnapshot(snapshot);
     if (values.out === undefined) output.out(text.trimEnd());
@@ -95,12 +101,20 @@ ${CONNECTION_OPTIONS_HELP}`,
       output.out(`schema "${settings.schema}" does not match the contract ${file}: ${added} added, ${missing} missing, ${changed} changed`);
       output.out('(+ only in the database, - only in the contract, ~ changed: contract value → database value)\n');
       for (const line of formatDrift(result.drifts)) output.out(line);
-      output.out(
-        `\nIf the database is right (a new migration changed the schema on purpose), regenerate the contract from a freshly migrated database and commit it:\n` +
-          `  authdb schema dump --out ${file}\n` +
+      output.out(`\n${regenerateHint(file)}\n` +
           'If the contract is right, the database drifted (a manual change, or a migration missing or edited): restore the objects marked - and ~ and remove those marked +, with a new migration.',
       );
     }
     return result.equal ? 0 : 1;
   },
 };
+
+/** How to regenerate the contract: in place, or — for the contract inside the installed package — into the project. */
+function regenerateHint(file: string): string {
+  const intro = 'If the database is right (a new migration changed the schema on purpose), regenerate the contract from a freshly migrated database and commit it:';
+  if (!isInsideInstalledPackage(file)) return `${intro}\n  authdb schema dump --out ${file}`;
+  return (
+    `${intro}\n  authdb schema dump --out ${PROJECT_CONTRACT_FILE}\n` +
+    `and check against that file from then on (--contract ${PROJECT_CONTRACT_FILE}); ${file} is the contract shipped with the installed authdb, which the next npm install replaces.`
+  );
+}

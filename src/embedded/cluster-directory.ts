@@ -128,18 +128,27 @@ function unsafeParent(component: string, problem: string): EmbeddedError {
 
 /** As root the server runs as another user, which must be able to reach the directory. */
 async function assertReachable(dir: string, account: ServerAccount): Promise<void> {
-  if (account.uid === undefined) return;
-  for (let current = dirname(resolve(dir)); ; current = dirname(current)) {
+  const blocked = await unreachableAncestor(dir, account);
+  if (blocked === undefined) return;
+  throw new EmbeddedError(
+    'AUTHDB_EMBEDDED_DIR',
+    `the embedded PostgreSQL runs as OS user "${account.name}", which cannot enter ${blocked.path} ` +
+      `(mode ${blocked.mode.toString(8)}), so it cannot use ${dir}; ` +
+      'set AUTHDB_EMBEDDED_DIR (or --embedded-dir) to a directory it can reach whose parents only root can write, such as /var/lib/authdb',
+  );
+}
+
+/**
+ * The first directory above `path` that the server's OS user cannot enter
+ * (not its own, no search permission for others), or `undefined` when it can
+ * reach `path` — always when the server runs as the current user.
+ */
+export async function unreachableAncestor(path: string, account: ServerAccount): Promise<{ readonly path: string; readonly mode: number } | undefined> {
+  if (account.uid === undefined) return undefined;
+  for (let current = dirname(resolve(path)); ; current = dirname(current)) {
     const info = await stat(current).catch(() => undefined);
-    if (info && info.uid !== account.uid && (info.mode & 0o001) === 0) {
-      throw new EmbeddedError(
-        'AUTHDB_EMBEDDED_DIR',
-        `the embedded PostgreSQL runs as OS user "${account.name}", which cannot enter ${current} ` +
-          `(mode ${(info.mode & 0o777).toString(8)}), so it cannot use ${dir}; ` +
-          'set AUTHDB_EMBEDDED_DIR (or --embedded-dir) to a directory it can reach whose parents only root can write, such as /var/lib/authdb',
-      );
-    }
-    if (current === dirname(current)) return;
+    if (info && info.uid !== account.uid && (info.mode & 0o001) === 0) return { path: current, mode: info.mode & 0o777 };
+    if (current === dirname(current)) return undefined;
   }
 }
 

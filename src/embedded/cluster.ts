@@ -18,6 +18,7 @@ import { EmbeddedError } from './errors.js';
 import { serverAccount, type ServerAccount } from './os-user.js';
 import { answers, isPostgresProcess, parsePostmasterPid } from './postmaster.js';
 import { currentUid, fileError, openChecked, openForAppend, readPrivateFile, replacePrivateFile } from './private-files.js';
+import { reachableBinaries } from './reachable-binaries.js';
 import { runAs } from './run-as.js';
 
 export { APPLICATION_ROLE, EMBEDDED_SUPERUSER } from './credentials.js';
@@ -121,7 +122,7 @@ export class EmbeddedCluster {
     await removeAsServer(account, building); // left by an interrupted initialisation
     await removeAsServer(account, this.dataDir); // a data directory without PG_VERSION is not a cluster
     const credentials = newCredentials();
-    const binaries = await this.#binaries();
+    const binaries = await this.#binaries(account);
     // The builtin locale provider (PostgreSQL 17+) makes the cluster independent of the OS's libc.
     const locale = (await serverMajorVersion(binaries)) >= 17 ? ['--locale-provider=builtin', '--builtin-locale=C.UTF-8'] : [];
     // initdb reads the password from a file; `cat |` makes its stdin a pipe it can open as /dev/stdin,
@@ -163,7 +164,7 @@ export class EmbeddedCluster {
       throw new EmbeddedError('AUTHDB_EMBEDDED_STATE', `there is no embedded cluster in ${this.dir} (no ${this.dataDir}); \`authdb db start\` creates one`);
     }
     const credentials = newCredentials();
-    await this.#singleUser(account, await this.#binaries(), this.dataDir, [
+    await this.#singleUser(account, await this.#binaries(account), this.dataDir, [
       `ALTER ROLE ${EMBEDDED_SUPERUSER} PASSWORD '${scramVerifier(credentials.superuser.password)}'`,
       applicationRoleSql(credentials.application),
     ]);
@@ -184,7 +185,7 @@ export class EmbeddedCluster {
     }
     if (status.stalePid !== undefined) await this.#removeStalePidFile(status.stalePid);
     const account = await serverAccount();
-    const { pg_ctl } = await this.#binaries();
+    const { pg_ctl } = await this.#binaries(account);
     const logStart = await lstat(this.logFile).then((info) => info.size, () => 0);
     const port = await freePort();
     try {
@@ -208,7 +209,7 @@ export class EmbeddedCluster {
     if (status.stalePid !== undefined) await this.#removeStalePidFile(status.stalePid);
     if (!status.running && !status.unresponsive) return false;
     const account = await serverAccount();
-    const { pg_ctl } = await this.#binaries();
+    const { pg_ctl } = await this.#binaries(account);
     try {
       await runAs(account, pg_ctl, ['stop', '--wait', '--timeout=60', '-m', 'fast', '-D', this.dataDir]);
     } catch (error) {
@@ -251,8 +252,9 @@ export class EmbeddedCluster {
     return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
   }
 
-  #binaries(): Promise<PostgresBinaries> {
-    return findPostgresBinaries(this.#options.binariesPackage);
+  /** The installed build, or — as root, when the server's OS user cannot reach it — a copy it can run. */
+  async #binaries(account: ServerAccount): Promise<PostgresBinaries> {
+    return reachableBinaries(await findPostgresBinaries(this.#options.binariesPackage), account, this.dir, this.#options.log);
   }
 
   #serverSettings(): Record<string, string> {

@@ -43,7 +43,7 @@ describe('--schema MyAuth', () => {
     expect((JSON.parse(status.stdout) as { state: string }[]).every((s) => s.state === 'applied')).toBe(true);
     expect(await cli('migrate', 'validate')).toMatchObject({ code: 0 });
     expect(await cli('migrate', 'up', '--dry-run')).toMatchObject({ code: 0 });
-    const codegen = await cli('codegen', '--check');
+    const codegen = await cli('codegen', '--check', '--out', 'src/client/database-types.ts');
     expect(codegen.stderr).toContain('is up to date');
     expect(codegen.code).toBe(0);
   });

@@ -4,7 +4,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_DATABASE_TYPES_FILE } from '../../src/codegen/database-types.js';
 import { createEmptyDatabase, createMigratedDatabase, type TestDatabase } from '../support/database.js';
 import { runCli } from '../support/cli.js';
 
@@ -13,6 +12,9 @@ let freshAuth: TestDatabase;
 let drifted: TestDatabase;
 let empty: TestDatabase;
 let dir: string;
+
+/** The types file this repository commits (the client's own). */
+const COMMITTED = 'src/client/database-types.ts';
 
 beforeAll(async () => {
   [fresh, freshAuth, drifted, empty] = await Promise.all([
@@ -33,20 +35,20 @@ afterAll(async () => {
 // Generous limit: CLI processes generating and diffing types on a shared, loaded machine (or a 2-core CI) take far longer than on a quiet one.
 describe('authdb codegen', { timeout: 180_000 }, () => {
   it('--check passes on a freshly migrated database: the committed file is up to date', async () => {
-    const result = await runCli(['codegen', '--check', '--database-url', fresh.url]);
+    const result = await runCli(['codegen', '--check', '--database-url', fresh.url, '--out', COMMITTED]);
     expect(result.stderr).toContain('src/client/database-types.ts is up to date with schema "public"');
     expect(result.stdout).toBe('');
     expect(result.code).toBe(0);
   });
 
   it('--check passes on a non-public schema too: the output does not depend on the schema name', async () => {
-    const result = await runCli(['codegen', '--check', '--database-url', freshAuth.url, '--schema', 'auth']);
+    const result = await runCli(['codegen', '--check', '--database-url', freshAuth.url, '--schema', 'auth', '--out', COMMITTED]);
     expect(result.stderr).toContain('is up to date with schema "auth"');
     expect(result.code).toBe(0);
   });
 
   it('--check fails with a readable diff when a column was added', async () => {
-    const result = await runCli(['codegen', '--check', '--database-url', drifted.url]);
+    const result = await runCli(['codegen', '--check', '--database-url', drifted.url, '--out', COMMITTED]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('src/client/database-types.ts is stale: it does not match the tables of schema "public"');
     expect(result.stderr).toContain('Regenerate it with `authdb codegen`');
@@ -63,7 +65,7 @@ describe('authdb codegen', { timeout: 180_000 }, () => {
     expect(first.code).toBe(0);
     expect(first.stderr).toContain(`wrote ${out}`);
     const written = await readFile(out, 'utf8');
-    expect(written).toBe(await readFile(DEFAULT_DATABASE_TYPES_FILE, 'utf8'));
+    expect(written).toBe(await readFile(COMMITTED, 'utf8'));
     expect((await runCli(['codegen', '--database-url', freshAuth.url, '--schema', 'auth', '--out', out])).code).toBe(0);
     expect(await readFile(out, 'utf8')).toBe(written);
 

@@ -1,7 +1,7 @@
 // README.md's "Use from TypeScript" examples cannot rot: every ```ts block whose first
 // line is `// NAME.ts` is extracted, compiled as a consumer would compile it
 // (strict, exactOptionalPropertyTypes, noUncheckedIndexedAccess, importing
-// 'authdb' through node_modules — the built package, npm test builds first),
+// 'pg-authdb' through node_modules — the built package, npm test builds first),
 // and run against a freshly migrated test database.
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
@@ -37,7 +37,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'authdb-docs-'));
   // A consumer project: authdb installed (linked) in node_modules.
   await mkdir(join(dir, 'node_modules'));
-  await symlink(ROOT, join(dir, 'node_modules', 'authdb'), 'dir');
+  await symlink(ROOT, join(dir, 'node_modules', 'pg-authdb'), 'dir');
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'docs-example', private: true, type: 'module' }));
   const blocks = namedTypeScriptBlocks(await readFile(DOC, 'utf8'));
   for (const [name, source] of blocks) await writeFile(join(dir, name), source);
@@ -74,7 +74,7 @@ describe('README.md, Use from TypeScript', { timeout: 180_000 }, () => {
     expect([...namedTypeScriptBlocks(await readFile(DOC, 'utf8')).keys()]).toEqual(['register.ts', 'sign-up.ts']);
   });
 
-  it('compiles its examples with tsc, importing the built package as "authdb"', async () => {
+  it('compiles its examples with tsc, importing the built package as "pg-authdb"', async () => {
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     const result = await run(process.execPath, [tsc, '-p', dir]).catch((error: unknown) => error as { stdout: string; code: number });
     expect('code' in result ? result.stdout : '').toBe('');
@@ -105,7 +105,7 @@ describe('README.md, Use from TypeScript', { timeout: 180_000 }, () => {
       readonly template: string;
       readonly token?: string;
     }
-    // The same module instances the compiled example uses: node_modules/authdb → this repository's dist/.
+    // The same module instances the compiled example uses: node_modules/pg-authdb → this repository's dist/.
     const authdb = (await import(pathToFileURL(join(ROOT, 'dist', 'index.js')).href)) as typeof import('../../src/index.js');
     const recipe = (await import(pathToFileURL(join(dir, 'sign-up.js')).href)) as {
       signUp(authDb: unknown, mail: { enqueue(mail: Mail): Promise<void> }, email: string, password: string): Promise<unknown>;
