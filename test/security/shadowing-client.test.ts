@@ -149,7 +149,7 @@ describe(`the typed client on a connection with search_path = ${HOSTILE_PATH}`, 
     names = emptyNames();
     for (const query of new Set(capture.queries)) await referencedNames(query, names);
     for (const type of ['text', 'interval', 'uuid']) expect(names.types).toContain(type);
-    for (const fn of ['register_user_with_token', 'verify_email', 'sign_in_credentials', 'canonical_email', 'now']) expect(names.functions).toContain(fn);
+    for (const fn of ['register_user_with_token', 'verify_email', 'sign_in_credentials', 'canonical_email', 'clock_timestamp']) expect(names.functions).toContain(fn);
     for (const operator of ['=', '<=']) expect(names.operators).toContain(operator);
     // Tables come through Kysely's withSchema: a relation without a schema would resolve through the path.
     expect([...names.unqualified].filter((name) => name.startsWith('relation '))).toEqual([]);
@@ -168,7 +168,7 @@ describe(`the typed client on a connection with search_path = ${HOSTILE_PATH}`, 
     } finally {
       await attacker.end();
     }
-    for (const expected of ['public.text (domain)', 'public.uuid (domain)', 'public.interval (domain)', 'public.=(uuid, uuid) (operator)', 'public.=(text, text) (operator)', 'public.now()']) {
+    for (const expected of ['public.text (domain)', 'public.uuid (domain)', 'public.interval (domain)', 'public.=(uuid, uuid) (operator)', 'public.=(text, text) (operator)', 'public.clock_timestamp()']) {
       expect(planted).toContain(expected);
     }
     expect(planted.some((p) => p.startsWith('public.<=(timestamp with time zone, timestamp with time zone)'))).toBe(true);
