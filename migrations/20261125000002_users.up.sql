@@ -703,7 +703,13 @@ REVOKE EXECUTE ON FUNCTION authdb_punycode_decode(text) FROM PUBLIC;
 -- ---------------------------------------------------------------------------
 -- authdb_email_map_domain(p_domain) -> p_domain per the UTS #46 mapping as
 -- authdb approximates it: NFKC, U+3002 -> ".", lower case (fixed table), NFKC.
--- No validation.
+-- The one validation: after the first NFKC the domain must be at most 254
+-- characters (253, the DNS limit of a name, plus a trailing dot), or AU005.
+-- NFKC can expand a character up to 18-fold (U+FDFA), and the lower-case
+-- table costs time in proportion to the text it is given: the check keeps
+-- that text at most 254 characters, whatever 1,024 characters came in.  A
+-- valid domain never exceeds it: its ACE form is at most 253 octets and a
+-- label's Unicode form is never longer than its ACE form.
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION authdb_email_map_domain(p_domain text)
 RETURNS text
@@ -713,11 +719,17 @@ STRICT
 PARALLEL SAFE
 SET search_path FROM CURRENT
 AS $function$
+DECLARE
+    v_domain text := pg_catalog.translate(pg_catalog.normalize(p_domain, 'NFKC'::text), E'\u3002'::text, '.'::text);
 BEGIN
-    RETURN pg_catalog.normalize(
-               authdb_email_lower(
-                   pg_catalog.translate(pg_catalog.normalize(p_domain, 'NFKC'::text), E'\u3002'::text, '.'::text)),
-               'NFKC'::text);
+    IF pg_catalog.char_length(v_domain) OPERATOR(pg_catalog.>) 254 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'AU005',
+            MESSAGE = 'p_email: the domain must be at most 253 characters',
+            DETAIL  = pg_catalog.format('The domain %s, mapped as IDNA does (NFKC), has %s characters; the DNS limit is 253 (plus a trailing dot).',
+                                        authdb_quote_for_message(p_domain), pg_catalog.char_length(v_domain));
+    END IF;
+    RETURN pg_catalog.normalize(authdb_email_lower(v_domain), 'NFKC'::text);
 END;
 $function$;
 
@@ -894,6 +906,17 @@ BEGIN
             ERRCODE = 'AU005',
             MESSAGE = pg_catalog.format('p_email: %s is not a valid email address', authdb_quote_for_message(v_email)),
             DETAIL  = 'The domain (after "@") must not be empty.';
+    END IF;
+
+    -- NFC composes at most 4 code points into one (no canonical
+    -- decomposition is longer), so a local part of more than 4 x 64 code
+    -- points as given cannot become one of 64: refused before NFC and the
+    -- lower-case table, whose cost grows with the text they are given.
+    IF pg_catalog.char_length(v_local) OPERATOR(pg_catalog.>) 256 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'AU005',
+            MESSAGE = pg_catalog.format('p_email: %s is not a valid email address', authdb_quote_for_message(v_email)),
+            DETAIL  = 'The local part (before "@") must be 1 to 64 characters long.';
     END IF;
 
     v_local  := pg_catalog.normalize(authdb_email_lower(pg_catalog.normalize(v_local, 'NFC'::text)), 'NFC'::text);

@@ -19,8 +19,8 @@ export interface RoleRefusal {
 }
 
 interface RefusalRow {
-  readonly kind: 'superuser' | 'bypassrls' | 'createrole' | 'owner' | 'member';
-  /** For `member`: the role it is a member of, and the membership that leads there (`GRANT first TO role`). */
+  readonly kind: 'superuser' | 'bypassrls' | 'replication' | 'createrole' | 'owner' | 'member' | 'table';
+  /** For `member`: the role it is a member of, and the membership that leads there (`GRANT first TO role`); for `table`: the table. */
   readonly ancestor: string | null;
   readonly ancestorKind: 'owner' | 'superuser' | 'data' | null;
   readonly first: string | null;
@@ -28,11 +28,13 @@ interface RefusalRow {
 
 /**
  * Every reason `role` (which must exist) may not be an application role:
- * a superuser, BYPASSRLS, CREATEROLE on PostgreSQL ≤ 15 (where it can grant
+ * a superuser, BYPASSRLS, REPLICATION (a replication connection copies the
+ * data directory), CREATEROLE on PostgreSQL ≤ 15 (where it can grant
  * itself any non-superuser role), the install's owner itself (owner of
  * `schema`'s `authdb_migrations`, else the connected role), or a member —
  * directly or through other roles, inheriting or not (`SET ROLE` works
- * either way) — of the install's owner, of a superuser or of a {@link DATA_ROLES} role.
+ * either way) — of the install's owner, of a superuser or of a {@link DATA_ROLES} role;
+ * otherwise, any privilege on one of the install owner's tables in `schema`.
  */
 export async function findRoleRefusals(client: ClientBase, role: string, schema: string): Promise<RoleRefusal[]> {
   const { rows } = await client.query<RefusalRow>(REFUSALS_SQL, [role, schema, DATA_ROLES]);
@@ -43,6 +45,13 @@ export async function findRoleRefusals(client: ClientBase, role: string, schema:
         return { reason: 'it is a superuser (it reads and writes every table, users and tokens included)', fix: `ALTER ROLE ${q(role)} NOSUPERUSER;` };
       case 'bypassrls':
         return { reason: 'it has BYPASSRLS (row-level security never limits it)', fix: `ALTER ROLE ${q(role)} NOBYPASSRLS;` };
+      case 'replication':
+        return { reason: 'it has REPLICATION, with which a replication connection copies the data directory (BASE_BACKUP), users and password hashes included', fix: `ALTER ROLE ${q(role)} NOREPLICATION;` };
+      case 'table':
+        return {
+          reason: `it holds a privilege on the table ${q(schema)}.${q(row.ancestor ?? '?')} (directly, through PUBLIC or through a role it is a member of), so it reaches the data without the functions`,
+          fix: `REVOKE ALL ON TABLE ${q(schema)}.${q(row.ancestor ?? '?')} FROM ${q(role)}; (and from PUBLIC or the role it holds it through)`,
+        };
       case 'createrole':
         return { reason: 'it has CREATEROLE, with which it can grant itself pg_read_all_data or any other non-superuser role (PostgreSQL ≤ 15)', fix: `ALTER ROLE ${q(role)} NOCREATEROLE;` };
       case 'owner':
@@ -64,7 +73,7 @@ export async function findRoleRefusals(client: ClientBase, role: string, schema:
 
 const REFUSALS_SQL = `
 WITH RECURSIVE target AS (
-  SELECT r.oid, r.rolsuper, r.rolbypassrls, r.rolcreaterole FROM pg_catalog.pg_roles AS r WHERE r.rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name
+  SELECT r.oid, r.rolsuper, r.rolbypassrls, r.rolreplication, r.rolcreaterole FROM pg_catalog.pg_roles AS r WHERE r.rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name
 ), owner AS (
   SELECT coalesce((SELECT c.relowner FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
                     WHERE n.nspname OPERATOR(pg_catalog.=) $2::pg_catalog.name AND c.relname OPERATOR(pg_catalog.=) '${TRACKING_TABLE}'::pg_catalog.name AND c.relkind OPERATOR(pg_catalog.=) 'r'),
@@ -81,6 +90,8 @@ SELECT 'superuser' AS kind, NULL AS ancestor, NULL AS "ancestorKind", NULL AS fi
 UNION ALL
 SELECT 'bypassrls', NULL, NULL, NULL FROM target WHERE target.rolbypassrls AND NOT target.rolsuper
 UNION ALL
+SELECT 'replication', NULL, NULL, NULL FROM target WHERE target.rolreplication AND NOT target.rolsuper
+UNION ALL
 SELECT 'createrole', NULL, NULL, NULL FROM target
  WHERE target.rolcreaterole AND NOT target.rolsuper AND pg_catalog.current_setting('server_version_num')::pg_catalog.int4 OPERATOR(pg_catalog.<) 160000
 UNION ALL
@@ -91,4 +102,13 @@ SELECT 'member', reached.rolname::pg_catalog.text,
        (SELECT r.rolname::pg_catalog.text FROM pg_catalog.pg_roles AS r WHERE r.oid OPERATOR(pg_catalog.=) reached.first)
   FROM reached
  WHERE reached.oid OPERATOR(pg_catalog.=) (SELECT oid FROM owner) OR reached.rolsuper OR reached.rolname OPERATOR(pg_catalog.=) ANY ($3::pg_catalog.name[])
+UNION ALL
+SELECT 'table', c.relname::pg_catalog.text, NULL, NULL
+  FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace, target
+ WHERE n.nspname OPERATOR(pg_catalog.=) $2::pg_catalog.name AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p']::pg_catalog."char"[])
+   AND c.relowner OPERATOR(pg_catalog.=) (SELECT oid FROM owner)
+   AND NOT target.rolsuper AND target.oid OPERATOR(pg_catalog.<>) (SELECT oid FROM owner)
+   AND NOT EXISTS (SELECT FROM reached WHERE reached.oid OPERATOR(pg_catalog.=) (SELECT oid FROM owner) OR reached.rolsuper OR reached.rolname OPERATOR(pg_catalog.=) ANY ($3::pg_catalog.name[]))
+   AND (pg_catalog.has_any_column_privilege(target.oid, c.oid, 'SELECT, INSERT, UPDATE, REFERENCES')
+        OR pg_catalog.has_table_privilege(target.oid, c.oid, 'DELETE, TRUNCATE, TRIGGER'))
  ORDER BY 1, 2`;

@@ -111,6 +111,35 @@ describe('authdb grant refuses a role that reaches the tables without the functi
     for (const role of [superuser, bypass, reader, writer, program, sidekick]) expect(await executeGrants(db, role.name)).toBe(0);
   });
 
+  it('refuses REPLICATION (a base backup copies every password hash) and a role holding a privilege on one of the tables, directly or through another role', async () => {
+    const replicator = await roles.create('authdb_gr_repl', 'REPLICATION');
+    expectRefused(await grant(db.url, '--role', replicator.name), 'it has REPLICATION', `ALTER ROLE "${replicator.name}" NOREPLICATION;`);
+
+    const reader = await roles.create('authdb_gr_tbl');
+    await db.pool.query(`GRANT SELECT (email, password_hash) ON public.users TO ${reader.name}`);
+    expect(await sqlstateAs(db, reader, 'SELECT email, password_hash FROM public.users')).toBeUndefined();
+    expectRefused(await grant(db.url, '--role', reader.name), 'it holds a privilege on the table "public"."users"', `REVOKE ALL ON TABLE "public"."users" FROM "${reader.name}";`);
+
+    const viaGroup = await roles.create('authdb_gr_viagroup');
+    await db.pool.query(`CREATE ROLE ${viaGroup.name}_group; GRANT DELETE ON public.email_verification_tokens TO ${viaGroup.name}_group; GRANT ${viaGroup.name}_group TO ${viaGroup.name}`);
+    try {
+      expectRefused(await grant(db.url, '--role', viaGroup.name), 'it holds a privilege on the table "public"."email_verification_tokens"');
+      for (const role of [replicator, reader, viaGroup]) expect(await executeGrants(db, role.name)).toBe(0);
+
+      // grant --check reports a grantee that later gains a table privilege.
+      const app = await roles.create('authdb_gr_later');
+      expect((await grant(db.url, '--role', app.name)).code).toBe(0);
+      await db.pool.query(`GRANT SELECT ON public.users TO ${app.name}`);
+      const check = await grant(db.url, '--check');
+      expect(check.code).toBe(1);
+      expect(check.stderr + check.stdout).toContain('it holds a privilege on the table "public"."users"');
+      await db.pool.query(`REVOKE SELECT ON public.users FROM ${app.name}`);
+      expect((await grant(db.url, '--role', app.name, '--revoke')).code).toBe(0);
+    } finally {
+      await db.pool.query(`REVOKE SELECT (email, password_hash) ON public.users FROM ${reader.name}; DROP OWNED BY ${viaGroup.name}_group; DROP ROLE ${viaGroup.name}_group`);
+    }
+  });
+
   it('refuses a member of a non-superuser install owner, which can update roles through it', async () => {
     const sidekick = await roles.create('authdb_gr_side');
     await own.pool.query(`GRANT ${deployer.name} TO ${sidekick.name}`);

@@ -179,6 +179,21 @@ describe('the e-mail address bounds', () => {
     expect(error.detail).toContain('80 characters');
   });
 
+  it('NFKC expansion and the lower-case table work on at most 254 characters of domain and 256 of local part, whatever 1,024 characters came in', async () => {
+    // 15 labels of 63 x U+FDFA (18 characters each once NFKC has expanded them: 17,000 in all) and one letter of
+    // each block of the lower-case table: every label within 63 as given, the whole within 1,024.
+    const expanding = `a@${Array.from({ length: 15 }, () => '\ufdfa'.repeat(63)).join('.')}.\u00e0\u0250\u0531\u2010\u{10400}`;
+    expect(Array.from(expanding).length).toBeLessThanOrEqual(1024);
+    for (const call of ['SELECT canonical_email($1::text)', 'SELECT * FROM register_user_with_token($1::text)', 'SELECT * FROM sign_in_credentials($1::text)']) {
+      const error = await expectSqlState(app.query(call, [expanding]), 'AU005');
+      expect(error.message).toBe('p_email: the domain must be at most 253 characters');
+    }
+    // NFC composes at most 4 code points into one: 257 as given can never be a local part of 64.
+    const local = `${'e\u0301'.repeat(128)}x@example.com`;
+    expect((await expectSqlState(canonical(local), 'AU005')).detail).toBe('The local part (before "@") must be 1 to 64 characters long.');
+    expect(await canonical(`${'e\u0301'.repeat(64)}@example.com`)).toBe(`${'\u00e9'.repeat(64)}@example.com`);
+  });
+
   it('the ASCII fast path never accepts a label the full path refuses', async () => {
     const owner = await db.pool.connect();
     try {
