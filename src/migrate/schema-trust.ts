@@ -182,7 +182,7 @@ export async function findSchemaTrustProblems(client: ClientBase, options: Schem
       schema: options.schema,
       roles: [row.trackingOwner],
       message: `table ${table} is owned by role ${row.trackingOwner}, not by ${owner}: its rows decide what \`migrate up\` applies and what \`migrate validate\` and \`schema check\` accept, and whatever its owner attached to it (triggers, rules, defaults) runs when authdb writes it`,
-      fix: `if role ${row.trackingOwner} ran the migrations, name it with --owner ${row.trackingOwner}; otherwise ask role ${row.trackingOwner} to drop the table (authdb creates its own), or install authdb into a schema of its own (--schema NAME)`,
+      fix: `if role ${row.trackingOwner} ran the migrations, connect as ${row.trackingOwner} (a DATABASE_URL of another role is the usual cause), or, for a read-only check as another role, name it with --owner ${row.trackingOwner}; otherwise ask role ${row.trackingOwner} to drop the table (authdb creates its own), or install authdb into a schema of its own (--schema NAME)`,
     });
   }
   if (row.trackingWriters.length > 0) {

@@ -140,7 +140,7 @@ describe('schema trust preflight', () => {
     const owner = rows[0]?.owner ?? '';
     const readerUrl = reader.urlFor(db.url);
     // The connected role is not the install's owner: say who is.
-    expectRefused(await cli(readerUrl, 'schema', 'check'), `if role ${owner} ran the migrations, name it with --owner ${owner}`);
+    expectRefused(await cli(readerUrl, 'schema', 'check'), `if role ${owner} ran the migrations, connect as ${owner}`, `name it with --owner ${owner}`);
     expect((await cli(readerUrl, 'schema', 'check', '--owner', owner)).code).toBe(0);
     expect((await cli(readerUrl, 'migrate', 'validate', '--owner', owner)).code).toBe(0);
     expect((await cli(readerUrl, 'migrate', 'status', '--owner', owner)).code).toBe(0);
