@@ -55,7 +55,7 @@ function commands(target: TestDatabase, scratch: TestDatabase): { readonly args:
     // A superuser checking the install (issue 7: a superuser's `schema check` gave a shell).
     { args: ['schema', 'check', '--database-url', target.url, ...auth, '--owner', deployer.name], code: 0 },
     { args: ['schema', 'dump', '--database-url', url, ...auth], code: 0 },
-    { args: ['codegen', '--check', '--database-url', url, ...auth], code: 0 },
+    { args: ['codegen', '--check', '--out', 'src/client/database-types.ts', '--database-url', url, ...auth], code: 0 },
     { args: ['grant', '--role', app.name, '--maintenance', '--database-url', url, ...auth], code: 0 },
     { args: ['grant', '--role', app.name, '--maintenance', '--revoke', '--database-url', url, ...auth], code: 0 },
     { args: ['migrate', 'verify-reversible', '--database-url', url, ...auth, '--scratch-url', deployer.urlFor(scratch.url)], code: 0 },
