@@ -10,7 +10,8 @@ export type MigrationErrorCode =
   | 'AUTHDB_CONNECTION_LOST'
   | 'AUTHDB_UNSTABLE_SESSION'
   | 'AUTHDB_SETUP'
-  | 'AUTHDB_DOWN_DATA';
+  | 'AUTHDB_DOWN_DATA'
+  | 'AUTHDB_SECOND_INSTALL';
 
 /** Base class of every error the migration engine raises on purpose. */
 export class MigrationError extends Error {

@@ -24,7 +24,8 @@ async function count(table: string): Promise<number> {
 describe('--schema', () => {
   it('installs into the named schema only, and two schemas hold independent, identical installs', async () => {
     for (const schema of ['auth', 'tenant_b']) {
-      const result = await runMain(['migrate', 'up', '--database-url', db.url, '--schema', schema]);
+      // The second is deliberate.
+      const result = await runMain(['migrate', 'up', '--database-url', db.url, '--schema', schema, '--allow-second-install']);
       expect(result.code).toBe(0);
       expect(result.stderr).toContain(`(schema "${schema}")`);
     }
