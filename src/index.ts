@@ -60,12 +60,14 @@ export {
   DEFAULT_LOCK_TIMEOUT_MS,
   DEFAULT_SCHEMA,
   Migrator,
+  type DownOptions,
   type MigrationRun,
   type MigratorEvent,
   type MigratorOptions,
   type PlannedMigration,
 } from './migrate/migrator.js';
 export { DEFAULT_MIGRATIONS_DIR } from './migrate/migration-source.js';
+export { DownDataError, type DataAtRisk } from './migrate/down-data.js';
 export type { DownTarget, MigrationState, MigrationStatus } from './migrate/plan.js';
 export {
   LockTimeoutError,

@@ -1,8 +1,9 @@
+import { describeData, type DataAtRisk } from '../migrate/down-data.js';
 import type { PlannedMigration } from '../migrate/migrator.js';
 import type { Output } from './output.js';
 
-/** Prints, on stdout, the exact SQL a run would execute, in order. */
-export function printPlan(output: Output, planned: readonly PlannedMigration[], schema: string): void {
+/** Prints, on stdout, the exact SQL a run would execute, in order; for a down, the data it would drop. */
+export function printPlan(output: Output, planned: readonly PlannedMigration[], schema: string, data?: readonly DataAtRisk[]): void {
   if (planned.length === 0) {
     output.err(`authdb: dry run: nothing would run (schema "${schema}")`);
     return;
@@ -16,4 +17,11 @@ export function printPlan(output: Output, planned: readonly PlannedMigration[], 
     output.out(`-- then: ${tracking}`);
     if (migration.transaction) output.out('COMMIT;');
   }
+  if (data === undefined) return;
+  if (data.length === 0) {
+    output.out('\n-- data: the tables and columns this would drop hold no rows (beyond authdb\'s seed rows)');
+    return;
+  }
+  output.out('\n-- data this would drop (the run needs --force; back it up first):');
+  for (const d of data) output.out(`--   ${describeData(d)}`);
 }

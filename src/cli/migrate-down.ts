@@ -11,6 +11,7 @@ const OPTIONS = {
   to: { type: 'string' },
   all: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
+  force: { type: 'boolean' },
 } as const;
 
 export const migrateDown: Command = {
@@ -24,7 +25,11 @@ transaction together with the removal of its authdb_migrations row.
   --steps N     revert the latest N migrations (default: 1)
   --to NAME     revert every migration applied after NAME; NAME stays applied
   --all         revert every applied migration
-  --dry-run     print the SQL that would run, in order, and change nothing
+  --dry-run     print the SQL that would run, in order, and the tables and
+                columns it would drop that hold rows; change nothing
+  --force       drop tables and columns that hold data; without it such a
+                run is refused (AUTHDB_DOWN_DATA) before anything is reverted.
+                authdb's own seed rows (the roles 0001 inserts) do not count
 
 Ctrl-C (SIGINT) or SIGTERM cancels the running statement, rolls its migration
 back, releases the lock and exits 130/143; migrations already reverted stay so.
@@ -38,9 +43,9 @@ ${MIGRATE_OPTIONS_HELP}`,
     const settings = migrateSettings(values, env);
     return withMigrator(settings, 'migrate down', output, async (migrator, client) => {
       const run = await withInterruptHandling(migrator, client, output, () =>
-        migrator.down({ target, dryRun: values['dry-run'] ?? false }),
+        migrator.down({ target, dryRun: values['dry-run'] ?? false, force: values.force ?? false }),
       );
-      if (run.planned) printPlan(output, run.planned, settings.schema);
+      if (run.planned) printPlan(output, run.planned, settings.schema, run.dataAtRisk);
       else output.err(`authdb: ${run.names.length === 0 ? 'nothing to revert' : `reverted ${run.names.length} migration(s)`} (schema "${settings.schema}")`);
       return 0;
     });

@@ -1,10 +1,12 @@
+import { loadMigrations } from '../migrate/migration-source.js';
+import { otherInstalls, SecondInstallError } from '../migrate/other-installs.js';
 import { help, type Command } from './command.js';
 import { printPlan } from './dry-run.js';
 import { withInterruptHandling } from './interrupt.js';
 import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, withMigrator } from './migrate-options.js';
 import { parseCommand } from './usage.js';
 
-const OPTIONS = { ...MIGRATE_OPTIONS, to: { type: 'string' }, 'dry-run': { type: 'boolean' } } as const;
+const OPTIONS = { ...MIGRATE_OPTIONS, to: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'allow-second-install': { type: 'boolean' } } as const;
 
 export const migrateUp: Command = {
   name: 'migrate up',
@@ -18,6 +20,10 @@ migration's file was edited or removed.
 
   --to NAME     stop after applying NAME
   --dry-run     print the SQL that would run, in order, and change nothing
+  --allow-second-install
+                create a new install in --schema even though another schema
+                of the database holds one of the same migrations (without it
+                such a run is refused: AUTHDB_SECOND_INSTALL)
 
 Ctrl-C (SIGINT) or SIGTERM cancels the running statement, rolls its migration
 back, releases the lock and exits 130/143; migrations already applied stay so.
@@ -29,6 +35,11 @@ ${MIGRATE_OPTIONS_HELP}`,
     if (values.help) return help(output, this.help);
     const settings = migrateSettings(values, env);
     return withMigrator(settings, 'migrate up', output, async (migrator, client) => {
+      if (!values['allow-second-install']) {
+        const names = (await loadMigrations(settings.migrationsDir)).map((f) => f.name);
+        const existing = await otherInstalls(client, settings.schema, names);
+        if (existing.length > 0) throw new SecondInstallError(settings.schema, existing);
+      }
       const run = await withInterruptHandling(migrator, client, output, () =>
         migrator.up({ ...(values.to !== undefined && { to: values.to }), dryRun: values['dry-run'] ?? false }),
       );

@@ -9,7 +9,9 @@ export type MigrationErrorCode =
   | 'AUTHDB_INTERRUPTED'
   | 'AUTHDB_CONNECTION_LOST'
   | 'AUTHDB_UNSTABLE_SESSION'
-  | 'AUTHDB_SETUP';
+  | 'AUTHDB_SETUP'
+  | 'AUTHDB_DOWN_DATA'
+  | 'AUTHDB_SECOND_INSTALL';
 
 /** Base class of every error the migration engine raises on purpose. */
 export class MigrationError extends Error {

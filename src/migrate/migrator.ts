@@ -8,6 +8,7 @@ import { assertHistoryIntact, migrationStatus, planDown, planUp, type DownTarget
 import { assertSchemaTrusted } from './schema-trust.js';
 import { sourceOf, SqlExecutor, type CompletionListener, type Direction } from './sql-executor.js';
 import { BlockerWatch, withBlockers } from './blockers.js';
+import { dataAtRisk, DownDataError, type DataAtRisk } from './down-data.js';
 import { ConnectionLostError, isConnectionLoss, MigrationInterruptedError, type RunningFile } from './run-faults.js';
 import { assertStableSession, type ProbeSession } from './session-stability.js';
 import { TrackingTable } from './tracking-table.js';
@@ -65,6 +66,22 @@ export interface MigrationRun {
   readonly names: readonly string[];
   /** Set for dry runs: what would run. */
   readonly planned?: readonly PlannedMigration[];
+  /** Set for dry runs of `down`: the tables and columns it would drop that hold data (beyond seed rows). */
+  readonly dataAtRisk?: readonly DataAtRisk[];
+}
+
+/** Options of {@link Migrator.down}. */
+export interface DownOptions {
+  /** What to revert. Default is one step. */
+  readonly target?: DownTarget;
+  /** Plan only: return the SQL and the data it would drop, change nothing. Default is false. */
+  readonly dryRun?: boolean;
+  /**
+   * Drop tables and columns that hold data (rows beyond the up files' seed
+   * rows). Default is false: such a run throws {@link DownDataError}
+   * (`AUTHDB_DOWN_DATA`) before reverting anything.
+   */
+  readonly force?: boolean;
 }
 
 /**
@@ -130,18 +147,20 @@ export class Migrator {
   }
 
   /** Reverts applied migrations, newest first. Default is one step. */
-  async down(options: { readonly target?: DownTarget; readonly dryRun?: boolean } = {}): Promise<MigrationRun> {
-    return this.#execute('down', (statuses) => planDown(statuses, options.target ?? { steps: 1 }), options.dryRun ?? false);
+  async down(options: DownOptions = {}): Promise<MigrationRun> {
+    return this.#execute('down', (statuses) => planDown(statuses, options.target ?? { steps: 1 }), options.dryRun ?? false, options.force ?? false);
   }
 
-  async #execute(direction: Direction, plan: (statuses: readonly MigrationStatus[]) => string[], dryRun: boolean): Promise<MigrationRun> {
+  async #execute(direction: Direction, plan: (statuses: readonly MigrationStatus[]) => string[], dryRun: boolean, force = false): Promise<MigrationRun> {
     const files = await loadMigrations(this.#dir);
     if (dryRun) {
       await assertSchemaTrusted(this.#client, { schema: this.#schema });
       const names = plan(this.#checked(files, await this.#tracking.applied()));
       const executor = this.#executor(() => undefined);
       await executor.prepare(inPlan(files, names), direction);
-      return { names, planned: await this.#describe(executor, files, names, direction) };
+      const planned = await this.#describe(executor, files, names, direction);
+      if (direction === 'up') return { names, planned };
+      return { names, planned, dataAtRisk: await dataAtRisk(this.#client, files, inPlan(files, names), this.#schema) };
     }
     this.#running = undefined;
     this.#completed = 0;
@@ -184,6 +203,10 @@ export class Migrator {
       });
       // Every file of the run is parsed before its first statement runs.
       await executor.prepare(inPlan(files, names), direction);
+      if (direction === 'down' && !force) {
+        const data = await dataAtRisk(this.#client, files, inPlan(files, names), this.#schema);
+        if (data.length > 0) throw new DownDataError(data);
+      }
       const umzug = await this.#umzug(files, executor);
       await (direction === 'up' ? umzug.up({ migrations: names }) : umzug.down({ migrations: names }));
     } catch (error) {

@@ -61,7 +61,7 @@ async function gate(name: string): Promise<{ fifo: string; migrationsDir: string
 }
 
 function migrateUp(dir: string, schema: string, migrationsDir: string): CliProcess {
-  return startCli(['migrate', 'up', '--schema', schema, '--migrations-dir', migrationsDir], { cwd: work.path, env: { AUTHDB_EMBEDDED_DIR: dir } });
+  return startCli(['migrate', 'up', '--schema', schema, '--migrations-dir', migrationsDir, '--allow-second-install'], { cwd: work.path, env: { AUTHDB_EMBEDDED_DIR: dir } });
 }
 
 async function serverProcesses(dir: string): Promise<string[]> {

@@ -32,7 +32,7 @@ afterAll(async () => {
 beforeEach(async () => {
   dir = await writeMigrationDir(MIGRATIONS);
   args = ['--database-url', db.url, '--migrations-dir', dir.path, '--schema', `history_${++schemaIndex}`];
-  expect((await runMain(['migrate', 'up', ...args])).code).toBe(0);
+  expect((await runMain(['migrate', 'up', ...args, '--allow-second-install'])).code).toBe(0);
   // A new pending migration, which a refused run must not apply.
   await writeMigrations(dir.path, { [C]: { up: 'CREATE TABLE c_t (id int);\n', down: 'DROP TABLE c_t;\n' } });
   return () => dir.remove();

@@ -49,7 +49,7 @@ afterAll(async () => {
 });
 
 function deploy(schema: string): ReturnType<typeof runMain> {
-  return runMain(['migrate', 'up', '--database-url', deployerUrl, '--migrations-dir', dir.path, '--schema', schema]);
+  return runMain(['migrate', 'up', '--database-url', deployerUrl, '--migrations-dir', dir.path, '--schema', schema, '--allow-second-install']);
 }
 
 describe('a deployer without CREATE on the database', () => {

@@ -50,7 +50,7 @@ describe('--schema MyAuth', () => {
 
   it('schema dump and schema check read "MyAuth", not a lower-case twin, and see its drift', async () => {
     // A twin "myauth", identical at first; then drift in "MyAuth" only.
-    expect((await runMain(['migrate', 'up', '--database-url', db.url, '--schema', TWIN])).code).toBe(0);
+    expect((await runMain(['migrate', 'up', '--database-url', db.url, '--schema', TWIN, '--allow-second-install'])).code).toBe(0);
     const clean = await cli('schema', 'check');
     expect(clean.stderr).toContain('schema "MyAuth" matches');
     expect(clean.code).toBe(0);

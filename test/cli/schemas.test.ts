@@ -24,7 +24,8 @@ async function count(table: string): Promise<number> {
 describe('--schema', () => {
   it('installs into the named schema only, and two schemas hold independent, identical installs', async () => {
     for (const schema of ['auth', 'tenant_b']) {
-      const result = await runMain(['migrate', 'up', '--database-url', db.url, '--schema', schema]);
+      // The second is deliberate.
+      const result = await runMain(['migrate', 'up', '--database-url', db.url, '--schema', schema, '--allow-second-install']);
       expect(result.code).toBe(0);
       expect(result.stderr).toContain(`(schema "${schema}")`);
     }
@@ -57,7 +58,8 @@ describe('--schema', () => {
   });
 
   it('reverting one install leaves the other intact', async () => {
-    expect((await runMain(['migrate', 'down', '--all', '--database-url', db.url, '--schema', 'tenant_b'])).code).toBe(0);
+    // tenant_b holds a user: dropping it is deliberate.
+    expect((await runMain(['migrate', 'down', '--all', '--force', '--database-url', db.url, '--schema', 'tenant_b'])).code).toBe(0);
     const objects = await listObjects(db.pool);
     expect(objects).not.toContain('relation tenant_b.users');
     expect(objects).toContain('relation auth.users');

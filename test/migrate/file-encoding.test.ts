@@ -56,7 +56,7 @@ describe('invalid UTF-8', () => {
     const latin1 = Buffer.concat([Buffer.from(`INSERT INTO a_t VALUES (1, 'ok');\nINSERT INTO a_t VALUES (2, 'caf`), Buffer.from([0xe9]), Buffer.from("');\n")]);
     const { args, schema, upPath } = await fixture(latin1);
 
-    const result = await runMain(['migrate', 'up', ...args]);
+    const result = await runMain(['migrate', 'up', ...args, '--allow-second-install']);
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`${upPath}:2: byte 32 of the line (offset 65 in the file): not valid UTF-8: invalid byte sequence starting 0xe9`);
@@ -64,7 +64,7 @@ describe('invalid UTF-8', () => {
     // Refused while loading: not even the valid first migration ran.
     expect(await tracked(schema)).toEqual([]);
     expect((await runMain(['migrate', 'status', ...args])).stderr).toContain('not valid UTF-8');
-    expect((await runMain(['migrate', 'up', '--dry-run', ...args])).code).toBe(1);
+    expect((await runMain(['migrate', 'up', '--dry-run', ...args, '--allow-second-install'])).code).toBe(1);
     const validate = await runMain(['migrate', 'validate', ...args]);
     expect(validate.stdout).toContain(`invalid-file: ${upPath}:2: byte 32`);
     expect(validate.code).toBe(1);
@@ -82,7 +82,7 @@ describe('a leading UTF-8 byte-order mark', () => {
   it('is dropped: the file applies (not "syntax error at or near \\uFEFFCREATE"), and lint and up agree', async () => {
     const { args, schema, upPath } = await fixture(Buffer.from('\uFEFFCREATE TABLE bom_t (id int);\n', 'utf8'));
 
-    const result = await runMain(['migrate', 'up', ...args]);
+    const result = await runMain(['migrate', 'up', ...args, '--allow-second-install']);
 
     expect(result.stderr).not.toContain('error');
     expect(result.code).toBe(0);
@@ -94,7 +94,7 @@ describe('a leading UTF-8 byte-order mark', () => {
   it('and CRLF line endings are not a change of an applied file; any other byte is', async () => {
     const text = 'CREATE TABLE crlf_t (id int);\n-- a comment\n';
     const { args, upPath } = await fixture(Buffer.from(text, 'utf8'));
-    expect((await runMain(['migrate', 'up', ...args])).code).toBe(0);
+    expect((await runMain(['migrate', 'up', ...args, '--allow-second-install'])).code).toBe(0);
 
     await writeFile(upPath, Buffer.from(`\uFEFF${text.replace(/\n/g, '\r\n')}`, 'utf8'));
     const unchanged = await runMain(['migrate', 'validate', ...args]);
@@ -118,7 +118,7 @@ describe('a NUL byte', () => {
     ]);
     const { args, schema, upPath } = await fixture(withNul);
 
-    const result = await runMain(['migrate', 'up', ...args]);
+    const result = await runMain(['migrate', 'up', ...args, '--allow-second-install']);
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`${upPath}:3: byte 1 of the line (offset 54 in the file): contains a NUL byte (0x00)`);

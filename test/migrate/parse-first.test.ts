@@ -31,7 +31,7 @@ async function setUp(bUp: string): Promise<{ args: string[]; schema: string; dir
   });
   dirs.push(dir);
   const schema = `parse_${++schemaIndex}`;
-  return { args: ['--database-url', db.url, '--migrations-dir', dir.path, '--schema', schema], schema, dir: dir.path };
+  return { args: ['--database-url', db.url, '--migrations-dir', dir.path, '--schema', schema, '--allow-second-install'], schema, dir: dir.path };
 }
 
 async function relations(schema: string): Promise<string[]> {

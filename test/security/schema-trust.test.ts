@@ -101,7 +101,7 @@ describe('schema trust preflight', () => {
     await asRole(db, deployer, 'CREATE SCHEMA auth');
     expect((await cli(deployer.urlFor(db.url), 'migrate', 'up', '--schema', 'auth')).code).toBe(0);
     await db.pool.query(`CREATE SCHEMA superuser_owned; GRANT CREATE, USAGE ON SCHEMA superuser_owned TO ${deployer.name}`);
-    expect((await cli(deployer.urlFor(db.url), 'migrate', 'up', '--schema', 'superuser_owned')).code).toBe(0);
+    expect((await cli(deployer.urlFor(db.url), 'migrate', 'up', '--schema', 'superuser_owned', '--allow-second-install')).code).toBe(0);
   });
 
   it('refuses an authdb_migrations owned by another role in every command, up and down included', async () => {

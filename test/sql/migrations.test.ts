@@ -139,7 +139,7 @@ describe('schemas', () => {
 
     // Reverting one install leaves the other intact; so does dropping the
     // first install's schema outright.
-    await new Migrator({ client, schema: 'tenant_b' }).down({ target: { all: true } });
+    await new Migrator({ client, schema: 'tenant_b' }).down({ target: { all: true }, force: true });
     expect((await fingerprint(client, 'tenant_b')).objects).toEqual([]);
     expect((await fingerprint(client, 'public')).objects).toEqual(pub.objects);
 
