@@ -24,7 +24,8 @@ on the schema name and is deterministic. Every migration must be applied
 first (\`authdb migrate up\`), so the types describe the migrations.
 
   --out FILE    file of your project to write or check (default:
-                src/authdb/database-types.ts in the working directory;
+                $AUTHDB_TYPES_OUT, else src/authdb/database-types.ts in the
+                working directory;
                 never a file inside node_modules)
   --check       do not write; exit 1 and print a diff (- file, + database)
                 when FILE is stale, exit 0 when it is up to date
@@ -37,7 +38,7 @@ ${MIGRATE_OPTIONS_HELP}`,
     const settings = migrateSettings(values, env);
     // Loaded here, not at the top: kysely-codegen is only needed by this command.
     const { DEFAULT_DATABASE_TYPES_FILE, CODEGEN_COMMAND, diffDatabaseTypes, generateDatabaseTypes } = await import('../codegen/database-types.js');
-    const file = resolve(values.out ?? DEFAULT_DATABASE_TYPES_FILE);
+    const file = resolve(values.out ?? env.AUTHDB_TYPES_OUT ?? DEFAULT_DATABASE_TYPES_FILE);
     const shown = displayPath(file);
     if (!values.check) assertProjectPath(file, 'the generated types', 'pass --out FILE with a file of your project, such as src/authdb/database-types.ts');
     return withMigrator({ ...settings, owner: values.owner }, 'codegen', output, async (migrator, client) => {

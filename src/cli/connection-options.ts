@@ -18,7 +18,7 @@ export const CONNECTION_OPTIONS = {
 /** Help lines of {@link CONNECTION_OPTIONS}, for commands that add options of their own. */
 export const CONNECTION_OPTIONS_LINES = `  --database-url URL       server to use (default: $DATABASE_URL, else PG* variables
                            when PGHOST or PGDATABASE is set, else the embedded cluster)
-  --schema NAME            target schema (default: ${DEFAULT_SCHEMA})
+  --schema NAME            target schema (default: $AUTHDB_SCHEMA, else ${DEFAULT_SCHEMA})
   --embedded-dir DIR       embedded cluster directory (default: $AUTHDB_EMBEDDED_DIR, else .authdb)
   --connect-timeout DUR    give up connecting after DUR, 0 for never (default: $PGCONNECT_TIMEOUT
                            seconds, else ${DEFAULT_CONNECT_TIMEOUT_MS / 1000}s)`;
@@ -40,7 +40,7 @@ const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 
 /** Validated connection settings: flag → DATABASE_URL → PG* → embedded, and a plain schema name. */
 export function connectionSettings(values: ConnectionValues, env: NodeJS.ProcessEnv): ConnectionSettings {
-  const schema = values.schema ?? DEFAULT_SCHEMA;
+  const schema = values.schema ?? env.AUTHDB_SCHEMA ?? DEFAULT_SCHEMA;
   if (!SCHEMA_NAME.test(schema)) throw new UsageError(`--schema: "${schema}" is not a plain identifier (letters, digits, _ and $; at most 63)`);
   const source = resolveConnectionSource({ databaseUrl: values['database-url'], embeddedDir: values['embedded-dir'] }, env);
   if (source.kind === 'url') checkDatabaseUrl(source.origin, source.url);

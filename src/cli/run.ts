@@ -3,6 +3,7 @@ import { codegen } from './codegen.js';
 import { commandLinePasswordWarnings } from './command-line-passwords.js';
 import type { Command } from './command.js';
 import { db } from './db.js';
+import { config } from './config.js';
 import { grant } from './grant.js';
 import { lint } from './lint.js';
 import { migrateCreate } from './migrate-create.js';
@@ -12,6 +13,7 @@ import { migrateUp } from './migrate-up.js';
 import { migrateValidate } from './migrate-validate.js';
 import { migrateVerifyReversible } from './migrate-verify-reversible.js';
 import type { Output } from './output.js';
+import { CONFIG_FILE, resolveProjectSettings, takeConfigFlag } from './project-config.js';
 import { schemaCheck, schemaDump } from './schema.js';
 import { UsageError } from './usage.js';
 import { authdbVersion } from './version.js';
@@ -30,6 +32,7 @@ export const COMMANDS: readonly Command[] = [
   db,
   codegen,
   grant,
+  config,
 ];
 
 /** Width of the command column in help listings. */
@@ -45,6 +48,8 @@ const HELP = `Usage: authdb <command> [options]
 Commands:
 ${listCommands(COMMANDS)}
 
+Every command reads ${CONFIG_FILE} in the working directory (or --config FILE);
+\`authdb config\` shows the effective settings and their sources.
 Run \`authdb <command> --help\` for a command's options, \`authdb --version\` for the version.
 Exit codes: 0 success, 1 failure, 2 usage error.`;
 
@@ -75,7 +80,13 @@ export async function main(argv: readonly string[], output: Output, env: NodeJS.
   if (!command) return usageFailure(output, `unknown command "${[first, second].filter(Boolean).join(' ')}"`, 'authdb --help');
   for (const warning of commandLinePasswordWarnings(argv)) output.err(warning);
   try {
-    return await command.run(argv.slice(command.name.split(' ').length), output, env);
+    const args = argv.slice(command.name.split(' ').length);
+    // The one place the project configuration is read: every command sees env > file in `env`.
+    // `authdb config` resolves it itself, to tell each value's source.
+    if (command === config) return await command.run(args, output, env);
+    const taken = takeConfigFlag(args);
+    const project = resolveProjectSettings(env, process.cwd(), taken.config);
+    return await command.run(taken.argv, output, project.env);
   } catch (error) {
     if (error instanceof UsageError) return usageFailure(output, error.message, `authdb ${command.name} --help`);
     output.err(`authdb ${command.name}: error: ${describe(error)}`);
