@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMain, type CliResult } from '../support/cli.js';
 import { createEmptyDatabase, createMigratedDatabase, serverVersion, type TestDatabase } from '../support/database.js';
-import { TestRoles, type TestRole } from '../support/roles.js';
+import { sqlstateAs as sqlstateAsRole, TestRoles, type TestRole } from '../support/roles.js';
 
 // Issue 14 §5: `authdb grant` refuses a role that reaches authdb's tables
 // without the functions; `grant --check` finds every role that can call the
@@ -33,18 +33,8 @@ function grant(url: string, ...args: string[]): Promise<CliResult> {
   return runMain(['grant', '--database-url', url, ...args]);
 }
 
-/** The SQLSTATE `sql` fails with as `role` on `database`, or undefined when it succeeds. */
-async function sqlstateAs(database: TestDatabase, role: TestRole, sql: string): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: role.urlFor(database.url) });
-  await client.connect();
-  try {
-    await client.query(sql);
-    return undefined;
-  } catch (error) {
-    return (error as { code?: string }).code;
-  } finally {
-    await client.end();
-  }
+function sqlstateAs(database: TestDatabase, role: TestRole, sql: string): Promise<string | undefined> {
+  return sqlstateAsRole(database.url, role, sql);
 }
 
 async function executeGrants(database: TestDatabase, role: string): Promise<number> {

@@ -1,11 +1,10 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applicationFunctions } from '../../src/contract/application-role.js';
 import { readContractFile, DEFAULT_CONTRACT_FILE } from '../../src/contract/check.js';
 import { createAuthDb } from '../../src/index.js';
 import { runMain, type CliResult } from '../support/cli.js';
 import { createMigratedDatabase, type TestDatabase } from '../support/database.js';
-import { TestRoles, type TestRole } from '../support/roles.js';
+import { sqlstateAs as sqlstateAsRole, TestRoles, type TestRole } from '../support/roles.js';
 
 // Issue 7 §3: `authdb grant --role NAME` gives an application role USAGE on
 // the schema and EXECUTE on the application functions, nothing else; the
@@ -49,17 +48,8 @@ async function aclOf(role: string): Promise<string[]> {
   return rows.map((r) => r.line);
 }
 
-async function sqlstateAs(role: TestRole, sql: string): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: role.urlFor(db.url) });
-  await client.connect();
-  try {
-    await client.query(sql);
-    return undefined;
-  } catch (error) {
-    return (error as { code?: string }).code;
-  } finally {
-    await client.end();
-  }
+function sqlstateAs(role: TestRole, sql: string): Promise<string | undefined> {
+  return sqlstateAsRole(db.url, role, sql);
 }
 
 describe('authdb grant', () => {

@@ -54,3 +54,17 @@ async function adminQuery(sql: string): Promise<void> {
     await admin.end();
   }
 }
+
+/** The SQLSTATE `sql` fails with when run as `role` on the database at `databaseUrlOf`, or undefined when it succeeds. */
+export async function sqlstateAs(databaseUrlOf: string, role: TestRole, sql: string): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: role.urlFor(databaseUrlOf) });
+  await client.connect();
+  try {
+    await client.query(sql);
+    return undefined;
+  } catch (error) {
+    return (error as { code?: string }).code;
+  } finally {
+    await client.end();
+  }
+}
