@@ -16,7 +16,7 @@ import {
 } from './credentials.js';
 import { EmbeddedError } from './errors.js';
 import { serverAccount, type ServerAccount } from './os-user.js';
-import { answers, isPostgresProcess, parsePostmasterPid } from './postmaster.js';
+import { answers, isPostmasterOf, parsePostmasterPid } from './postmaster.js';
 import { currentUid, fileError, openChecked, openForAppend, readPrivateFile, replacePrivateFile } from './private-files.js';
 import { reachableBinaries } from './reachable-binaries.js';
 import { runAs } from './run-as.js';
@@ -99,7 +99,7 @@ export class EmbeddedCluster {
     const recorded = parsePostmasterPid(pidFile);
     if (recorded === undefined) return { initialised, running: false, stalePid: 0 };
     const { pid, port } = recorded;
-    if (!(await isPostgresProcess(pid, (await serverAccount()).uid ?? currentUid()))) return { initialised, running: false, stalePid: pid };
+    if (!(await isPostmasterOf(pid, (await serverAccount()).uid ?? currentUid(), this.dataDir))) return { initialised, running: false, stalePid: pid };
     if (port !== undefined && (await answers(port))) return { initialised, running: true, pid, port };
     return { initialised, running: false, unresponsive: true, pid, ...(port === undefined ? {} : { port }) };
   }

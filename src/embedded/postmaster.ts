@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readlink, stat } from 'node:fs/promises';
+import { readlink, realpath, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { basename } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,25 +20,43 @@ export function parsePostmasterPid(text: string): PostmasterPid | undefined {
 }
 
 /**
- * Whether `pid` is a live `postgres` process of OS user `uid` — what a
- * postmaster of this cluster must be. A pid that was reused by any other
- * process (after the server was killed) is not.
+ * Whether `pid` is the postmaster of the cluster in `dataDir`: a live
+ * `postgres` process of OS user `uid` whose working directory is that data
+ * directory (the postmaster changes into it at start, and the kernel reports
+ * it). A pid reused by any other process after the server was killed is
+ * not, and neither is another PostgreSQL server of the same OS user.
  */
-export async function isPostgresProcess(pid: number, uid: number): Promise<boolean> {
+export async function isPostmasterOf(pid: number, uid: number, dataDir: string): Promise<boolean> {
   try {
     process.kill(pid, 0);
   } catch (error) {
     // ESRCH: gone. EPERM: another user's process, and this cluster's server runs as `uid`, which we may signal.
     if ((error as NodeJS.ErrnoException).code !== 'EPERM' || uid !== process.getuid?.()) return false;
   }
+  const [seen, expected] = await Promise.all([processInfo(pid), realpath(dataDir).catch(() => undefined)]);
+  return seen !== undefined && expected !== undefined && seen.uid === uid && seen.command === 'postgres' && seen.cwd === expected;
+}
+
+/** The owner, executable name and working directory of `pid`, as the kernel reports them; undefined when it cannot tell. */
+async function processInfo(pid: number): Promise<{ uid: number; command: string; cwd: string } | undefined> {
   if (process.platform === 'linux') {
-    const owner = await stat(`/proc/${pid}`).then((info) => info.uid, () => undefined);
-    const exe = await readlink(`/proc/${pid}/exe`).catch(() => undefined);
-    return owner === uid && exe !== undefined && basename(exe.replace(/ \(deleted\)$/, '')) === 'postgres';
+    const [owner, exe, cwd] = await Promise.all([
+      stat(`/proc/${pid}`).then((info) => info.uid, () => undefined),
+      readlink(`/proc/${pid}/exe`).catch(() => undefined),
+      readlink(`/proc/${pid}/cwd`).catch(() => undefined),
+    ]);
+    if (owner === undefined || exe === undefined || cwd === undefined) return undefined;
+    return { uid: owner, command: basename(exe.replace(/ \(deleted\)$/, '')), cwd };
   }
-  const { stdout } = await promisify(execFile)('ps', ['-o', 'uid=,comm=', '-p', String(pid)]).catch(() => ({ stdout: '' }));
-  const [owner, command] = stdout.trim().split(/\s+/);
-  return Number(owner) === uid && basename(command ?? '') === 'postgres';
+  const run = promisify(execFile);
+  const [ps, lsof] = await Promise.all([
+    run('ps', ['-o', 'uid=,comm=', '-p', String(pid)]).catch(() => ({ stdout: '' })),
+    run('lsof', ['-a', '-p', String(pid), '-d', 'cwd', '-Fn']).catch(() => ({ stdout: '' })),
+  ]);
+  const [owner, command] = ps.stdout.trim().split(/\s+/);
+  const cwd = lsof.stdout.split('\n').find((line) => line.startsWith('n'))?.slice(1);
+  if (owner === undefined || command === undefined || cwd === undefined) return undefined;
+  return { uid: Number(owner), command: basename(command), cwd };
 }
 
 /** How long {@link answers} waits for the server. Default is 5 seconds. */

@@ -90,6 +90,33 @@ describe('stale and corrupted state of the embedded cluster', { timeout: 180_000
     }
   });
 
+  it('a postmaster.pid naming another cluster\'s live postmaster: neither status nor stop touches that server', async () => {
+    // Another embedded cluster of the same OS user, running; this cluster's server was killed and its pid file now names the other's postmaster.
+    const otherDir = join(work.path, 'other-cluster');
+    const other = new EmbeddedCluster({ dir: otherDir });
+    expect((await runMain(['db', 'start'], { AUTHDB_EMBEDDED_DIR: otherDir })).code).toBe(0);
+    try {
+      const otherStatus = await other.status();
+      expect(otherStatus.running).toBe(true);
+      const otherPid = otherStatus.pid ?? 0;
+      expect((await authdb('db', 'start')).code).toBe(0);
+      const { pid } = await cluster.status();
+      process.kill(pid ?? 0, 'SIGKILL');
+      await waitFor('the killed server to be gone', async () => (await processesMentioning(cluster.dataDir)).length === 0);
+      const pidFile = join(cluster.dataDir, 'postmaster.pid');
+      await writeFile(pidFile, (await readFile(pidFile, 'utf8')).replace(/^\d+\n/, `${otherPid}\n`));
+
+      expect((await authdb('db', 'status')).stdout).toMatch(/^stopped .*postmaster\.pid is stale/);
+      const stop = await authdb('db', 'stop');
+      expect(stop.code, stop.stderr).toBe(0);
+      expect(stop.stderr).toContain(`removed a stale ${pidFile} (pid ${otherPid} is not a PostgreSQL server of this cluster`);
+      // The other server was never signalled: the same postmaster still runs and answers.
+      expect(await other.status()).toMatchObject({ running: true, pid: otherPid });
+    } finally {
+      await other.stop().catch(() => undefined);
+    }
+  });
+
   const secret = 'Zq8kP2vLw9mN4xR7tY6hJ3bF5cD1gS0a'.replace('Lw9', "L'w"); // a malformed password: a quote in it
   const damaged: readonly [string, string, string][] = [
     ['empty', '', 'is empty'],
