@@ -1,5 +1,6 @@
 import type { IndexStmt } from 'libpg-query';
 import { parseStatements, type ParsedStatement } from '../sql/parse.js';
+import { clientCopyProblem, psqlOnlyProblem } from '../sql/psql-only.js';
 import type { SqlSource } from '../sql/sql-source.js';
 import { transactionControl, transactionControlMessage } from '../sql/transaction-control.js';
 import { MigrationFileError } from './errors.js';
@@ -56,14 +57,17 @@ async function prepareScript(source: SqlSource): Promise<{ script: MigrationScri
     return `${source.path}:${line}:${column}`;
   };
   const parsed = await parseStatements(source);
-  if (!parsed.ok) return { problems: [`${where(parsed.offset)}: PostgreSQL cannot parse this file: ${parsed.message}`] };
+  if (!parsed.ok) {
+    const psqlOnly = await psqlOnlyProblem(source, parsed.offset);
+    return { problems: [`${where(parsed.offset)}: ${psqlOnly ?? `PostgreSQL cannot parse this file: ${parsed.message}`}`] };
+  }
   const { transaction } = parseDirectives(source.text);
-  const problems = transaction
-    ? parsed.statements.flatMap((s) => {
-        const command = transactionControl(s);
-        return command === undefined ? [] : [`${where(s.start)}: ${transactionControlMessage(command)}`];
-      })
-    : [];
+  const problems = parsed.statements.flatMap((s) => {
+    const copy = clientCopyProblem(s);
+    if (copy !== undefined) return [`${where(s.start)}: ${copy}`];
+    const command = transaction ? transactionControl(s) : undefined;
+    return command === undefined ? [] : [`${where(s.start)}: ${transactionControlMessage(command)}`];
+  });
   if (problems.length > 0) return { problems };
   return { script: { path: source.path, source, transaction, statements: parsed.statements.map((s, position) => scriptStatement(source, s, position)) } };
 }

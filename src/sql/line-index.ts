@@ -50,6 +50,11 @@ export class LineIndex {
     return { line, column: countCharacters(this.#bytes, this.#starts[line - 1] ?? 0, offset) + 1 };
   }
 
+  /** Byte offset of the first byte of a 1-based line. */
+  lineStart(line: number): number {
+    return this.#starts[line - 1] ?? this.#bytes.length;
+  }
+
   /** The text of a 1-based line, without its line ending. */
   lineText(line: number): string {
     const start = this.#starts[line - 1] ?? this.#bytes.length;

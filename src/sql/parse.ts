@@ -42,6 +42,8 @@ async function loadParser(): Promise<typeof import('libpg-query')> {
  * the source's {@link SqlSource.lines} index, never by re-reading the text.
  */
 export async function parseStatements(source: SqlSource): Promise<ParseOutcome> {
+  // An empty file is a migration that does nothing, as psql runs it (the parser calls it an error).
+  if (source.text.trim() === '') return { ok: true, statements: [] };
   const { parse } = await (parser ??= loadParser());
   let tree;
   try {

@@ -109,6 +109,46 @@ describe('a file that does not parse', () => {
   });
 });
 
+describe('files psql accepts: run as psql runs them, or refused before anything runs with the line and what to write instead', () => {
+  const refused = [
+    { label: 'COPY … FROM stdin with its data block, as pg_dump writes it', sql: 'CREATE TABLE b_t (a int, b text);\nCOPY b_t (a, b) FROM stdin;\n1\tx\n\\.\n', line: 3, says: 'data block of the COPY on line 2' },
+    { label: 'COPY … FROM stdin without data (it would wait for the client forever, holding the lock)', sql: 'CREATE TABLE b_t (a int);\nCOPY b_t FROM stdin;\n', line: 2, says: 'write the rows as INSERT … VALUES' },
+    { label: 'COPY … TO stdout', sql: 'CREATE TABLE b_t (a int);\nCOPY b_t TO stdout;\n', line: 2, says: 'COPY … TO stdout sends rows to the client' },
+    { label: 'a psql meta-command (\\set)', sql: '\\set ON_ERROR_STOP on\nCREATE TABLE b_t (a int);\n', line: 1, says: '\\set is a psql meta-command, not SQL' },
+    { label: 'a psql meta-command (\\connect) after SQL', sql: 'CREATE TABLE b_t (a int);\n\\connect other\n', line: 2, says: '\\connect is a psql meta-command, not SQL' },
+  ];
+  for (const { label, sql, line, says } of refused) {
+    it(`refuses ${label}`, async () => {
+      const { args, schema, dir } = await setUp(sql);
+      const result = await runMain(['migrate', 'up', ...args]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`${dir}/${B}.up.sql:${line}:1: `);
+      expect(result.stderr).toContain(says);
+      expect(result.stderr).toContain('[AUTHDB_MIGRATION_FILE]');
+      expect(await tracked(schema)).toEqual([]);
+      expect(await relations(schema)).not.toContain('a_t');
+    });
+  }
+
+  it('a server-side COPY FROM a file is PostgreSQL\'s to allow or refuse, not authdb\'s', async () => {
+    const { args, schema } = await setUp("CREATE TABLE b_t (a int);\nCOPY b_t FROM '/nonexistent/authdb-copy-source';\n");
+    const result = await runMain(['migrate', 'up', ...args]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).not.toContain('AUTHDB_MIGRATION_FILE');
+    expect(result.stderr).toMatch(/58P01|42501/); // no such file, or not allowed to read server files
+    expect(await tracked(schema)).toEqual([A]);
+  });
+
+  it('an empty file (0 bytes, or only whitespace) applies as psql runs it: a migration that does nothing', async () => {
+    for (const sql of ['', '\n  \n']) {
+      const { args, schema } = await setUp(sql);
+      const result = await runMain(['migrate', 'up', ...args]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(await tracked(schema)).toEqual([A, B]);
+    }
+  });
+});
+
 describe('standard_conforming_strings: the server reads each statement as authdb parsed it', () => {
   // A file (or the database's default) turning standard_conforming_strings off makes
   // the server split `'a\' , ' ; COMMIT ; -- '` into several commands, a COMMIT among
