@@ -24,6 +24,7 @@ import { requireInputBounds, withinInputBounds } from './input-bounds.js';
 import { hashPassword, type PasswordHashingOptions } from './password-hashing.js';
 import { PasswordVerifier } from './password-verification.js';
 import { findUserByEmail, listOutstandingTokens } from './read-helpers.js';
+import { fromUtcText, fromUtcTextOrNull, utcText } from './timestamp-text.js';
 
 /** Compile-time configuration of {@link createAuthDb}, given as its type argument. */
 export interface AuthDbConfig {
@@ -96,12 +97,12 @@ class AuthDbClient<Role extends string> implements AuthDb<Role> {
     const row = await this.#call<{
       user_id: string;
       token: string;
-      expires_at: Date | string;
+      expires_at: string;
       outcome: RegisteredUser['outcome'];
       registration_secret: string;
       email: string;
     }>(
-      sql`select r.user_id, r.token, r.expires_at, r.outcome, r.registration_secret, r.email from ${this.#function('register_user_with_token')}(${namedArguments([
+      sql`select r.user_id, r.token, ${utcText(sql.ref('r.expires_at'))} as expires_at, r.outcome, r.registration_secret, r.email from ${this.#function('register_user_with_token')}(${namedArguments([
         ['p_email', email, 'text'],
         ['p_password_hash', hash, 'text'],
         ['p_phone', phone, 'text'],
@@ -113,7 +114,7 @@ class AuthDbClient<Role extends string> implements AuthDb<Role> {
     return {
       userId: row.user_id,
       token: row.token,
-      expiresAt: toDate(row.expires_at),
+      expiresAt: fromUtcText(row.expires_at),
       outcome: row.outcome,
       registrationSecret: row.registration_secret,
       email: row.email,
@@ -149,9 +150,9 @@ class AuthDbClient<Role extends string> implements AuthDb<Role> {
       sets_password: boolean;
       sets_phone: boolean;
       role: string | null;
-      expires_at: Date | string | null;
+      expires_at: string | null;
     }>(
-      sql`select p.user_id, p.token_state, p.token_valid, p.registration_secret_matches, p.sets_password, p.sets_phone, p.role, p.expires_at
+      sql`select p.user_id, p.token_state, p.token_valid, p.registration_secret_matches, p.sets_password, p.sets_phone, p.role, ${utcText(sql.ref('p.expires_at'))} as expires_at
             from ${this.#function('preview_email_verification')}(${namedArguments([
               ['p_token', token, 'text'],
               ['p_registration_secret', options.registrationSecret, 'text'],
@@ -166,7 +167,7 @@ class AuthDbClient<Role extends string> implements AuthDb<Role> {
       setsPhone: row.sets_phone,
       // The roles the caller declared are, by declaration, the roles table's names.
       role: row.role as Role | null,
-      expiresAt: row.expires_at === null ? null : toDate(row.expires_at),
+      expiresAt: fromUtcTextOrNull(row.expires_at),
     };
   }
 
@@ -176,15 +177,15 @@ class AuthDbClient<Role extends string> implements AuthDb<Role> {
     const minResendInterval = optionalDuration(options.minResendInterval, 'minResendInterval', { allowZero: true });
     if (options.registrationSecret !== undefined) requireString(options.registrationSecret, 'registrationSecret');
     requireInputBounds({ email, registrationSecret: options.registrationSecret });
-    const row = await this.#call<{ user_id: string; token: string; expires_at: Date | string; email: string }>(
-      sql`select r.user_id, r.token, r.expires_at, r.email from ${this.#function('resend_email_verification')}(${namedArguments([
+    const row = await this.#call<{ user_id: string; token: string; expires_at: string; email: string }>(
+      sql`select r.user_id, r.token, ${utcText(sql.ref('r.expires_at'))} as expires_at, r.email from ${this.#function('resend_email_verification')}(${namedArguments([
         ['p_email', email, 'text'],
         ['p_token_ttl', tokenTtl, 'interval'],
         ['p_min_resend_interval', minResendInterval, 'interval'],
         ['p_registration_secret', options.registrationSecret, 'text'],
       ])}) as r`,
     );
-    return { userId: row.user_id, token: row.token, expiresAt: toDate(row.expires_at), email: row.email };
+    return { userId: row.user_id, token: row.token, expiresAt: fromUtcText(row.expires_at), email: row.email };
   }
 
   async verifyPassword(input: VerifyPasswordInput): Promise<SignedIn<Role> | undefined> {
@@ -280,9 +281,4 @@ function requireString(value: unknown, argument: string, options: { readonly non
 
 function optionalDuration(value: Duration | undefined, argument: string, options: { readonly allowZero?: boolean } = {}): string | undefined {
   return value === undefined ? undefined : parseDuration(value, argument, options).interval;
-}
-
-/** A timestamptz as a Date, also when the caller's pool parses timestamps as strings. */
-function toDate(value: Date | string): Date {
-  return value instanceof Date ? value : new Date(value);
 }

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { TokenMetadata, UserRecord } from './auth-db.js';
 import type { Database } from './database-types.js';
+import { fromUtcText, fromUtcTextOrNull, utcText } from './timestamp-text.js';
 
 /** SQLSTATE of canonical_email() for a string that is not a valid address. */
 const INVALID_EMAIL = 'AU005';
@@ -22,7 +23,13 @@ const INVALID_EMAIL = 'AU005';
 export async function findUserByEmail<Role extends string>(db: Kysely<Database>, schema: string, email: string): Promise<UserRecord<Role> | undefined> {
   const query = db
     .selectFrom('users')
-    .select(['id', 'email', 'phone', 'role', 'email_confirmed_at', 'phone_confirmed_at', 'created_at', 'updated_at'])
+    .select(['id', 'email', 'phone', 'role'])
+    .select([
+      utcText(sql.ref('email_confirmed_at')).as('email_confirmed_at'),
+      utcText(sql.ref('phone_confirmed_at')).as('phone_confirmed_at'),
+      utcText(sql.ref('created_at')).$castTo<string>().as('created_at'),
+      utcText(sql.ref('updated_at')).$castTo<string>().as('updated_at'),
+    ])
     .select((eb) => eb('password_hash', 'is not', null).$castTo<boolean>().as('has_password'))
     .where(sql<boolean>`${sql.ref('email')} OPERATOR(pg_catalog.=) ${sql.id(schema, 'canonical_email')}(${email}::pg_catalog.text)`);
   const row = await query.executeTakeFirst().catch((error: unknown) => {
@@ -37,10 +44,10 @@ export async function findUserByEmail<Role extends string>(db: Kysely<Database>,
     // The roles the caller declared are, by declaration, the roles table's names.
     role: row.role as Role,
     hasPassword: row.has_password,
-    emailConfirmedAt: row.email_confirmed_at,
-    phoneConfirmedAt: row.phone_confirmed_at,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
+    emailConfirmedAt: fromUtcTextOrNull(row.email_confirmed_at),
+    phoneConfirmedAt: fromUtcTextOrNull(row.phone_confirmed_at),
+    createdAt: fromUtcText(row.created_at),
+    updatedAt: fromUtcText(row.updated_at),
   };
 }
 
@@ -51,8 +58,10 @@ export async function findUserByEmail<Role extends string>(db: Kysely<Database>,
 export async function listOutstandingTokens<Role extends string>(db: Kysely<Database>, userId: string): Promise<readonly TokenMetadata<Role>[]> {
   const rows = await db
     .selectFrom('email_verification_tokens')
-    .select(['id', 'created_at', 'expires_at', 'role', 'phone'])
+    .select(['id', 'role', 'phone'])
     .select((eb) => [
+      utcText(sql.ref('created_at')).$castTo<string>().as('created_at'),
+      utcText(sql.ref('expires_at')).$castTo<string>().as('expires_at'),
       eb('password_hash', 'is not', null).$castTo<boolean>().as('has_password'),
       // The test verify_email makes: a token is unusable at its expires_at, by the clock.
       sql<boolean>`${sql.ref('expires_at')} OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp()`.as('expired'),
@@ -64,8 +73,8 @@ export async function listOutstandingTokens<Role extends string>(db: Kysely<Data
     .execute();
   return rows.map((row) => ({
     id: row.id,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
+    createdAt: fromUtcText(row.created_at),
+    expiresAt: fromUtcText(row.expires_at),
     expired: row.expired,
     role: row.role as Role,
     phone: row.phone,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ClientBase } from 'pg';
 import { LockTimeoutError } from './errors.js';
+import { fromUtcText, utcTextSql } from '../sql/timestamp-text.js';
 import { UnstableSessionError } from './session-stability.js';
 
 /** Who holds the migration lock, as `pg_stat_activity` reports it. */
@@ -128,14 +129,15 @@ export function describeHolder(holder: LockHolder): string {
 }
 
 async function lockHolder(client: ClientBase, key: number): Promise<LockHolder | undefined> {
-  const { rows } = await client.query<LockHolder>(
-    `SELECT a.pid, coalesce(a.application_name, ''::text) AS "applicationName", a.backend_start AS "connectedSince", a.state
+  const { rows } = await client.query<Omit<LockHolder, 'connectedSince'> & { connectedSince: string }>(
+    `SELECT a.pid, coalesce(a.application_name, ''::text) AS "applicationName", ${utcTextSql('a.backend_start')} AS "connectedSince", a.state
        FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
       WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::integer::oid AND l.objid = $2::integer::oid AND l.objsubid = 2
         AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())`,
     [LOCK_CLASS, key],
   );
-  return rows[0];
+  const row = rows[0];
+  return row === undefined ? undefined : { ...row, connectedSince: fromUtcText(row.connectedSince) };
 }
 
 /** Second key: the schema name hashed into a positive int4, so pg_locks shows it unchanged. */

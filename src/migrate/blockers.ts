@@ -89,19 +89,20 @@ export class BlockerWatch {
 
 /** Sessions that block backend `pid`, with what a DBA needs to decide what to do about them. */
 export async function readBlockers(client: ClientBase, pid: number): Promise<BlockingSession[]> {
-  const { rows } = await client.query<BlockingSession>(
+  // Numbers as text: float8's output depends on the session's extra_float_digits.
+  const { rows } = await client.query<Omit<BlockingSession, 'transactionAgeS'> & { transactionAgeS: string | null }>(
     `SELECT a.pid,
             coalesce(a.application_name, '') AS "applicationName",
             a.usename::text AS "user",
             a.state,
-            round(extract(epoch FROM pg_catalog.clock_timestamp() - a.xact_start)::numeric, 1)::float8 AS "transactionAgeS",
+            round(extract(epoch FROM pg_catalog.clock_timestamp() - a.xact_start)::numeric, 1)::text AS "transactionAgeS",
             pg_catalog.left(coalesce(a.query, ''), $2::int4) AS query
        FROM pg_catalog.pg_stat_activity AS a
       WHERE a.pid = ANY (pg_catalog.pg_blocking_pids($1::int4))
       ORDER BY a.xact_start NULLS LAST, a.pid`,
     [pid, DEFAULT_BLOCKER_QUERY_CHARS],
   );
-  return rows;
+  return rows.map((row) => ({ ...row, transactionAgeS: row.transactionAgeS === null ? null : Number(row.transactionAgeS) }));
 }
 
 /**
