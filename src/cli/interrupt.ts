@@ -31,7 +31,7 @@ export async function withInterruptHandling<T>(migrator: Migrator, client: pg.Cl
         `send ${signal} again to exit at once`,
     );
     sendCancelRequest(client).catch((error: unknown) => {
-      output.err(`authdb: the cancel request failed: ${(error as Error).message}`);
+      output.err(cancelNotAcknowledged(client, signal, error));
     });
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
@@ -40,4 +40,25 @@ export async function withInterruptHandling<T>(migrator: Migrator, client: pg.Cl
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * What is known when the server did not take the cancel request: nothing
+ * about the statement. The network path may be dead, so the session may
+ * still run and hold its locks until the server ends it; the queries that
+ * show and end it name its backend.
+ */
+function cancelNotAcknowledged(client: pg.Client, signal: NodeJS.Signals, error: unknown): string {
+  const pid = (client as unknown as { processID: number | null }).processID;
+  const session = pid === null ? 'the session' : `the session (backend pid ${pid})`;
+  return (
+    `authdb: the cancel request was not acknowledged (${(error as Error).message}): the network path to the server may be dead, ` +
+    `so nothing is known about the running statement; ${session} may still hold the migration lock and its table locks ` +
+    'until the server ends it (authdb sessions: within about 30 s of the statement\'s end, or 10–15 s after the path stopped acknowledging data; see "Faults"). ' +
+    (pid === null
+      ? ''
+      : `From a session that reaches the server: SELECT pid, state, xact_start, query FROM pg_catalog.pg_stat_activity WHERE pid = ${pid}; ` +
+        `end it with SELECT pg_catalog.pg_terminate_backend(${pid}). `) +
+    `Send ${signal} again to exit now.`
+  );
 }
