@@ -8,6 +8,9 @@ import type { Output } from './output.js';
 import { OWNER_OPTION, OWNER_OPTION_LINE } from './owner-option.js';
 import { assertProjectPath } from './project-path.js';
 import { parseCommand } from './usage.js';
+import { applicationObjects, isApplicationObject } from '../contract/application-objects.js';
+import { loadSources } from '../migrate/migration-source.js';
+import type { MigrationStatus } from '../migrate/plan.js';
 import { writeOutputFile } from './write-output-file.js';
 
 const OPTIONS = { ...MIGRATE_OPTIONS, ...OWNER_OPTION, out: { type: 'string' }, check: { type: 'boolean' } } as const;
@@ -22,6 +25,11 @@ authdb_migrations) with kysely-codegen and writes their Kysely types:
 Database, Users, EmailVerificationTokens, Roles. The output does not depend
 on the schema name and is deterministic. Every migration must be applied
 first (\`authdb migrate up\`), so the types describe the migrations.
+
+With --app-migrations, the types stay authdb's: tables the application's
+migrations create and columns they add to authdb's tables are left out.
+Generate the application's own types with kysely-codegen and combine them
+(interface AppDatabase extends Database { profiles: Profiles }).
 
   --out FILE    file of your project to write or check (default:
                 $AUTHDB_TYPES_OUT, else src/authdb/database-types.ts in the
@@ -42,15 +50,15 @@ ${MIGRATE_OPTIONS_HELP}`,
     const shown = displayPath(file);
     if (!values.check) assertProjectPath(file, 'the generated types', 'pass --out FILE with a file of your project, such as src/authdb/database-types.ts');
     return withMigrator({ ...settings, owner: values.owner }, 'codegen', output, async (migrator, client) => {
-      const unapplied = (await migrator.status()).filter((s) => s.state !== 'applied');
-      if (unapplied.length > 0) {
-        output.err(
-          `authdb codegen: error: schema "${settings.schema}" does not match the migrations (${unapplied.map((s) => `${s.name}: ${s.state}`).join(', ')}); ` +
-            `run \`authdb migrate up\` (or use a freshly migrated database) so the types describe the migrations`,
-        );
+      const problem = unappliedProblem(await migrator.status(), settings.schema);
+      if (problem !== undefined) {
+        output.err(`authdb codegen: error: ${problem}`);
         return 1;
       }
-      const generated = await generateDatabaseTypes({ db: singleClientKysely(client), schema: settings.schema });
+      const app = settings.applicationSources.length === 0 ? undefined : await applicationObjects(await loadSources(settings.applicationSources));
+      const isAuthdbObject = (table: string, column?: string): boolean =>
+        app === undefined || !isApplicationObject(column === undefined ? `table ${table}` : `column ${table}.${column}`, {}, app);
+      const generated = await generateDatabaseTypes({ db: singleClientKysely(client), schema: settings.schema, isAuthdbObject });
       if (!values.check) {
         await mkdir(dirname(file), { recursive: true });
         await writeOutputFile(file, generated);
@@ -77,6 +85,23 @@ ${MIGRATE_OPTIONS_HELP}`,
     });
   },
 };
+
+/** Why the schema does not describe the migrations yet, if it does not. */
+function unappliedProblem(statuses: readonly MigrationStatus[], schema: string): string | undefined {
+  const unloaded = [...new Set(statuses.filter((s) => s.state === 'unloaded').map((s) => s.source))];
+  if (unloaded.length > 0) {
+    return (
+      `the history of schema "${schema}" records migrations of source ${unloaded.map((s) => `"${s}"`).join(', ')}, which this run was not given; ` +
+      'pass the application\'s directories (--app-migrations NAME=DIR, as for migrate up) so the types leave the application\'s objects out'
+    );
+  }
+  const unapplied = statuses.filter((s) => s.state !== 'applied');
+  if (unapplied.length === 0) return undefined;
+  return (
+    `schema "${schema}" does not match the migrations (${unapplied.map((s) => `${s.name}: ${s.state}`).join(', ')}); ` +
+    'run `authdb migrate up` (or use a freshly migrated database) so the types describe the migrations'
+  );
+}
 
 /** Relative to the working directory when the file is below it, else absolute. */
 function displayPath(file: string): string {

@@ -7,18 +7,20 @@ import { DEFAULT_SCHEMA } from '../migrate/migrator.js';
 import { help, type Command } from './command.js';
 import { HELP_OPTION_LINE } from './connection-options.js';
 import { CONFIG_FILE, PROJECT_KEYS, resolveProjectSettings, type ProjectKey, type ValueSource } from './project-config.js';
+import { applicationSources, SOURCE_OPTIONS } from './source-option.js';
 import { parseCommand, type OptionSpec } from './usage.js';
 
 const DEFAULTS: { readonly [K in ProjectKey]: string } = {
   schema: DEFAULT_SCHEMA,
   migrationsDir: DEFAULT_MIGRATIONS_DIR,
+  appMigrations: '(none)',
   embeddedDir: resolve(DEFAULT_EMBEDDED_DIR),
   contract: DEFAULT_CONTRACT_FILE,
   typesOut: resolve(DEFAULT_DATABASE_TYPES_FILE),
 };
 
 /** The option of this command that stands for each key's flag. */
-const FLAG_OPTION = { schema: 'schema', migrationsDir: 'migrations-dir', embeddedDir: 'embedded-dir', contract: 'contract', typesOut: 'out' } as const satisfies {
+const FLAG_OPTION = { schema: 'schema', migrationsDir: 'migrations-dir', appMigrations: 'app-migrations', embeddedDir: 'embedded-dir', contract: 'contract', typesOut: 'out' } as const satisfies {
   readonly [K in ProjectKey]: string;
 };
 
@@ -27,6 +29,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   schema: { type: 'string' },
   'migrations-dir': { type: 'string' },
+  ...SOURCE_OPTIONS,
   'embedded-dir': { type: 'string' },
   contract: { type: 'string' },
   out: { type: 'string' },
@@ -46,7 +49,7 @@ flag > environment variable > file > default.
                   directory; every command accepts --config). Keys: ${Object.keys(PROJECT_KEYS).join(', ')};
                   relative paths resolve against the file's directory
   --json          one JSON object: { file, settings: { KEY: { value, source } } }
-  --schema, --migrations-dir, --embedded-dir, --contract, --out
+  --schema, --migrations-dir, --app-migrations, --embedded-dir, --contract, --out
                   show the value as a command given that flag would use it
 ${HELP_OPTION_LINE}
 
@@ -58,7 +61,8 @@ ${Object.entries(PROJECT_KEYS)
     if (values.help) return help(output, this.help);
     const project = resolveProjectSettings(env, process.cwd(), values.config);
     const rows = (Object.keys(PROJECT_KEYS) as ProjectKey[]).map((key) => {
-      const flag = values[FLAG_OPTION[key]];
+      const given = values[FLAG_OPTION[key]];
+      const flag = typeof given === 'string' || given === undefined ? given : applicationSources(given, {}).map((s) => `${s.name}=${s.dir}`).join(',');
       if (flag !== undefined) return { key, value: PROJECT_KEYS[key].path ? resolve(flag) : flag, source: `flag ${PROJECT_KEYS[key].flag}` };
       const found = project.values[key];
       return { key, value: found?.value ?? DEFAULTS[key], source: describeSource(found?.source ?? { kind: 'default' }) };

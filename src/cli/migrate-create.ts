@@ -3,29 +3,35 @@ import { join, relative } from 'node:path';
 import { DEFAULT_MIGRATIONS_DIR } from '../migrate/migration-source.js';
 import { help, type Command } from './command.js';
 import { assertProjectPath } from './project-path.js';
+import { applicationSources, SOURCE_OPTIONS } from './source-option.js';
 import { parseCommand, UsageError } from './usage.js';
 
-const OPTIONS = { 'migrations-dir': { type: 'string' } } as const;
+const OPTIONS = { 'migrations-dir': { type: 'string' }, ...SOURCE_OPTIONS } as const;
 const NAME = /^[a-z][a-z0-9_]*$/;
 
 export const migrateCreate: Command = {
   name: 'migrate create',
   summary: 'write a new up/down migration pair',
-  help: `Usage: authdb migrate create NAME [--migrations-dir DIR]
+  help: `Usage: authdb migrate create NAME [--app-migrations DIR | --migrations-dir DIR]
 
 Writes DIR/<UTC timestamp>_NAME.up.sql and the matching .down.sql, never
 overwriting a file. NAME is lowercase letters, digits and underscores.
 
-  --migrations-dir DIR   where to write (default: $AUTHDB_MIGRATIONS_DIR, else the
-                         migrations shipped with authdb — in a checkout of authdb;
-                         an installed authdb refuses to write into node_modules)
+  --app-migrations [NAME=]DIR
+                         the application's migration directory to write into
+                         (default: the only one of $AUTHDB_APP_MIGRATIONS or the
+                         configuration's appMigrations, when there is one)
+  --migrations-dir DIR   write into this directory instead (default:
+                         $AUTHDB_MIGRATIONS_DIR, else the migrations shipped with
+                         authdb — in a checkout of authdb; an installed authdb
+                         refuses to write into node_modules)
   -h, --help             show this help`,
   async run(argv, output, env) {
     const { values, positionals } = parseCommand(argv, OPTIONS, { min: 1, max: 1 });
     if (values.help) return help(output, this.help);
     const name = positionals[0] ?? '';
     if (!NAME.test(name)) throw new UsageError(`NAME "${name}" must be lowercase letters, digits and underscores, starting with a letter (e.g. add_user_locale)`);
-    const dir = values['migrations-dir'] ?? env.AUTHDB_MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR;
+    const dir = values['migrations-dir'] ?? applicationDir(values['app-migrations'], env) ?? env.AUTHDB_MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR;
     assertProjectPath(dir, 'the new migration pair', PROJECT_DIR_FIX);
     const stem = `${timestamp(new Date())}_${name}`;
     await mkdir(dir, { recursive: true });
@@ -43,9 +49,16 @@ overwriting a file. NAME is lowercase letters, digits and underscores.
 };
 
 const PROJECT_DIR_FIX =
-  'pass --migrations-dir DIR (or set AUTHDB_MIGRATIONS_DIR) to a directory of your project, such as db/migrations. ' +
-  'authdb applies one migrations directory per schema: a directory of your own replaces the shipped migrations, ' +
-  'so apply it to a schema of its own (authdb migrate up --migrations-dir db/migrations --schema app)';
+  'pass --app-migrations DIR with a directory of your project, such as db/migrations, and apply it with authdb\'s own ' +
+  '(authdb migrate up --app-migrations db/migrations; or set "appMigrations" in authdb.config.json): ' +
+  'the application\'s migrations run after authdb\'s, in the same history';
+
+/** The application's directory to write into: the one given, or the only one configured. */
+function applicationDir(flag: readonly string[] | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const sources = applicationSources(flag, env);
+  if (sources.length <= 1) return sources[0]?.dir;
+  throw new UsageError(`several application migration directories are configured (${sources.map((s) => `${s.name}=${s.dir}`).join(', ')}); name the one to write into: --app-migrations DIR or --migrations-dir DIR`);
+}
 
 /** Writes `path`, failing (and never overwriting) when it exists. */
 async function writeNewFile(path: string, text: string): Promise<void> {

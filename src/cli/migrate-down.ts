@@ -19,10 +19,14 @@ export const migrateDown: Command = {
   summary: 'revert applied migrations (default: the latest one)',
   help: `Usage: authdb migrate down [--steps N | --to NAME | --all] [--dry-run] [options]
 
-Reverts applied migrations, newest first, each with its down file in its own
-transaction together with the removal of its authdb_migrations row.
+Reverts applied migrations, the most recently applied first (across authdb's
+and the application's sources: an application migration applied after an
+authdb upgrade is reverted before it), each with its down file in its own
+transaction together with the removal of its authdb_migrations row. A
+migration of a source this run was not given (--app-migrations) is never
+skipped: the run is refused instead.
 
-  --steps N     revert the latest N migrations (default: 1)
+  --steps N     revert the N most recently applied migrations (default: 1)
   --to NAME     revert every migration applied after NAME; NAME stays applied
   --all         revert every applied migration
   --dry-run     print the SQL that would run, in order, and the tables and

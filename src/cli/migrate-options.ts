@@ -6,12 +6,15 @@ import { DEFAULT_DDL_LOCK_TIMEOUT_MS, DEFAULT_LOCK_TIMEOUT_MS, Migrator } from '
 import { describeHolder } from '../migrate/advisory-lock.js';
 import { formatMs, type Output } from './output.js';
 import { CONNECTION_OPTIONS, CONNECTION_OPTIONS_LINES, connectionSettings, HELP_OPTION_LINE } from './connection-options.js';
+import { applicationSources, SOURCE_OPTIONS, SOURCE_OPTIONS_LINES } from './source-option.js';
 import { parseDuration, type OptionSpec } from './usage.js';
+import type { MigrationSourceSpec } from '../migrate/migration-file.js';
 
 /** Options every `migrate` subcommand accepts. */
 export const MIGRATE_OPTIONS = {
   ...CONNECTION_OPTIONS,
   'migrations-dir': { type: 'string' },
+  ...SOURCE_OPTIONS,
   'lock-timeout': { type: 'string' },
   'ddl-lock-timeout': { type: 'string' },
 } as const satisfies OptionSpec;
@@ -20,6 +23,7 @@ export const MIGRATE_OPTIONS_HELP = `Connection and engine options:
 ${CONNECTION_OPTIONS_LINES}
   --migrations-dir DIR     migration files (default: $AUTHDB_MIGRATIONS_DIR, else the
                            migrations shipped with authdb)
+${SOURCE_OPTIONS_LINES}
   --lock-timeout DUR       wait this long for another run's migration lock (default: ${DEFAULT_LOCK_TIMEOUT_MS / 1000}s)
   --ddl-lock-timeout DUR   lock_timeout of migration statements (default: ${DEFAULT_DDL_LOCK_TIMEOUT_MS / 1000}s)
 ${HELP_OPTION_LINE}`;
@@ -29,18 +33,23 @@ export interface MigrateSettings {
   readonly source: ConnectionSource;
   readonly schema: string;
   readonly migrationsDir: string;
+  /** The application's migration directories, run after authdb's. */
+  readonly applicationSources: readonly MigrationSourceSpec[];
   readonly lockTimeoutMs: number;
   readonly ddlLockTimeoutMs: number;
   /** The install's owner for the schema-trust check of read-only commands (`--owner`). Default is the connected role. */
   readonly owner?: string | undefined;
 }
 
-type MigrateValues = { readonly [K in keyof typeof MIGRATE_OPTIONS]?: string | undefined };
+type MigrateValues = { readonly [K in Exclude<keyof typeof MIGRATE_OPTIONS, 'app-migrations'>]?: string | undefined } & {
+  readonly 'app-migrations'?: readonly string[] | undefined;
+};
 
 export function migrateSettings(values: MigrateValues, env: NodeJS.ProcessEnv): MigrateSettings {
   return {
     ...connectionSettings(values, env),
     migrationsDir: values['migrations-dir'] ?? env.AUTHDB_MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
+    applicationSources: applicationSources(values['app-migrations'], env),
     lockTimeoutMs: values['lock-timeout'] === undefined ? DEFAULT_LOCK_TIMEOUT_MS : parseDuration('lock-timeout', values['lock-timeout']),
     ddlLockTimeoutMs:
       values['ddl-lock-timeout'] === undefined ? DEFAULT_DDL_LOCK_TIMEOUT_MS : parseDuration('ddl-lock-timeout', values['ddl-lock-timeout']),
@@ -55,6 +64,7 @@ export function withMigrator<T>(settings: MigrateSettings, command: string, outp
       openProbeSession: openSibling,
       schema: settings.schema,
       migrationsDir: settings.migrationsDir,
+      applicationSources: settings.applicationSources,
       lockTimeoutMs: settings.lockTimeoutMs,
       ddlLockTimeoutMs: settings.ddlLockTimeoutMs,
       owner: settings.owner,

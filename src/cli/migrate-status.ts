@@ -1,3 +1,4 @@
+import { AUTHDB_SOURCE } from '../migrate/migration-file.js';
 import type { MigrationStatus } from '../migrate/plan.js';
 import { help, type Command } from './command.js';
 import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, withMigrator } from './migrate-options.js';
@@ -5,18 +6,27 @@ import type { Output } from './output.js';
 import { OWNER_OPTION, OWNER_OPTION_LINE } from './owner-option.js';
 import { parseCommand } from './usage.js';
 
-const OPTIONS = { ...MIGRATE_OPTIONS, ...OWNER_OPTION, json: { type: 'boolean' } } as const;
+const OPTIONS = { ...MIGRATE_OPTIONS, ...OWNER_OPTION, json: { type: 'boolean' }, 'exit-code': { type: 'boolean' } } as const;
 
 export const migrateStatus: Command = {
   name: 'migrate status',
   summary: 'show applied, pending, changed and missing migrations',
-  help: `Usage: authdb migrate status [--json] [options]
+  help: `Usage: authdb migrate status [--json] [--exit-code] [options]
 
-Lists every migration known to the files or to authdb_migrations. Read-only.
-States: applied, pending, changed (up file edited since it was applied),
-missing (applied, but its file is gone). Exits 1 when any is changed or missing.
+Lists every migration known to the files or to authdb_migrations, authdb's
+first, then each --app-migrations source. Read-only. States:
+  applied       applied, and its up file is unchanged
+  pending       not applied yet
+  out-of-order  not applied, but older than an applied migration of its source
+                (\`migrate up\` refuses it without --allow-out-of-order)
+  changed       applied, but its up file was edited since
+  missing       applied, but its file is gone
+  unloaded      applied by a source whose directory this run was not given
+Exits 1 when any is changed, missing or out of order.
 
-  --json        print an array of {name, state, appliedAt, checksum}
+  --json        print an array of {name, source, state, appliedAt, checksum[, after]}
+  --exit-code   also exit 1 while any migration is pending: a CI or deploy gate
+                ("is this database up to date with these files?")
 ${OWNER_OPTION_LINE}
 
 ${MIGRATE_OPTIONS_HELP}`,
@@ -28,12 +38,17 @@ ${MIGRATE_OPTIONS_HELP}`,
       const statuses = await migrator.status();
       if (values.json) output.out(JSON.stringify(statuses, null, 2));
       else printTable(output, statuses, settings.schema);
-      return statuses.some((s) => s.state === 'changed' || s.state === 'missing') ? 1 : 0;
+      const failing = statuses.filter((s) => s.state === 'changed' || s.state === 'missing' || s.state === 'out-of-order');
+      const pending = statuses.filter((s) => s.state === 'pending');
+      if (values['exit-code'] && pending.length > 0 && failing.length === 0) {
+        output.err(`authdb migrate status: ${pending.length} migration(s) pending in schema "${settings.schema}"; run \`authdb migrate up\``);
+      }
+      return failing.length > 0 || (values['exit-code'] === true && pending.length > 0) ? 1 : 0;
     });
   },
 };
 
-const STATE_COLOR = { applied: 'green', pending: 'yellow', changed: 'red', missing: 'red' } as const;
+const STATE_COLOR = { applied: 'green', pending: 'yellow', 'out-of-order': 'red', changed: 'red', missing: 'red', unloaded: 'yellow' } as const;
 
 function printTable(output: Output, statuses: readonly MigrationStatus[], schema: string): void {
   if (statuses.length === 0) {
@@ -41,8 +56,13 @@ function printTable(output: Output, statuses: readonly MigrationStatus[], schema
     return;
   }
   const width = Math.max(4, ...statuses.map((s) => s.name.length));
-  output.out(`${'STATE'.padEnd(8)} ${'NAME'.padEnd(width)}  APPLIED AT`);
+  // The SOURCE column appears once the history holds more than authdb's own.
+  const sources = statuses.some((s) => s.source !== AUTHDB_SOURCE);
+  const sourceWidth = Math.max(6, ...statuses.map((s) => s.source.length));
+  const source = (text: string): string => (sources ? `${text.padEnd(sourceWidth)} ` : '');
+  output.out(`${'STATE'.padEnd(12)} ${source('SOURCE')}${'NAME'.padEnd(width)}  APPLIED AT`);
   for (const s of statuses) {
-    output.out(`${output.color(STATE_COLOR[s.state], s.state.padEnd(8))} ${s.name.padEnd(width)}  ${s.appliedAt?.toISOString() ?? '-'}`);
+    const note = s.state === 'out-of-order' ? `  (older than ${s.after ?? '?'}, which is applied)` : s.state === 'unloaded' ? `  (source "${s.source}" not given: --app-migrations ${s.source}=DIR)` : '';
+    output.out(`${output.color(STATE_COLOR[s.state], s.state.padEnd(12))} ${source(s.source)}${s.name.padEnd(width)}  ${s.appliedAt?.toISOString() ?? '-'}${note}`);
   }
 }

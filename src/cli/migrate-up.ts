@@ -6,20 +6,31 @@ import { withInterruptHandling } from './interrupt.js';
 import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, withMigrator } from './migrate-options.js';
 import { parseCommand } from './usage.js';
 
-const OPTIONS = { ...MIGRATE_OPTIONS, to: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'allow-second-install': { type: 'boolean' } } as const;
+const OPTIONS = {
+  ...MIGRATE_OPTIONS,
+  to: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  'allow-second-install': { type: 'boolean' },
+  'allow-out-of-order': { type: 'boolean' },
+} as const;
 
 export const migrateUp: Command = {
   name: 'migrate up',
   summary: 'apply pending migrations',
   help: `Usage: authdb migrate up [--to NAME] [--dry-run] [options]
 
-Applies pending migrations in name order, each in its own transaction together
-with its row in authdb_migrations. Holds a session advisory lock on the target
+Applies pending migrations, authdb's first, then each --app-migrations source's,
+each source in name order, each migration in its own transaction together with
+its row in authdb_migrations. Holds a session advisory lock on the target
 schema, so concurrent runs wait for each other. Refuses to run when an applied
-migration's file was edited or removed.
+migration's file was edited or removed, and when a pending migration is older
+than an applied one of its source (AUTHDB_OUT_OF_ORDER).
 
   --to NAME     stop after applying NAME
   --dry-run     print the SQL that would run, in order, and change nothing
+  --allow-out-of-order
+                apply pending migrations older than an applied one of their
+                source, in name order after the others of the run
   --allow-second-install
                 create a new install in --schema even though another schema
                 of the database holds one of the same migrations (without it
@@ -41,7 +52,7 @@ ${MIGRATE_OPTIONS_HELP}`,
         if (existing.length > 0) throw new SecondInstallError(settings.schema, existing);
       }
       const run = await withInterruptHandling(migrator, client, output, () =>
-        migrator.up({ ...(values.to !== undefined && { to: values.to }), dryRun: values['dry-run'] ?? false }),
+        migrator.up({ to: values.to, allowOutOfOrder: values['allow-out-of-order'] ?? false, dryRun: values['dry-run'] ?? false }),
       );
       if (run.planned) printPlan(output, run.planned, settings.schema);
       else output.err(`authdb: ${run.names.length === 0 ? 'nothing to apply, schema is up to date' : `applied ${run.names.length} migration(s)`} (schema "${settings.schema}")`);

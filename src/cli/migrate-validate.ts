@@ -18,7 +18,7 @@ Compares authdb_migrations with the migration files and reports, one per line:
   missing-file   an applied migration's file was deleted or renamed
   unknown        the database applied a migration newer than every file
                  (a newer release or another branch migrated it)
-  out-of-order   a pending migration sorts before an applied one
+  out-of-order   a pending migration sorts before an applied one of its source
   invalid-file   a misnamed or unpaired file in the migrations directory
 Line-ending changes (CRLF/LF) are not changes. Read-only; exit 1 on any finding.
 
@@ -32,13 +32,13 @@ ${MIGRATE_OPTIONS_HELP}`,
     const settings = migrateSettings(values, env);
     const findings = await withReadOnlyClient(settings.source, 'migrate validate', output, async (client) => {
       await assertSchemaTrusted(client, { schema: settings.schema, owner: values.owner });
-      return validateMigrations({ client, schema: settings.schema, migrationsDir: settings.migrationsDir });
+      return validateMigrations({ client, schema: settings.schema, migrationsDir: settings.migrationsDir, applicationSources: settings.applicationSources });
     });
     if (values.json) output.out(JSON.stringify(findings, null, 2));
     else for (const f of findings) output.out(`${output.color('red', f.kind)}: ${f.message}`);
     output.err(
       findings.length === 0
-        ? `authdb: the migration history of schema "${settings.schema}" matches ${settings.migrationsDir}`
+        ? `authdb: the migration history of schema "${settings.schema}" matches ${[settings.migrationsDir, ...settings.applicationSources.map((s) => s.dir)].join(', ')}`
         : `authdb: ${findings.length} problem(s) in the migration history of schema "${settings.schema}"`,
     );
     return findings.length === 0 ? 0 : 1;

@@ -41,6 +41,7 @@ ${MIGRATE_OPTIONS_HELP}`,
         client,
         schema: settings.schema,
         migrationsDir: settings.migrationsDir,
+        applicationSources: settings.applicationSources,
         ddlLockTimeoutMs: settings.ddlLockTimeoutMs,
         onVerified: (name) => {
           output.out(`${output.color('green', 'reversible')} ${name}`);
@@ -70,7 +71,7 @@ async function withScratchUrl<T>(url: string, settings: MigrateSettings, work: (
 
 function report(result: ReversibilityResult, settings: MigrateSettings, output: Output): number {
   if (result.ok) {
-    output.err(`authdb: all ${result.verified.length} migration(s) in ${settings.migrationsDir} are reversible (schema "${settings.schema}")`);
+    output.err(`authdb: all ${result.verified.length} migration(s) in ${[settings.migrationsDir, ...settings.applicationSources.map((s) => s.dir)].join(', ')} are reversible (schema "${settings.schema}")`);
     return 0;
   }
   const { name, upPath, downPath } = result;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { parseSourceList, splitList } from './source-option.js';
 
 /** The project configuration file read from the working directory unless `--config FILE` names another. */
 export const CONFIG_FILE = 'authdb.config.json';
@@ -8,6 +9,7 @@ export const CONFIG_FILE = 'authdb.config.json';
 export const PROJECT_KEYS = {
   schema: { env: 'AUTHDB_SCHEMA', flag: '--schema', path: false },
   migrationsDir: { env: 'AUTHDB_MIGRATIONS_DIR', flag: '--migrations-dir', path: true },
+  appMigrations: { env: 'AUTHDB_APP_MIGRATIONS', flag: '--app-migrations', path: false },
   embeddedDir: { env: 'AUTHDB_EMBEDDED_DIR', flag: '--embedded-dir', path: true },
   contract: { env: 'AUTHDB_CONTRACT', flag: '--contract', path: true },
   typesOut: { env: 'AUTHDB_TYPES_OUT', flag: '--out (codegen)', path: true },
@@ -41,6 +43,16 @@ export function parseProjectFile(file: string, input: UntrustedProjectFile): Pro
   for (const [key, value] of Object.entries(input)) {
     if (!Object.hasOwn(PROJECT_KEYS, key)) {
       problems.push(`"${key}": unknown key (known: ${Object.keys(PROJECT_KEYS).join(', ')})`);
+    } else if (key === 'appMigrations') {
+      const entries = typeof value === 'string' ? splitList(value) : Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
+      if (entries === undefined || entries.length === 0) problems.push(`"${key}": must be "[NAME=]DIR" or a list of them, not ${JSON.stringify(value)}`);
+      else {
+        try {
+          settings.appMigrations = parseSourceList(entries, dirname(file), `"${key}"`).map((s) => `${s.name}=${s.dir}`).join(',');
+        } catch (error) {
+          problems.push((error as Error).message);
+        }
+      }
     } else if (typeof value !== 'string' || value === '') {
       problems.push(`"${key}": must be a non-empty string, not ${JSON.stringify(value)}`);
     } else {

@@ -6,7 +6,10 @@ import { connectionSettings, CONNECTION_OPTIONS, CONNECTION_OPTIONS_HELP, withRe
 import { assertSchemaTrusted } from '../migrate/schema-trust.js';
 import { OWNER_OPTION, OWNER_OPTION_LINE } from './owner-option.js';
 import { assertProjectPath, isInsideInstalledPackage } from './project-path.js';
+import { applicationSources, SOURCE_OPTIONS } from './source-option.js';
 import { parseCommand } from './usage.js';
+import { applicationObjects, type ApplicationObjects } from '../contract/application-objects.js';
+import { loadSources } from '../migrate/migration-source.js';
 import { writeOutputFile } from './write-output-file.js';
 
 /** Where the drift hint of `schema check` suggests dumping a contract of the user's own, when the checked one is the installed package's. */
@@ -78,19 +81,27 @@ ${CONTENTS}
   --json                print {equal, schema, contract, summary, drifts} as JSON
   --ignore-extra-rows   rows added to the seeded tables (roles created by an
                         operator) are not drift
+  --app-migrations [NAME=]DIR
+                        the application's own migrations in this schema (repeatable;
+                        default: $AUTHDB_APP_MIGRATIONS): what their up files create —
+                        tables, functions, indexes, triggers, policies, columns and
+                        named constraints added to authdb's tables, rows inserted into
+                        its seeded tables — is the application's, not drift
 ${OWNER_OPTION_LINE}
 
 ${CONNECTION_OPTIONS_HELP}`,
   async run(argv, output, env) {
-    const options = { ...CONNECTION_OPTIONS, ...OWNER_OPTION, contract: { type: 'string' }, json: { type: 'boolean' }, 'ignore-extra-rows': { type: 'boolean' } } as const;
+    const options = { ...CONNECTION_OPTIONS, ...OWNER_OPTION, ...SOURCE_OPTIONS, contract: { type: 'string' }, json: { type: 'boolean' }, 'ignore-extra-rows': { type: 'boolean' } } as const;
     const { values } = parseCommand(argv, options, { min: 0, max: 0 });
     if (values.help) return help(output, this.help);
     const settings = connectionSettings(values, env);
     const file = values.contract ?? env.AUTHDB_CONTRACT ?? DEFAULT_CONTRACT_FILE;
     const contract = await readContractFile(file);
+    const sources = applicationSources(values['app-migrations'], env);
+    const app = sources.length === 0 ? undefined : await applicationObjects(await loadSources(sources));
     const result = await withReadOnlyClient(settings.source, 'schema check', output, async (client) => {
       await assertSchemaTrusted(client, { schema: settings.schema, owner: values.owner });
-      return checkContract({ client, schema: settings.schema, contract, ignoreExtraRows: values['ignore-extra-rows'] ?? false });
+      return checkContract({ client, schema: settings.schema, contract, ignoreExtraRows: values['ignore-extra-rows'] ?? false, applicationObjects: app });
     });
     if (values.json) {
       output.out(JSON.stringify({ equal: result.equal, schema: settings.schema, contract: file, summary: result.summary, drifts: result.drifts }, null, 2));
@@ -102,12 +113,21 @@ ${CONNECTION_OPTIONS_HELP}`,
       output.out('(+ only in the database, - only in the contract, ~ changed: contract value → database value)\n');
       for (const line of formatDrift(result.drifts)) output.out(line);
       output.out(`\n${regenerateHint(file)}\n` +
-          'If the contract is right, the database drifted (a manual change, or a migration missing or edited): restore the objects marked - and ~ and remove those marked +, with a new migration.',
+          'If the contract is right, the database drifted (a manual change, or a migration missing or edited): restore the objects marked - and ~ and remove those marked +, with a new migration.' +
+          applicationHint(app, result.summary.added),
       );
     }
     return result.equal ? 0 : 1;
   },
 };
+
+/** Objects marked + may be the application's own: say how to tell `schema check` which they are. */
+function applicationHint(app: ApplicationObjects | undefined, added: number): string {
+  if (added === 0) return '';
+  return app === undefined
+    ? "\nIf objects marked + are the application's own, created by its migrations in this schema, pass their directory (--app-migrations DIR, as for migrate up) and they are not drift."
+    : "\nObjects marked + are not created by name in the --app-migrations files (made by hand, by dynamic SQL, or an unnamed constraint): name them in a migration, or remove them.";
+}
 
 /** How to regenerate the contract: in place, or — for the contract inside the installed package — into the project. */
 function regenerateHint(file: string): string {

@@ -36,9 +36,11 @@ export function parseCommand<const T extends OptionSpec>(
   return { values, positionals: parsed.positionals };
 }
 
-/** Option values by name (booleans for flags, strings otherwise) and the positionals. */
+/** Option values by name (booleans for flags, strings otherwise, arrays for repeatable options) and the positionals. */
 export interface ParsedCommand<T extends OptionSpec> {
-  readonly values: { readonly [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : string } & { readonly help?: boolean };
+  readonly values: { readonly [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : T[K] extends { readonly multiple: true } ? readonly string[] : string } & {
+    readonly help?: boolean;
+  };
   readonly positionals: readonly string[];
 }
 

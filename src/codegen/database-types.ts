@@ -17,6 +17,8 @@ export interface GenerateDatabaseTypesOptions {
   readonly db: Kysely<unknown>;
   /** Schema holding the authdb tables. */
   readonly schema: string;
+  /** Whether a table (`column` undefined) or one of its columns is authdb's; default: every table but the tracking table. */
+  readonly isAuthdbObject?: (table: string, column?: string) => boolean;
 }
 
 /**
@@ -28,7 +30,7 @@ export interface GenerateDatabaseTypesOptions {
  * the header carries no timestamp.
  */
 export async function generateDatabaseTypes(options: GenerateDatabaseTypesOptions): Promise<string> {
-  const { schema } = options;
+  const { schema, isAuthdbObject = () => true } = options;
   let tableCount = 0;
   const source = await generate({
     // kysely-codegen's declarations are CommonJS, so they name Kysely's
@@ -44,7 +46,8 @@ export async function generateDatabaseTypes(options: GenerateDatabaseTypesOption
     // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
     serializer: new AuthDbSerializer(),
     postprocess: ({ metadata }) => {
-      metadata.tables = metadata.tables.filter((table) => table.schema === schema && table.name !== TRACKING_TABLE);
+      metadata.tables = metadata.tables.filter((table) => table.schema === schema && table.name !== TRACKING_TABLE && isAuthdbObject(table.name));
+      for (const table of metadata.tables) table.columns = table.columns.filter((column) => isAuthdbObject(table.name, column.name));
       tableCount = metadata.tables.length;
       return Promise.resolve(metadata);
     },

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { ClientBase } from 'pg';
+import { isApplicationObject, type ApplicationObjects } from './application-objects.js';
 import { diffSnapshots, summarize, type Drift, type DriftSummary } from './diff.js';
 import { ContractError } from './errors.js';
 import { parseSnapshot, takeSnapshot, type Snapshot } from './snapshot.js';
@@ -17,6 +18,8 @@ export interface CheckContractOptions {
   readonly contract: Snapshot;
   /** Rows added to seeded tables (roles an operator created) are not drift. Default is `false`. */
   readonly ignoreExtraRows?: boolean;
+  /** What the application's own migrations create in the schema: not drift. Default is none. */
+  readonly applicationObjects?: ApplicationObjects | undefined;
 }
 
 export interface CheckResult {
@@ -37,10 +40,37 @@ export interface CheckResult {
  */
 export async function checkContract(options: CheckContractOptions): Promise<CheckResult> {
   const actual = await takeSnapshot(options.client, { schema: options.schema });
-  const drifts = diffSnapshots(options.contract, actual).filter(
-    (d) => !(options.ignoreExtraRows === true && d.change === 'added' && d.key.startsWith('row ')),
-  );
+  const app = options.applicationObjects;
+  const known = (key: string): boolean => Object.hasOwn(options.contract.objects, key);
+  const drifts = diffSnapshots(columnOrder(options.contract, known), columnOrder(actual, known)).filter((d) => {
+    if (d.change !== 'added') return true;
+    if (options.ignoreExtraRows === true && d.key.startsWith('row ')) return false;
+    return app === undefined || !isApplicationObject(d.key, d.actual, app);
+  });
   return { equal: drifts.length === 0, summary: summarize(drifts), drifts };
+}
+
+/**
+ * The snapshot with each contract column's `position` replaced by its rank
+ * among the contract's columns of its table: what the contract promises is
+ * their order, while columns an application added (or one dropped and
+ * re-added) shift the numbers.
+ */
+function columnOrder(snapshot: Snapshot, inContract: (key: string) => boolean): Snapshot {
+  const byTable = new Map<string, [string, number][]>();
+  for (const [key, object] of Object.entries(snapshot.objects)) {
+    const match = /^column ([^.]+)\./.exec(key);
+    if (!match || !inContract(key) || typeof object.position !== 'number') continue;
+    const table = match[1] ?? '';
+    byTable.set(table, [...(byTable.get(table) ?? []), [key, object.position]]);
+  }
+  const objects = { ...snapshot.objects };
+  for (const columns of byTable.values()) {
+    columns.sort(([, a], [, b]) => a - b).forEach(([key], index) => {
+      objects[key] = { ...objects[key], position: index + 1 };
+    });
+  }
+  return { ...snapshot, objects };
 }
 
 /** Reads and validates a contract file. */

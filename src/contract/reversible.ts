@@ -1,5 +1,6 @@
 import type { ClientBase } from 'pg';
-import { loadMigrations } from '../migrate/migration-source.js';
+import { AUTHDB_SOURCE, type MigrationSourceSpec } from '../migrate/migration-file.js';
+import { loadSources } from '../migrate/migration-source.js';
 import { Migrator } from '../migrate/migrator.js';
 import { TrackingTable } from '../migrate/tracking-table.js';
 import { diffSnapshots, type Drift } from './diff.js';
@@ -12,6 +13,8 @@ export interface VerifyReversibleOptions {
   readonly client: ClientBase;
   readonly schema: string;
   readonly migrationsDir: string;
+  /** The application's migration directories, verified after authdb's. Default is none. */
+  readonly applicationSources?: readonly MigrationSourceSpec[];
   /** `lock_timeout` of migration statements. Default is the migrator's. */
   readonly ddlLockTimeoutMs?: number;
   /** Called after each migration passed. */
@@ -58,7 +61,7 @@ export const REVERSIBILITY_WORDING: Readonly<Record<Exclude<ReversibilityProblem
  */
 export async function verifyReversible(options: VerifyReversibleOptions): Promise<ReversibilityResult> {
   const { client, schema } = options;
-  const files = await loadMigrations(options.migrationsDir);
+  const files = await loadSources([{ name: AUTHDB_SOURCE, dir: options.migrationsDir }, ...(options.applicationSources ?? [])]);
   // Before the first up the schema may not exist yet; after it, it must (the
   // migrator created it): a snapshot of a missing schema is empty and would
   // make any down file look like it restored everything. The schema's own
@@ -75,6 +78,7 @@ export async function verifyReversible(options: VerifyReversibleOptions): Promis
     client,
     schema,
     migrationsDir: options.migrationsDir,
+    ...(options.applicationSources !== undefined && { applicationSources: options.applicationSources }),
     ...(options.ddlLockTimeoutMs !== undefined && { ddlLockTimeoutMs: options.ddlLockTimeoutMs }),
   });
   const verified: string[] = [];

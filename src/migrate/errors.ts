@@ -6,6 +6,7 @@ export type MigrationErrorCode =
   | 'AUTHDB_SQL'
   | 'AUTHDB_LOCK_TIMEOUT'
   | 'AUTHDB_PLAN'
+  | 'AUTHDB_OUT_OF_ORDER'
   | 'AUTHDB_INTERRUPTED'
   | 'AUTHDB_CONNECTION_LOST'
   | 'AUTHDB_UNSTABLE_SESSION'
@@ -102,6 +103,26 @@ export class LockTimeoutError extends MigrationError {
 export class MigrationPlanError extends MigrationError {
   constructor(message: string) {
     super('AUTHDB_PLAN', message);
+  }
+}
+
+/** Pending migrations older than an applied migration of the same source, refused without `--allow-out-of-order`. */
+export class MigrationOrderError extends MigrationError {
+  /** Each pending migration with the newer applied one of its source. */
+  readonly outOfOrder: readonly { readonly name: string; readonly source: string; readonly after: string }[];
+
+  constructor(outOfOrder: MigrationOrderError['outOfOrder']) {
+    super(
+      'AUTHDB_OUT_OF_ORDER',
+      [
+        'pending migrations sort before a migration of their source that is already applied; nothing was run:',
+        ...outOfOrder.map((m) => `  ${m.name} (source "${m.source}") is pending, but ${m.after} is applied`),
+        'Databases migrated before and after this one would apply them in different orders. Rename the pending pair (both',
+        'files) to a timestamp after the applied one (authdb migrate create prints a current one), or, once you have checked',
+        'that it does not depend on the order, apply it as it is with --allow-out-of-order.',
+      ].join('\n'),
+    );
+    this.outOfOrder = outOfOrder;
   }
 }
 

@@ -4,6 +4,8 @@ import { checksumText, type SqlSource } from '../sql/sql-source.js';
 export interface MigrationFile {
   /** File stem shared by both files, e.g. `20261125000001_roles`. */
   readonly name: string;
+  /** The source it comes from: {@link AUTHDB_SOURCE} for authdb's shipped migrations, else the application's name for its directory. */
+  readonly source: string;
   readonly upPath: string;
   readonly downPath: string;
   /** The up file, read by the one loader (strict UTF-8, BOM dropped), with its line index. */
@@ -12,6 +14,19 @@ export interface MigrationFile {
   /** SHA-256 (hex) of the up file's text with CRLF normalized to LF (BOM dropped). */
   readonly checksum: string;
 }
+
+/** The source name of authdb's own migrations, in `authdb_migrations.source`. */
+export const AUTHDB_SOURCE = 'authdb';
+
+/** Where one source's migrations are: a name recorded with each of them, and its directory. */
+export interface MigrationSourceSpec {
+  /** Recorded in `authdb_migrations.source`; lowercase letters, digits, `_` and `-`. */
+  readonly name: string;
+  readonly dir: string;
+}
+
+/** Names an application may give its migration directories. */
+export const SOURCE_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,62}$/;
 
 /** Settings a file declares in its first line. */
 export interface MigrationDirectives {

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checksumText, formatSourceProblem, readSql, type SqlSource } from '../sql/sql-source.js';
 import { MigrationFileError, MigrationSourceError } from './errors.js';
-import { MIGRATION_NAME_PATTERN, type MigrationFile } from './migration-file.js';
+import { AUTHDB_SOURCE, MIGRATION_NAME_PATTERN, SOURCE_NAME_PATTERN, type MigrationFile, type MigrationSourceSpec } from './migration-file.js';
 
 /** The migrations shipped with authdb (`migrations/` at the package root). */
 export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
@@ -14,7 +14,7 @@ const FILE_PATTERN = /^(.+)\.(up|down)\.sql$/;
  * Reads every `NAME.up.sql` / `NAME.down.sql` pair in `dir`, sorted by name.
  * Collects every problem (bad names, a half of a pair missing) before failing.
  */
-export async function loadMigrations(dir: string): Promise<readonly MigrationFile[]> {
+export async function loadMigrations(dir: string, source: string = AUTHDB_SOURCE): Promise<readonly MigrationFile[]> {
   const root = resolve(dir);
   const entries = await readdir(root).catch((error: unknown) => {
     throw new MigrationSourceError(`cannot read the migrations directory ${root}: ${(error as Error).message}`, [], { cause: error });
@@ -41,20 +41,60 @@ export async function loadMigrations(dir: string): Promise<readonly MigrationFil
     else pairs.push({ name, upPath: up, downPath: down });
   }
   if (problems.length > 0) throw new MigrationSourceError(`invalid migrations directory ${root}`, problems);
-  const read = await Promise.all(pairs.map(readPair));
+  const read = await Promise.all(pairs.map((pair) => readPair(pair, source)));
   const unreadable = read.flatMap((r) => ('problems' in r ? r.problems : []));
   if (unreadable.length > 0) throw new MigrationFileError('migration files that cannot be used as SQL; nothing was run:', unreadable);
   return read.flatMap((r) => ('file' in r ? [r.file] : []));
 }
 
 /**
+ * Reads every source, in the order given (authdb's first): each source's
+ * files sorted by name. A migration name in two sources, or a source name
+ * given twice, is refused before anything is read further: the history
+ * (`authdb_migrations`) keys on the name.
+ */
+export async function loadSources(sources: readonly MigrationSourceSpec[]): Promise<readonly MigrationFile[]> {
+  const problems = sourceSpecProblems(sources);
+  if (problems.length > 0) throw new MigrationSourceError('invalid migration sources', problems);
+  const loaded = await Promise.all(sources.map((s) => loadMigrations(s.dir, s.name)));
+  const files = loaded.flat();
+  const first = new Map<string, MigrationFile>();
+  for (const file of files) {
+    const other = first.get(file.name);
+    if (other) problems.push(`${file.name}: in source "${other.source}" (${other.upPath}) and in source "${file.source}" (${file.upPath}); rename the application's pair (both files) to a new timestamp (authdb migrate create prints one)`);
+    else first.set(file.name, file);
+  }
+  if (problems.length > 0) throw new MigrationSourceError('two migration sources hold a migration of the same name', problems);
+  return files;
+}
+
+function sourceSpecProblems(sources: readonly MigrationSourceSpec[]): string[] {
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  for (const { name, dir } of sources) {
+    if (name !== AUTHDB_SOURCE && !SOURCE_NAME_PATTERN.test(name)) problems.push(`source name "${name}" (${dir}): use lowercase letters, digits, "_" and "-", starting with a letter (e.g. app=db/migrations)`);
+    const earlier = seen.get(name);
+    if (earlier !== undefined) problems.push(`source name "${name}" is given twice (${earlier} and ${dir})${name === AUTHDB_SOURCE ? '; "authdb" names authdb\'s own migrations: give the application\'s directory another name (app=DIR)' : ''}`);
+    else seen.set(name, dir);
+  }
+  const dirs = new Map<string, string>();
+  for (const { name, dir } of sources) {
+    const key = resolve(dir);
+    const earlier = dirs.get(key);
+    if (earlier !== undefined) problems.push(`directory ${key} is given as source "${earlier}" and as source "${name}"; give each directory once`);
+    else dirs.set(key, name);
+  }
+  return problems;
+}
+
+/**
  * Reads both halves of a pair through the one loader every command uses
  * (strict UTF-8, BOM dropped, NUL refused): the problems, or the file.
  */
-async function readPair(pair: { name: string; upPath: string; downPath: string }): Promise<{ file: MigrationFile } | { problems: string[] }> {
+async function readPair(pair: { name: string; upPath: string; downPath: string }, source: string): Promise<{ file: MigrationFile } | { problems: string[] }> {
   const [up, down] = await Promise.all([readSource(pair.upPath), readSource(pair.downPath)]);
   if (!('text' in up) || !('text' in down)) return { problems: [up, down].flatMap((s) => ('text' in s ? [] : [s.problem])) };
-  return { file: { ...pair, up, down, checksum: checksumText(up.text) } };
+  return { file: { ...pair, source, up, down, checksum: checksumText(up.text) } };
 }
 
 async function readSource(path: string): Promise<SqlSource | { problem: string }> {

@@ -2,9 +2,9 @@ import type { ClientBase } from 'pg';
 import type { Umzug } from 'umzug';
 import { acquireMigrationLock, type LockHolder } from './advisory-lock.js';
 import { revokeDefaultPrivileges, schemaObjectIds } from './default-privileges.js';
-import { parseDirectives, type MigrationFile } from './migration-file.js';
-import { DEFAULT_MIGRATIONS_DIR, loadMigrations } from './migration-source.js';
-import { assertHistoryIntact, migrationStatus, planDown, planUp, type DownTarget, type MigrationStatus } from './plan.js';
+import { AUTHDB_SOURCE, parseDirectives, type MigrationFile, type MigrationSourceSpec } from './migration-file.js';
+import { DEFAULT_MIGRATIONS_DIR, loadSources } from './migration-source.js';
+import { assertHistoryIntact, migrationStatus, planDown, planUp, type DownTarget, type MigrationStatus, type UpPlanOptions } from './plan.js';
 import { assertSchemaTrusted } from './schema-trust.js';
 import { sourceOf, SqlExecutor, type CompletionListener, type Direction } from './sql-executor.js';
 import { BlockerWatch, withBlockers } from './blockers.js';
@@ -25,8 +25,14 @@ export interface MigratorOptions {
   readonly client: ClientBase;
   /** Schema the objects and `authdb_migrations` live in. Default is `public`. */
   readonly schema?: string;
-  /** Directory of `NAME.up.sql` / `NAME.down.sql` pairs. Default is the package's `migrations/`. */
+  /** Directory of authdb's `NAME.up.sql` / `NAME.down.sql` pairs. Default is the package's `migrations/`. */
   readonly migrationsDir?: string;
+  /**
+   * The application's own migration directories, run after authdb's, in this
+   * order, in the same history; each migration is recorded with its source's
+   * name. Default is none.
+   */
+  readonly applicationSources?: readonly MigrationSourceSpec[];
   /** How long to wait for another run's lock. Default is {@link DEFAULT_LOCK_TIMEOUT_MS}. */
   readonly lockTimeoutMs?: number;
   /** `lock_timeout` for migration statements. Default is {@link DEFAULT_DDL_LOCK_TIMEOUT_MS}. */
@@ -94,7 +100,7 @@ export interface DownOptions {
 export class Migrator {
   readonly #client: ClientBase;
   readonly #schema: string;
-  readonly #dir: string;
+  readonly #sources: readonly MigrationSourceSpec[];
   readonly #lockTimeoutMs: number;
   readonly #ddlLockTimeoutMs: number;
   readonly #onEvent: (event: MigratorEvent) => void;
@@ -113,7 +119,7 @@ export class Migrator {
   constructor(options: MigratorOptions) {
     this.#client = options.client;
     this.#schema = options.schema ?? DEFAULT_SCHEMA;
-    this.#dir = options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
+    this.#sources = [{ name: AUTHDB_SOURCE, dir: options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR }, ...(options.applicationSources ?? [])];
     this.#lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
     this.#ddlLockTimeoutMs = options.ddlLockTimeoutMs ?? DEFAULT_DDL_LOCK_TIMEOUT_MS;
     this.#onEvent = options.onEvent ?? (() => undefined);
@@ -137,25 +143,39 @@ export class Migrator {
   /** Every migration known to the files or the tracking table, by name. Read-only. */
   async status(): Promise<MigrationStatus[]> {
     await assertSchemaTrusted(this.#client, { schema: this.#schema, owner: this.#owner });
-    const [files, applied] = await Promise.all([loadMigrations(this.#dir), this.#tracking.applied()]);
-    return migrationStatus(files, applied);
+    const [files, applied] = await Promise.all([loadSources(this.#sources), this.#tracking.applied()]);
+    return migrationStatus(files, applied, this.#sourceNames());
   }
 
-  /** Applies pending migrations in order, up to and including `to`. */
-  async up(options: { readonly to?: string; readonly dryRun?: boolean } = {}): Promise<MigrationRun> {
-    return this.#execute('up', (statuses) => planUp(statuses, options.to), options.dryRun ?? false);
+  /** The sources of this migrator, authdb's first: the order `up` applies them in. */
+  get sources(): readonly MigrationSourceSpec[] {
+    return this.#sources;
   }
 
-  /** Reverts applied migrations, newest first. Default is one step. */
+  /**
+   * Applies pending migrations in order (authdb's, then each application
+   * source's), up to and including `to`. Out-of-order ones are refused unless
+   * `allowOutOfOrder`.
+   */
+  async up(options: UpPlanOptions & { readonly dryRun?: boolean } = {}): Promise<MigrationRun> {
+    return this.#execute('up', (statuses) => planUp(statuses, options), options.dryRun ?? false);
+  }
+
+  /** Reverts applied migrations, the most recently applied first. Default is one step. */
   async down(options: DownOptions = {}): Promise<MigrationRun> {
-    return this.#execute('down', (statuses) => planDown(statuses, options.target ?? { steps: 1 }), options.dryRun ?? false, options.force ?? false);
+    const target = options.target ?? { steps: 1 };
+    return this.#execute('down', (statuses, order) => planDown(statuses, target, order), options.dryRun ?? false, options.force ?? false);
   }
 
-  async #execute(direction: Direction, plan: (statuses: readonly MigrationStatus[]) => string[], dryRun: boolean, force = false): Promise<MigrationRun> {
-    const files = await loadMigrations(this.#dir);
+  async #execute(direction: Direction, plan: (statuses: readonly MigrationStatus[], appliedOrder: readonly string[]) => string[], dryRun: boolean, force = false): Promise<MigrationRun> {
+    const files = await loadSources(this.#sources);
+    const planNames = async (): Promise<string[]> => {
+      const applied = await this.#tracking.applied();
+      return plan(this.#checked(files, applied), applied.map((row) => row.name));
+    };
     if (dryRun) {
       await assertSchemaTrusted(this.#client, { schema: this.#schema });
-      const names = plan(this.#checked(files, await this.#tracking.applied()));
+      const names = await planNames();
       const executor = this.#executor(() => undefined);
       await executor.prepare(inPlan(files, names), direction);
       const planned = await this.#describe(executor, files, names, direction);
@@ -195,7 +215,7 @@ export class Migrator {
         await revokeDefaultPrivileges(this.#client, this.#schema, existed);
         await assertSchemaTrusted(this.#client, { schema: this.#schema });
       }
-      names = plan(this.#checked(files, await this.#tracking.applied()));
+      names = await planNames();
       const executor = this.#executor((name, dir, durationMs) => {
         this.#running = undefined;
         this.#completed += 1;
@@ -258,9 +278,13 @@ export class Migrator {
   }
 
   #checked(files: readonly MigrationFile[], applied: Awaited<ReturnType<TrackingTable['applied']>>): MigrationStatus[] {
-    const statuses = migrationStatus(files, applied);
-    assertHistoryIntact(statuses, this.#dir);
+    const statuses = migrationStatus(files, applied, this.#sourceNames());
+    assertHistoryIntact(statuses, new Map(this.#sources.map((s) => [s.name, s.dir])));
     return statuses;
+  }
+
+  #sourceNames(): string[] {
+    return this.#sources.map((s) => s.name);
   }
 
   async #umzug(files: readonly MigrationFile[], executor: SqlExecutor): Promise<Umzug> {

@@ -121,7 +121,7 @@ export class SqlExecutor implements UmzugStorage {
 
   async logMigration({ name }: { name: string }): Promise<void> {
     const current = this.#expect(name, 'up');
-    await this.#record(() => this.#tracking.insert(name, current.file.checksum, performance.now() - current.startedAt));
+    await this.#record(() => this.#tracking.insert(name, current.file.source, current.file.checksum, performance.now() - current.startedAt));
   }
 
   async unlogMigration({ name }: { name: string }): Promise<void> {

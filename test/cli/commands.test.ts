@@ -101,7 +101,7 @@ describe('with a database', () => {
     );
   });
 
-  it('`migrate status` prints a table, and --json an array of {name, state, appliedAt, checksum}', async () => {
+  it('`migrate status` prints a table, and --json an array of {name, source, state, appliedAt, checksum}', async () => {
     const table = await runMain(['migrate', 'status', ...connection]);
     expect(table.code).toBe(0);
     const lines = table.stdout.trimEnd().split('\n');
@@ -113,8 +113,8 @@ describe('with a database', () => {
     expect(json.code).toBe(0);
     const statuses = JSON.parse(json.stdout) as Record<string, unknown>[];
     expect(statuses).toEqual([
-      { name: A, state: 'applied', appliedAt: expect.stringMatching(/Z$/) as unknown, checksum: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown },
-      { name: B, state: 'pending', appliedAt: null, checksum: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown },
+      { name: A, source: 'authdb', state: 'applied', appliedAt: expect.stringMatching(/Z$/) as unknown, checksum: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown },
+      { name: B, source: 'authdb', state: 'pending', appliedAt: null, checksum: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown },
     ]);
   });
 

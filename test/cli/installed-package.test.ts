@@ -60,12 +60,12 @@ async function packageFiles(): Promise<Map<string, string>> {
 }
 
 describe('authdb installed in node_modules', { timeout: 180_000 }, () => {
-  it('migrate create refuses to write into the installed package, and writes into the project with --migrations-dir', async () => {
+  it('migrate create refuses to write into the installed package, and writes into the project with --migrations-dir or --app-migrations', async () => {
     const before = await packageFiles();
     const refused = await authdb('migrate', 'create', 'add_profiles');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`refusing to write the new migration pair to ${join(installed, 'migrations')}: it is inside node_modules`);
-    expect(refused.stderr).toContain('pass --migrations-dir DIR (or set AUTHDB_MIGRATIONS_DIR) to a directory of your project');
+    expect(refused.stderr).toContain('pass --app-migrations DIR with a directory of your project, such as db/migrations');
     expect(refused.stderr).toContain('[AUTHDB_INSIDE_PACKAGE]');
     expect(await packageFiles()).toEqual(before);
 
@@ -73,6 +73,10 @@ describe('authdb installed in node_modules', { timeout: 180_000 }, () => {
     expect(created.code).toBe(0);
     expect(created.stdout).toMatch(/^db\/migrations\/\d{14}_add_profiles\.up\.sql\ndb\/migrations\/\d{14}_add_profiles\.down\.sql\n$/);
     expect((await readdir(join(project, 'db', 'migrations'))).length).toBe(2);
+    const app = await authdb('migrate', 'create', 'add_bios', '--app-migrations', 'app=db/migrations');
+    expect(app.code).toBe(0);
+    expect(app.stdout).toMatch(/^db\/migrations\/\d{14}_add_bios\.up\.sql\n/);
+    expect(await packageFiles()).toEqual(before);
   });
 
   it('codegen writes its default file into the project, and --check reads that file', async () => {

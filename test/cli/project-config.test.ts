@@ -48,12 +48,13 @@ describe('authdb config', () => {
     const result = await runCli(['config'], { cwd: project.path, env: { AUTHDB_EMBEDDED_DIR: '/srv/authdb' } });
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split('\n');
-    expect(lines).toHaveLength(5);
+    expect(lines).toHaveLength(6);
     expect(lines[0]).toBe(`schema         from_file  (file ${file})`);
     expect(lines[1]).toBe(`migrationsDir  ${join(project.path, 'db/migrations')}  (file ${file})`);
-    expect(lines[2]).toBe('embeddedDir    /srv/authdb  (env AUTHDB_EMBEDDED_DIR)');
-    expect(lines[3]).toMatch(/^contract {7}\S+schema\/contract\.json {2}\(default\)$/);
-    expect(lines[4]).toBe(`typesOut       ${join(project.path, 'gen/types.ts')}  (file ${file})`);
+    expect(lines[2]).toBe('appMigrations  (none)  (default)');
+    expect(lines[3]).toBe('embeddedDir    /srv/authdb  (env AUTHDB_EMBEDDED_DIR)');
+    expect(lines[4]).toMatch(/^contract {7}\S+schema\/contract\.json {2}\(default\)$/);
+    expect(lines[5]).toBe(`typesOut       ${join(project.path, 'gen/types.ts')}  (file ${file})`);
   });
 
   it('--config FILE names another file, and a named file that does not exist is an error', async () => {
@@ -68,6 +69,23 @@ describe('authdb config', () => {
     expect(missing.stderr).toContain('[AUTHDB_CONFIG]');
   });
 
+  it('appMigrations: one directory or a list of named ones, resolved against the file; a bad entry is refused', async () => {
+    await writeFile(join(project.path, 'conf-app.json'), JSON.stringify({ appMigrations: ['app=db/app', 'billing=../billing/migrations'] }));
+    const settings = await configJson(['--config', 'conf-app.json']);
+    expect(settings.appMigrations).toEqual({
+      value: `app=${join(project.path, 'db/app')},billing=${join(project.path, '..', 'billing/migrations')}`,
+      source: `file ${join(project.path, 'conf-app.json')}`,
+    });
+    await writeFile(join(project.path, 'conf-app.json'), JSON.stringify({ appMigrations: ['db/a', 'db/b'] }));
+    const unnamed = await runCli(['config', '--config', 'conf-app.json'], { cwd: project.path });
+    expect(unnamed.code).toBe(1);
+    expect(unnamed.stderr).toContain('with several application directories, name each one');
+    await writeFile(join(project.path, 'conf-app.json'), JSON.stringify({ appMigrations: [] }));
+    const empty = await runCli(['config', '--config', 'conf-app.json'], { cwd: project.path });
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain('"appMigrations": must be "[NAME=]DIR" or a list of them, not []');
+  });
+
   it('refuses unknown keys and wrong types, listing every problem, before any command runs', async () => {
     const bad = join(project.path, 'bad.json');
     await writeFile(bad, JSON.stringify({ schema: 42, migrationDir: 'x', embeddedDir: '', contract: 'ok.json' }));
@@ -77,7 +95,7 @@ describe('authdb config', () => {
       expect(result.stdout).toBe('');
       expect(result.stderr).toContain(`${bad} is not a valid authdb configuration; fix or remove it:`);
       expect(result.stderr).toContain('"schema": must be a non-empty string, not 42');
-      expect(result.stderr).toContain('"migrationDir": unknown key (known: schema, migrationsDir, embeddedDir, contract, typesOut)');
+      expect(result.stderr).toContain('"migrationDir": unknown key (known: schema, migrationsDir, appMigrations, embeddedDir, contract, typesOut)');
       expect(result.stderr).toContain('"embeddedDir": must be a non-empty string, not ""');
       expect(result.stderr).not.toContain('"contract"');
       expect(result.stderr).toContain('[AUTHDB_CONFIG]');
