@@ -18,7 +18,7 @@ export default defineConfig(
   },
   {
     // Tool entry points whose loaders require a default export.
-    files: ['eslint.config.js', 'vitest.config.ts', 'test/support/global-setup.ts'],
+    files: ['eslint.config.js', 'vitest.config.ts', 'vitest.containers.config.ts', 'test/support/global-setup.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

