@@ -70,7 +70,7 @@ function fieldDifferences(expected: FunctionDefinition, actual: FunctionDefiniti
   const problems: string[] = [];
   if (expected.definition !== actual.definition) {
     const changed = lineDiff(expected.definition.split('\n'), actual.definition.split('\n')).filter((l) => l.op !== ' ');
-    problems.push(`${expected.signature} definition:\n${changed.map((l) => `  ${l.op} ${String(l.line).padStart(4)}: ${l.text}`).join('\n')}`);
+    problems.push(`${expected.signature} definition (- before, + after):\n${changed.map((l) => `  ${l.op} ${String(l.line).padStart(4)}: ${l.text}`).join('\n')}`);
   }
   if (expected.comment !== actual.comment) problems.push(`${expected.signature} comment: ${JSON.stringify(expected.comment)} → ${JSON.stringify(actual.comment)}`);
   if (expected.acl !== actual.acl) problems.push(`${expected.signature} privileges: ${String(expected.acl)} → ${String(actual.acl)}`);

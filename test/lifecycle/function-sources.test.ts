@@ -44,7 +44,7 @@ describe('sql/functions: one reviewed source per function, and the migrations bu
     const changes: string[] = [];
     for (const source of sources) {
       expect(source.text, source.path).toMatch(new RegExp(`^CREATE OR REPLACE FUNCTION ${source.name}\\(`, 'm'));
-      changes.push(...(await changesOf(source.name, source.text)).map((c) => `${source.path}: ${c}`));
+      changes.push(...(await changesOf(source.name, source.text)).map((c) => `${source.path} (before: as the migrations built it, after: as the source builds it): ${c}`));
     }
     expect(changes).toEqual([]);
   });
@@ -57,13 +57,13 @@ describe('sql/functions: one reviewed source per function, and the migrations bu
       expect(changed).not.toBe(source().text);
       const changes = await changesOf('sign_in_credentials', changed);
       expect(changes).toHaveLength(1);
-      expect(changes[0]).toMatch(/^sign_in_credentials\(p_email text\) definition:\n {2}- +\d+: BEGIN\n {2}\+ +\d+: BEGIN $/);
+      expect(changes[0]).toMatch(/^sign_in_credentials\(p_email text\) definition \(- before, \+ after\):\n {2}- +\d+: BEGIN\n {2}\+ +\d+: BEGIN $/);
     });
 
     it('an attribute (volatility)', async () => {
       const changed = source().text.replace(/^STABLE$/m, 'VOLATILE');
       expect(changed).not.toBe(source().text);
-      expect(await changesOf('sign_in_credentials', changed)).toEqual([expect.stringMatching(/definition:\n {2}- +\d+: {2}STABLE/)]);
+      expect(await changesOf('sign_in_credentials', changed)).toEqual([expect.stringMatching(/definition \(- before, \+ after\):\n {2}- +\d+: {2}STABLE/)]);
     });
 
     it('the comment', async () => {
