@@ -1,3 +1,6 @@
+-- Written by scripts/generate-email-unicode-sql.ts; do not edit by hand.
+-- 677 ranges refused, 1366 one-to-one lower-case mappings.
+
 -- authdb_email_lower(p_value) -> p_value with every letter mapped to lower
 -- case by a fixed table: Unicode's lower-case mapping (as Node's
 -- toLowerCase gives it for one code point), restricted to characters
