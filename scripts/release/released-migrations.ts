@@ -64,14 +64,36 @@ export async function releasedMigrationProblems(dir: string, manifest: ReleaseMa
       else if (now !== released) problems.push(`${path}: changed since release ${release.version} (sha256 now ${now}, released ${released}); ${RELEASED_FIX}`);
     }
   }
-  return problems;
+  return [...problems, ...(await insertedProblems(dir, manifest))];
+}
+
+/**
+ * A migration no release lists that sorts before the newest released one:
+ * a database of that release would find it pending behind applied history.
+ */
+async function insertedProblems(dir: string, manifest: ReleaseManifest): Promise<string[]> {
+  const released = new Set(manifest.releases.flatMap((r) => Object.keys(r.files)));
+  const newest = [...released].map(stem).sort().at(-1);
+  if (newest === undefined) return [];
+  return (await migrationFiles(dir))
+    .filter((f) => !released.has(f) && stem(f) < newest)
+    .map((f) => `${join(dir, f)}: not released, but sorts before the released ${newest}; a new migration comes after every released one: give it a later timestamp (rename both files)`);
+}
+
+/** `20261125000001_roles` of `20261125000001_roles.up.sql`. */
+function stem(file: string): string {
+  return file.replace(/\.(up|down)\.sql$/, '');
+}
+
+async function migrationFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((f) => /\.(up|down)\.sql$/.test(f)).sort();
 }
 
 /** The manifest with a new release of every migration file of `dir` that no earlier release lists. */
 export async function recordRelease(dir: string, manifest: ReleaseManifest, version: string): Promise<ReleaseManifest> {
   if (manifest.releases.some((r) => r.version === version)) throw new Error(`${join(dir, MANIFEST_FILE)} already lists release ${version}; a release is recorded once`);
   const released = new Set(manifest.releases.flatMap((r) => Object.keys(r.files)));
-  const files = (await readdir(dir)).filter((f) => /\.(up|down)\.sql$/.test(f) && !released.has(f)).sort();
+  const files = (await migrationFiles(dir)).filter((f) => !released.has(f));
   if (files.length === 0) throw new Error(`no migration file of ${dir} is new since the last release: nothing to record for ${version}`);
   const sums = await Promise.all(files.map(async (f) => [f, await fileSha256(join(dir, f))] as const));
   return { releases: [...manifest.releases, { version, files: Object.fromEntries(sums) }] };

@@ -71,6 +71,17 @@ describe('check:releases', () => {
     expect(again.stderr).toContain('already lists release 0.2.0');
   });
 
+  it('fails naming a new migration that sorts before a released one', async () => {
+    await writeFile(join(copy.path, '20261125000003_inserted.up.sql'), 'SELECT 1;\n');
+    await writeFile(join(copy.path, '20261125000003_inserted.down.sql'), 'SELECT 1;\n');
+    const result = await runScript('check-released-migrations.ts', ['--migrations-dir', copy.path]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `${join(copy.path, '20261125000003_inserted.up.sql')}: not released, but sorts before the released 20261125000004_registration_functions; a new migration comes after every released one`,
+    );
+    expect(result.stderr.trim().split('\n')).toHaveLength(2);
+  });
+
   it('refuses a manifest that is not one, naming it', async () => {
     await writeFile(join(copy.path, 'releases.json'), '{"releases": [{"version": "0.1.0", "files": {"a.up.sql": "nope"}}]}');
     const result = await runScript('check-released-migrations.ts', ['--migrations-dir', copy.path]);
