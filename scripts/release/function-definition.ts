@@ -43,16 +43,20 @@ export async function functionNames(client: pg.ClientBase, schema: string): Prom
 
 /**
  * Runs `sql` in `schema` as a migration would (search_path = schema, pg_temp;
- * standard_conforming_strings on), then `work`, in one transaction that is
- * rolled back: the database is left as it was.
+ * standard_conforming_strings on), then `work` under the session's own
+ * search_path again (pg_get_functiondef deparses an SQL-standard body
+ * relative to it), in one transaction that is rolled back: the database is
+ * left as it was.
  */
 export async function withSqlApplied<T>(client: pg.ClientBase, schema: string, sql: string, work: () => Promise<T>): Promise<T> {
   await client.query('BEGIN');
   try {
+    const { rows } = await client.query<{ path: string }>(`SELECT pg_catalog.current_setting('search_path') AS path`);
     await client.query(`SELECT pg_catalog.set_config('search_path', $1, true), pg_catalog.set_config('standard_conforming_strings', 'on', true)`, [
       `${client.escapeIdentifier(schema)}, pg_temp`,
     ]);
     await client.query(sql);
+    await client.query(`SELECT pg_catalog.set_config('search_path', $1, true)`, [rows[0]?.path ?? '']);
     return await work();
   } finally {
     await client.query('ROLLBACK');

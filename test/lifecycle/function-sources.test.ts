@@ -1,8 +1,14 @@
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { definitionDifferences, functionNames, readFunctionDefinitions, withSqlApplied } from '../../scripts/release/function-definition.js';
+import { functionSourceProblems } from '../../scripts/release/function-source-check.js';
 import { listFunctionSources, type FunctionSource } from '../../scripts/release/function-sources.js';
 import { createMigratedDatabase, type TestDatabase } from '../support/database.js';
+import { createTempDir } from '../support/migration-fixtures.js';
+import { runScript } from '../support/script.js';
 
 /**
  * The migrations build exactly the reviewed sources: on a database the
@@ -21,6 +27,10 @@ describe('sql/functions: one reviewed source per function, and the migrations bu
   beforeAll(async () => {
     db = await createMigratedDatabase();
     client = await db.pool.connect();
+    // As every authdb session: pg_get_functiondef then writes the names of an
+    // SQL-standard body schema-qualified, so the comparison must read both
+    // sides under one search_path.
+    await client.query('SET search_path = pg_catalog, pg_temp');
     sources = await listFunctionSources();
   });
   afterAll(async () => {
@@ -41,12 +51,39 @@ describe('sql/functions: one reviewed source per function, and the migrations bu
   });
 
   it('every source file builds exactly what the migrations built', async () => {
-    const changes: string[] = [];
-    for (const source of sources) {
-      expect(source.text, source.path).toMatch(new RegExp(`^CREATE OR REPLACE FUNCTION ${source.name}\\(`, 'm'));
-      changes.push(...(await changesOf(source.name, source.text)).map((c) => `${source.path} (before: as the migrations built it, after: as the source builds it): ${c}`));
+    for (const source of sources) expect(source.text, source.path).toMatch(new RegExp(`^CREATE OR REPLACE FUNCTION ${source.name}\\(`, 'm'));
+    expect(await functionSourceProblems(client, 'public', sources)).toEqual([]);
+  });
+
+  it('the check names a missing source, a source without a function and a source that differs', async () => {
+    const kept = sources.filter((s) => s.name !== 'verify_email');
+    const extra = { name: 'authdb_gone', path: '/x/authdb_gone.sql', text: 'SELECT 1;' };
+    const changed = kept.map((s) => (s.name === 'authdb_text_fits' ? { ...s, text: s.text.replace(/^PARALLEL SAFE$/m, 'PARALLEL RESTRICTED') } : s));
+    const problems = await functionSourceProblems(client, 'public', [...changed, extra]);
+    expect(problems).toEqual([
+      'function verify_email: the migrations create it, but it has no source file verify_email.sql; add one holding its CREATE OR REPLACE FUNCTION, COMMENT and REVOKE',
+      expect.stringMatching(/authdb_text_fits\.sql differs from what the migrations build .*\n.*definition \(- before, \+ after\):\n {2}- +\d+: +IMMUTABLE PARALLEL SAFE\n {2}\+ +\d+: +IMMUTABLE PARALLEL RESTRICTED$/),
+      '/x/authdb_gone.sql: the migrations create no function authdb_gone; a new function ships in a migration written by hand',
+    ]);
+  });
+
+  it('npm run check:functions: exit 0 on the repository, 1 naming a source that differs', async () => {
+    const ok = await runScript('check-function-sources.ts', ['--database-url', inject('adminUrl')]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^function sources match: the migrations of .* build exactly the 24 sources in /);
+    const copy = await createTempDir('authdb-function-sources-');
+    try {
+      await cp(fileURLToPath(new URL('../../sql/functions/', import.meta.url)), copy.path, { recursive: true });
+      const path = join(copy.path, 'verify_email.sql');
+      await writeFile(path, (await readFile(path, 'utf8')).replace('\nBEGIN\n', '\nBEGIN\n    NULL;\n'));
+      const failed = await runScript('check-function-sources.ts', ['--database-url', inject('adminUrl'), '--sources-dir', copy.path]);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toContain(`${path} differs from what the migrations build`);
+      expect(failed.stderr).toMatch(/\+ +\d+: {5}NULL;/);
+    } finally {
+      await copy.remove();
     }
-    expect(changes).toEqual([]);
   });
 
   describe('fails when a source differs from what the migrations build', () => {
