@@ -13,6 +13,8 @@ import { runScript } from '../support/script.js';
 
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
 const FUNCTION = 'sign_in_credentials';
+/** An SQL-standard body (RETURN …): stored parsed, so its down file is PostgreSQL's deparsed text. */
+const SQL_FUNCTION = 'authdb_text_fits';
 
 /**
  * npm run migration:function, end to end on a copy of the migrations and of
@@ -26,6 +28,7 @@ describe('npm run migration:function', () => {
   let migrationsDir: string;
   let sourcesDir: string;
   let shipped: FunctionDefinition[];
+  let shippedSql: FunctionDefinition[];
 
   const generate = (...args: string[]) =>
     runScript('function-migration.ts', [...args, '--migrations-dir', migrationsDir, '--sources-dir', sourcesDir, '--database-url', inject('adminUrl')]);
@@ -38,7 +41,13 @@ describe('npm run migration:function', () => {
     await cp(join(REPOSITORY, 'sql', 'functions'), sourcesDir, { recursive: true });
     const built = await createMigratedDatabase();
     const client = await built.pool.connect();
-    shipped = await readFunctionDefinitions(client, 'public', FUNCTION).finally(() => { client.release(); });
+    try {
+      await client.query('SET search_path = pg_catalog, pg_temp');
+      shipped = await readFunctionDefinitions(client, 'public', FUNCTION);
+      shippedSql = await readFunctionDefinitions(client, 'public', SQL_FUNCTION);
+    } finally {
+      client.release();
+    }
     await built.close();
   });
   afterAll(() => work.remove());
@@ -56,11 +65,14 @@ describe('npm run migration:function', () => {
     expect(result.stderr).toContain('Usage: npm run migration:function');
   });
 
-  it('refuses a source equal to what the migrations build, writing nothing', async () => {
+  it('refuses a source equal to what the migrations build, writing nothing (PL/pgSQL and SQL-standard bodies)', async () => {
     const before = await readdir(migrationsDir);
     const result = await generate(FUNCTION, 'unchanged');
     expect(result.stderr).toContain(`${join(sourcesDir, `${FUNCTION}.sql`)} defines sign_in_credentials(p_email text) exactly as the migrations of ${migrationsDir} build it: nothing to migrate`);
     expect(result.code).toBe(1);
+    const standard = await generate(SQL_FUNCTION, 'unchanged');
+    expect(standard.stderr).toContain('defines authdb_text_fits(p_value text, p_max integer) exactly as the migrations');
+    expect(standard.code).toBe(1);
     expect(await readdir(migrationsDir)).toEqual(before);
   });
 
@@ -88,22 +100,26 @@ describe('npm run migration:function', () => {
       const path = join(sourcesDir, `${FUNCTION}.sql`);
       await writeFile(path, (await readFile(path, 'utf8')).replace('    -- The input bound before any other work.\n', '    -- The input bound before any other work (upgraded).\n'));
       sourceText = (await readFunctionSource(path)).text;
+      const sqlPath = join(sourcesDir, `${SQL_FUNCTION}.sql`);
+      const sqlText = await readFile(sqlPath, 'utf8');
+      expect(sqlText).toContain('(p_max OPERATOR(pg_catalog.*) 4)');
+      await writeFile(sqlPath, sqlText.replace('(p_max OPERATOR(pg_catalog.*) 4)', '(4 OPERATOR(pg_catalog.*) p_max)'));
       db = await createEmptyDatabase();
     });
     afterAll(() => db.close());
 
-    async function definitionInDb(): Promise<FunctionDefinition[]> {
-      const client = new pg.Client({ connectionString: db.url });
+    async function definitionInDb(name = FUNCTION): Promise<FunctionDefinition[]> {
+      const client = new pg.Client({ connectionString: db.url, options: '-c search_path=pg_catalog,pg_temp' });
       await client.connect();
       try {
-        return await readFunctionDefinitions(client, 'public', FUNCTION);
+        return await readFunctionDefinitions(client, 'public', name);
       } finally {
         await client.end();
       }
     }
 
     async function sourceChanges(): Promise<string[]> {
-      const client = new pg.Client({ connectionString: db.url });
+      const client = new pg.Client({ connectionString: db.url, options: '-c search_path=pg_catalog,pg_temp' });
       await client.connect();
       try {
         const now = await readFunctionDefinitions(client, 'public', FUNCTION);
@@ -129,8 +145,17 @@ describe('npm run migration:function', () => {
       expect(downText).toMatch(/\nREVOKE EXECUTE ON FUNCTION sign_in_credentials\(text\) FROM PUBLIC;\n$/);
     });
 
-    it('authdb lint accepts the pair', async () => {
-      const result = await runCli(['lint', up, down]);
+    it('writes the pair of an SQL-standard body: down is its deparsed definition, schema-neutral', async () => {
+      const result = await generate(SQL_FUNCTION, 'text_fits_order');
+      expect(result.code, result.stderr).toBe(0);
+      const [, sqlDown = ''] = result.stdout.trim().split('\n');
+      const downText = await readFile(sqlDown, 'utf8');
+      expect(downText).toMatch(/\nRETURN CASE WHEN \(p_value IS NULL\) THEN true WHEN \(octet_length\(p_value\) > \(p_max \* 4\)\)/);
+      expect(downText).not.toContain('authdb_previous');
+    });
+
+    it('authdb lint accepts the pairs', async () => {
+      const result = await runCli(['lint', '--migrations-dir', migrationsDir]);
       expect(result.stdout + result.stderr).toContain('0 error(s)');
       expect(result.code).toBe(0);
     });
@@ -139,23 +164,28 @@ describe('npm run migration:function', () => {
       const applied = await runCli(['migrate', 'up', '--migrations-dir', migrationsDir, '--database-url', db.url]);
       expect(applied.code, applied.stderr).toBe(0);
       expect(applied.stdout).toContain('_sign_in_comment');
+      expect(applied.stdout).toContain('_text_fits_order');
       expect(await sourceChanges()).toEqual([]);
       expect((await definitionInDb())[0]?.definition).toContain('(upgraded)');
-      const reverted = await runCli(['migrate', 'down', '--steps', '1', '--migrations-dir', migrationsDir, '--database-url', db.url]);
+      expect((await definitionInDb(SQL_FUNCTION))[0]?.definition).toContain('(4 * p_max)');
+      const reverted = await runCli(['migrate', 'down', '--steps', '2', '--migrations-dir', migrationsDir, '--database-url', db.url]);
       expect(reverted.code, reverted.stderr).toBe(0);
       expect(definitionDifferences(shipped, await definitionInDb())).toEqual([]);
+      expect(definitionDifferences(shippedSql, await definitionInDb(SQL_FUNCTION))).toEqual([]);
     });
 
     it('migrate verify-reversible passes on the directory with the pair', async () => {
       const result = await runCli(['migrate', 'verify-reversible', '--migrations-dir', migrationsDir, '--database-url', inject('adminUrl')]);
       expect(result.code, result.stdout + result.stderr).toBe(0);
-      expect(result.stdout).toMatch(/reversible \d{14}_sign_in_comment/);
+      expect(result.stdout).toMatch(/reversible \d{14}_sign_in_comment\nreversible \d{14}_text_fits_order\n/);
     });
 
-    it('a second run refuses: the migrations now build the source', async () => {
-      const result = await generate(FUNCTION, 'again');
-      expect(result.code).toBe(1);
-      expect(result.stderr).toContain('nothing to migrate');
+    it('a second run refuses: the migrations now build the sources', async () => {
+      for (const name of [FUNCTION, SQL_FUNCTION]) {
+        const result = await generate(name, 'again');
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain('nothing to migrate');
+      }
     });
   });
 
