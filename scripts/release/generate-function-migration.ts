@@ -1,5 +1,5 @@
-import { access, readdir } from 'node:fs/promises';
-import { isAbsolute, relative } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { isAbsolute, join, relative } from 'node:path';
 import type pg from 'pg';
 import { definitionDifferences, readFunctionDefinitions, withSqlApplied, type FunctionDefinition } from './function-definition.js';
 import { downMigration, migrationStem, upMigration, writeMigrationPair } from './function-migration-pair.js';
@@ -58,16 +58,14 @@ function displayPath(path: string): string {
   return near === '' || near.startsWith('..') || isAbsolute(near) ? path : near;
 }
 
+/** Refuses, before any work, a stem that exists or would sort before an existing migration (the pair must come last). */
 async function refuseExisting(dir: string, stem: string): Promise<void> {
   const entries = await readdir(dir).catch((error: unknown) => {
     throw new Error(`cannot read the migrations directory ${dir}: ${(error as Error).message}`, { cause: error });
   });
-  const newest = entries.filter((f) => f.endsWith('.up.sql')).sort().at(-1);
-  if (newest !== undefined && newest >= `${stem}.up.sql`) throw new Error(`${dir}/${newest} sorts after the new ${stem}.up.sql; the new pair would be out of order (check the clock)`);
-  for (const suffix of ['.up.sql', '.down.sql']) {
-    const exists = await access(`${dir}/${stem}${suffix}`).then(() => true, () => false);
-    if (exists) throw new Error(`${dir}/${stem}${suffix} already exists; a migration is never overwritten`);
-  }
+  const newest = entries.filter((f) => f.endsWith('.up.sql')).map((f) => f.slice(0, -'.up.sql'.length)).sort().at(-1);
+  if (newest === stem) throw new Error(`${join(dir, `${stem}.up.sql`)} already exists; a migration is never overwritten (wait a second, or choose another name)`);
+  if (newest !== undefined && newest > stem) throw new Error(`${join(dir, `${newest}.up.sql`)} sorts after the new ${stem}; the new pair would be out of order (check the clock, or the name)`);
 }
 
 async function onlyDefinition(client: pg.ClientBase, source: FunctionSource, dir: string): Promise<FunctionDefinition> {

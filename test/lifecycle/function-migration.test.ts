@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { definitionDifferences, readFunctionDefinitions, withSqlApplied, type FunctionDefinition } from '../../scripts/release/function-definition.js';
 import { writeMigrationPair } from '../../scripts/release/function-migration-pair.js';
+import { generateFunctionMigration } from '../../scripts/release/generate-function-migration.js';
 import { readFunctionSource } from '../../scripts/release/function-sources.js';
 import { runCli } from '../support/cli.js';
 import { createEmptyDatabase, createMigratedDatabase, type TestDatabase } from '../support/database.js';
@@ -187,6 +188,21 @@ describe('npm run migration:function', () => {
         expect(result.stderr).toContain('nothing to migrate');
       }
     });
+  });
+
+  it('refuses, before any database work, a pair that exists or would sort before an existing one', async () => {
+    const source = await readFunctionSource(join(REPOSITORY, 'sql', 'functions', `${FUNCTION}.sql`));
+    const dir = await createTempDir('authdb-pair-');
+    try {
+      await writeFile(join(dir.path, '20270101000000_x.up.sql'), 'kept\n');
+      await writeFile(join(dir.path, '20270101000000_x.down.sql'), 'kept\n');
+      const at = (iso: string) => generateFunctionMigration({ source, name: 'x', migrationsDir: dir.path, databaseUrl: 'postgres://never.invalid/none', now: new Date(iso) });
+      await expect(at('2027-01-01T00:00:00Z')).rejects.toThrow(`${join(dir.path, '20270101000000_x.up.sql')} already exists; a migration is never overwritten`);
+      await expect(at('2026-12-31T00:00:00Z')).rejects.toThrow(`${join(dir.path, '20270101000000_x.up.sql')} sorts after the new 20261231000000_x; the new pair would be out of order`);
+      expect((await readdir(dir.path)).sort()).toEqual(['20270101000000_x.down.sql', '20270101000000_x.up.sql']);
+    } finally {
+      await dir.remove();
+    }
   });
 
   it('never overwrites a file of a pair', async () => {
