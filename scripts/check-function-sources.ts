@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { functionSourceProblems } from './release/function-source-check.js';
 import { FUNCTION_SOURCES_DIR, listFunctionSources } from './release/function-sources.js';
 import { SCRATCH_SCHEMA, withScratchBuild } from './release/scratch-build.js';
+import { runScriptMain } from './release/script-main.js';
 
 const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
 
@@ -47,11 +48,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const usage = (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') === true;
-    console.error(`${(error as Error).message}${usage ? `\n\n${HELP}` : ''}`);
-    process.exit(usage ? 2 : 1);
-  },
-);
+runScriptMain(main, HELP);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MANIFEST_FILE, readManifest, recordRelease, releasedMigrationProblems } from './release/released-migrations.js';
+import { runScriptMain } from './release/script-main.js';
 
 const DEFAULT_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
 
@@ -49,11 +50,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const usage = (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') === true;
-    console.error(`${(error as Error).message}${usage ? `\n\n${HELP}` : ''}`);
-    process.exit(usage ? 2 : 1);
-  },
-);
+runScriptMain(main, HELP);

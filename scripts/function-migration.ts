@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FUNCTION_SOURCES_DIR, readFunctionSource } from './release/function-sources.js';
 import { generateFunctionMigration } from './release/generate-function-migration.js';
+import { runScriptMain, ScriptUsageError } from './release/script-main.js';
 
 const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
 const NAME = /^[a-z][a-z0-9_]*$/;
@@ -35,8 +36,6 @@ function and a changed argument list (write those by hand).
                          throwaway embedded PostgreSQL in the temp directory
   -h, --help             show this help`;
 
-class UsageError extends Error {}
-
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     options: {
@@ -53,8 +52,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const [fn, name, ...rest] = positionals;
-  if (fn === undefined || name === undefined || rest.length > 0) throw new UsageError(`expected FUNCTION and NAME, got ${positionals.length} argument(s)`);
-  if (!NAME.test(name)) throw new UsageError(`NAME "${name}" must be lowercase letters, digits and underscores, starting with a letter (e.g. verify_email_locale)`);
+  if (fn === undefined || name === undefined || rest.length > 0) throw new ScriptUsageError(`expected FUNCTION and NAME, got ${positionals.length} argument(s)`);
+  if (!NAME.test(name)) throw new ScriptUsageError(`NAME "${name}" must be lowercase letters, digits and underscores, starting with a letter (e.g. verify_email_locale)`);
   const sourcePath = fn.endsWith('.sql') ? resolve(fn) : join(resolve(values['sources-dir'] ?? FUNCTION_SOURCES_DIR), `${fn}.sql`);
   const source = await readFunctionSource(sourcePath);
   const pair = await generateFunctionMigration({
@@ -69,11 +68,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const usage = error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') === true;
-    console.error(`${(error as Error).message}${usage ? `\n\n${HELP}` : ''}`);
-    process.exit(usage ? 2 : 1);
-  },
-);
+runScriptMain(main, HELP);
