@@ -9,7 +9,7 @@ import { Migrator } from '../../src/migrate/migrator.js';
 /** The schema a scratch build migrates into: a name no definition mentions, so removing it makes a definition schema-neutral. */
 export const SCRATCH_SCHEMA = 'authdb_previous';
 
-const APPLICATION_NAME = 'authdb migration:function';
+const APPLICATION_NAME = 'authdb release scripts';
 
 /**
  * Builds a scratch database from `migrationsDir` (every migration applied,
@@ -20,7 +20,7 @@ const APPLICATION_NAME = 'authdb migration:function';
  */
 export async function withScratchBuild<T>(migrationsDir: string, databaseUrl: string | undefined, work: (client: pg.Client) => Promise<T>): Promise<T> {
   if (databaseUrl !== undefined) return buildOn(databaseUrl, migrationsDir, work);
-  const dir = await mkdtemp(join(tmpdir(), 'authdb-function-migration-'));
+  const dir = await mkdtemp(join(tmpdir(), 'authdb-scratch-build-'));
   const cluster = new EmbeddedCluster({ dir, ephemeral: true });
   try {
     await cluster.initialise();
