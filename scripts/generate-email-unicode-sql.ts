@@ -1,6 +1,8 @@
-// Generates the Unicode data of authdb's canonical e-mail form and writes it
-// into migrations/20261125000002_users.up.sql, between the lines
-// "-- BEGIN GENERATED: email unicode data" and "-- END GENERATED: email unicode data".
+// Generates the Unicode data of authdb's canonical e-mail form: the sources
+// of authdb_email_unassigned_pattern() and authdb_email_lower(text) in
+// sql/functions/.  Their first version is in migrations/20261125000002_users.up.sql
+// (released in 0.1.0, never changed again); a new version ships as an upgrade
+// migration generated from the sources (npm run migration:function).
 //
 //   npx tsx scripts/generate-email-unicode-sql.ts [--check] [path/to/DerivedAge.txt]
 //
@@ -16,13 +18,13 @@
 //     time: the lower-case mapping table.  Only mappings whose source and
 //     result are assigned in Unicode 13.0 are kept.
 //
-// --check exits 1 when the migration's generated region differs.
+// --check exits 1 when a source differs from what the script generates.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const MIGRATION = fileURLToPath(new URL('../migrations/20261125000002_users.up.sql', import.meta.url));
-const BEGIN = '-- BEGIN GENERATED: email unicode data';
-const END = '-- END GENERATED: email unicode data';
+/** The functions' reviewed sources; migration 20261125000002_users, released in 0.1.0, holds their first version. */
+const SOURCES = fileURLToPath(new URL('../sql/functions/', import.meta.url));
 /** Default is Debian's unicode-data package. */
 const DEFAULT_DERIVED_AGE = '/usr/share/unicode/DerivedAge.txt';
 /** The Unicode version of PostgreSQL 14, the oldest supported server. */
@@ -140,23 +142,26 @@ function wrap(parts: readonly string[], indent: string, width = 96): string {
   return lines.map((l, i) => `${indent}${i === 0 ? 'E' : ''}'${l}'`).join('\n');
 }
 
-function generate(derivedAge: string): string {
+/** The source of each generated function (sql/functions/<name>.sql). */
+function generate(derivedAge: string): Readonly<Record<string, string>> {
   const allowed = allowedSet(assignedRanges(derivedAge));
   const refused = refusedRanges(allowed);
   const { from, to, special } = lowerCaseMappings(allowed);
   if ([...special.keys()].join() !== '304') throw new Error(`unexpected multi-code-point lower-case mappings: ${[...special.keys()].join()}`);
   const pattern = refused.map(([a, b]) => (a === b ? regexEscape(a) : `${regexEscape(a)}-${regexEscape(b)}`));
-  return [
-    BEGIN,
+  const header = [
     '-- Written by scripts/generate-email-unicode-sql.ts; do not edit by hand.',
     `-- ${String(refused.length)} ranges refused, ${String(from.length)} one-to-one lower-case mappings.`,
     '',
+  ];
+  const unassignedPattern = [
+    ...header,
     '-- authdb_email_unassigned_pattern() -> a regular expression (ARE) matching',
     '-- every code point that is not a character assigned in Unicode 13.0 (the',
     '-- version of PostgreSQL 14, the oldest supported server): unassigned code',
     '-- points and noncharacters.  Only ASCII in the source: \\uXXXX escapes of',
     '-- the regex engine, not of the string literal.',
-    'CREATE FUNCTION authdb_email_unassigned_pattern()',
+    'CREATE OR REPLACE FUNCTION authdb_email_unassigned_pattern()',
     'RETURNS text',
     'LANGUAGE plpgsql',
     'IMMUTABLE',
@@ -172,7 +177,9 @@ function generate(derivedAge: string): string {
     "COMMENT ON FUNCTION authdb_email_unassigned_pattern() IS",
     "    'Private. Regular expression matching the code points that are not characters assigned in Unicode 13.0 (generated).';",
     'REVOKE EXECUTE ON FUNCTION authdb_email_unassigned_pattern() FROM PUBLIC;',
-    '',
+  ];
+  const lower = [
+    ...header,
     '-- authdb_email_lower(p_value) -> p_value with every letter mapped to lower',
     '-- case by a fixed table: Unicode\'s lower-case mapping (as Node\'s',
     '-- toLowerCase gives it for one code point), restricted to characters',
@@ -180,7 +187,7 @@ function generate(derivedAge: string): string {
     '-- anything else; U+0130 (capital I with dot) becomes "i" + U+0307.  It uses',
     '-- replace() and translate() only, so neither the database collation nor',
     '-- the ICU or libc version can change the result.',
-    'CREATE FUNCTION authdb_email_lower(p_value text)',
+    'CREATE OR REPLACE FUNCTION authdb_email_lower(p_value text)',
     'RETURNS text',
     'LANGUAGE plpgsql',
     'IMMUTABLE',
@@ -214,29 +221,24 @@ function generate(derivedAge: string): string {
     "COMMENT ON FUNCTION authdb_email_lower(text) IS",
     "    'Private. Lower-cases p_value with a fixed table (Unicode lower-case mapping of the characters of Unicode 13.0, generated); independent of collation and ICU.';",
     'REVOKE EXECUTE ON FUNCTION authdb_email_lower(text) FROM PUBLIC;',
-    END,
-  ].join('\n');
+  ];
+  return { authdb_email_unassigned_pattern: `${unassignedPattern.join('\n')}\n`, authdb_email_lower: `${lower.join('\n')}\n` };
 }
 
 function main(): void {
   const args = process.argv.slice(2);
   const check = args.includes('--check');
   const derivedAgePath = args.find((a) => a !== '--check') ?? DEFAULT_DERIVED_AGE;
-  const region = generate(readFileSync(derivedAgePath, 'utf8'));
-  const sql = readFileSync(MIGRATION, 'utf8');
-  const start = sql.indexOf(BEGIN);
-  const end = sql.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`${MIGRATION}: the markers "${BEGIN}" / "${END}" are missing`);
-  const updated = sql.slice(0, start) + region + sql.slice(end + END.length);
-  if (check) {
-    if (updated !== sql) {
-      console.error(`${MIGRATION}: the generated region is out of date; run npx tsx scripts/generate-email-unicode-sql.ts`);
+  for (const [name, text] of Object.entries(generate(readFileSync(derivedAgePath, 'utf8')))) {
+    const path = join(SOURCES, `${name}.sql`);
+    if (!check) {
+      writeFileSync(path, text);
+      console.log(`${path}: written; ship it with npm run migration:function -- ${name} NAME (README "Releases and upgrades")`);
+    } else if (readFileSync(path, 'utf8') !== text) {
+      console.error(`${path}: out of date; run npx tsx scripts/generate-email-unicode-sql.ts`);
       process.exitCode = 1;
     }
-    return;
   }
-  writeFileSync(MIGRATION, updated);
-  console.log(`${MIGRATION}: generated region written`);
 }
 
 main();
