@@ -25,7 +25,7 @@ export interface ExpectedSchemaOptions {
 /** Applies `files` to the scratch database and describes what they built (without the schema's own entry). */
 export async function expectedSchema(options: ExpectedSchemaOptions): Promise<Snapshot> {
   const { scratch, schema, files } = options;
-  await assertEmpty(scratch, schema, await takeSnapshot(scratch, { schema, missingSchema: 'empty' }));
+  await assertEmpty(scratch, schema, withoutSchemaEntry(await takeSnapshot(scratch, { schema, missingSchema: 'empty' })));
   if (files.some((f) => f.source !== AUTHDB_SOURCE)) throw new Error('expectedSchema: only authdb migrations are baselined');
   const migrator = new Migrator({
     client: scratch,
