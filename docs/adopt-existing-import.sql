@@ -19,6 +19,25 @@ SELECT id,
        created_at
   FROM legacy_users;
 
+-- The application's foreign keys to the old users (orders.user_id…) now point at authdb's users:
+-- the ids are the same. Each is added back checked, so a row of an account not copied fails here.
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT conrelid::regclass AS owner, conname AS name, pg_get_constraintdef(oid) AS definition
+          FROM pg_constraint
+         WHERE contype = 'f' AND confrelid = 'legacy_users'::regclass
+           AND conrelid <> 'legacy_email_verification_tokens'::regclass
+    LOOP
+        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', r.owner, r.name);
+        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', r.owner, r.name,
+                       replace(r.definition, 'REFERENCES legacy_users(', 'REFERENCES users('));
+    END LOOP;
+END
+$$;
+
 -- The old tokens are not carried over: their hashing, expiry and registration rules are not
 -- authdb's. Unconfirmed users verify again with a token authdb issues.
 DROP TABLE legacy_email_verification_tokens;

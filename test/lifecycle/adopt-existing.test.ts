@@ -103,6 +103,7 @@ describe('adopting an existing database', () => {
     ]);
     expect(await scalar<number>('SELECT count(*)::int AS v FROM email_verification_tokens')).toBe(0);
     expect(await scalar<string>('SELECT user_id::text AS v FROM orders')).toBe(ids.ada);
+    expect(await scalar<string>("SELECT confrelid::regclass::text AS v FROM pg_constraint WHERE conrelid = 'orders'::regclass AND contype = 'f'")).toBe('users');
 
     // Confirmed accounts sign in with their old passwords (bcrypt, as imported), however the address is typed.
     expect(await authDb.verifyPassword({ email: 'ADA@example.com', password: 'ada-password' })).toEqual({ userId: ids.ada, role: 'user' });
