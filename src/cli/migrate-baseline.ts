@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { applicationObjects } from '../contract/application-objects.js';
 import { baselineDrift, expectedSchema } from '../contract/baseline.js';
-import { SCRATCH_PREFIX, withScratchDatabase } from '../contract/scratch-database.js';
+import { BASELINE_SCRATCH_PREFIX, withScratchDatabase } from '../contract/scratch-database.js';
 import type { MigrationFile } from '../migrate/migration-file.js';
 import { loadSources } from '../migrate/migration-source.js';
 import { help, type Command } from './command.js';
@@ -48,7 +48,7 @@ database").
                      record nothing
   --scratch-url URL  build the expected schema in this existing, empty
                      database (left in place) instead of creating
-                     ${SCRATCH_PREFIX}<random> (which needs CREATEDB, and is dropped)
+                     ${BASELINE_SCRATCH_PREFIX}<random> (which needs CREATEDB, and is dropped)
 
 ${MIGRATE_OPTIONS_HELP}`,
   async run(argv, output, env) {
@@ -74,7 +74,7 @@ ${MIGRATE_OPTIONS_HELP}`,
 /** Runs `work` on a created scratch database (dropped afterwards), or on the one `--scratch-url` names. */
 function onScratch<T>(admin: pg.Client, settings: MigrateSettings, scratchUrl: string | undefined, output: Output, work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
   if (scratchUrl !== undefined) return withScratchUrl(scratchUrl, settings, work, output);
-  return withScratchDatabase({ admin, source: settings.source, applicationName: `authdb ${COMMAND}` }, (client, name) => {
+  return withScratchDatabase({ admin, source: settings.source, applicationName: `authdb ${COMMAND}`, prefix: BASELINE_SCRATCH_PREFIX }, (client, name) => {
     output.err(`authdb: building the expected schema in scratch database ${name} (dropped afterwards)`);
     return work(client);
   });

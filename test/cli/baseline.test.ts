@@ -91,7 +91,7 @@ describe('migrate baseline', () => {
     expect(run.stderr).toContain('Adopting an existing database');
     expect(await history()).toEqual([]);
     // The scratch database it built the expected schema in is gone (other test files make their own).
-    const scratch = /scratch database (authdb_verify_[0-9a-f]+)/.exec(run.stderr)?.[1];
+    const scratch = /scratch database (authdb_baseline_[0-9a-f]+)/.exec(run.stderr)?.[1];
     expect(scratch).toBeDefined();
     const { rows } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_database WHERE datname = $1', [scratch]);
     expect(rows[0]?.n).toBe(0);
