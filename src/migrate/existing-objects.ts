@@ -1,5 +1,6 @@
 import type { ClientBase } from 'pg';
 import { applicationObjects } from '../contract/application-objects.js';
+import { parseStatements } from '../sql/parse.js';
 import { MigrationError } from './errors.js';
 import type { MigrationFile } from './migration-file.js';
 
@@ -35,10 +36,32 @@ export async function existingObjects(client: ClientBase, schema: string, pendin
   });
 }
 
-/** Relation, index, type and routine names the up files create. */
+/** Relation, index, type and routine names the up files create, with the indexes of their named constraints. */
 async function createdNames(files: readonly MigrationFile[]): Promise<Set<string>> {
   const objects = await applicationObjects(files);
-  return new Set([...objects.relations, ...objects.indexes, ...objects.functions]);
+  return new Set([...objects.relations, ...objects.indexes, ...objects.functions, ...(await constraintIndexes(files))]);
+}
+
+type Node = Readonly<Record<string, unknown>>;
+/** Constraints that build an index of their own name, in the schema's namespace. */
+const INDEXED = new Set(['CONSTR_PRIMARY', 'CONSTR_UNIQUE', 'CONSTR_EXCLUSION']);
+
+/** Names of the PRIMARY KEY, UNIQUE and EXCLUDE constraints (and so indexes) the files name, in CREATE TABLE or ALTER TABLE … ADD. */
+async function constraintIndexes(files: readonly MigrationFile[]): Promise<string[]> {
+  const names: string[] = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(visit);
+    else if (node !== null && typeof node === 'object') {
+      const constraint = (node as { Constraint?: Node }).Constraint;
+      if (constraint && INDEXED.has(String(constraint.contype)) && typeof constraint.conname === 'string') names.push(constraint.conname);
+      Object.values(node as Node).forEach(visit);
+    }
+  };
+  for (const file of files) {
+    const parsed = await parseStatements(file.up);
+    if (parsed.ok) for (const statement of parsed.statements) if (statement.type === 'CreateStmt' || statement.type === 'AlterTableStmt') visit(statement.body);
+  }
+  return names;
 }
 
 /** Which of `names` the schema holds: relations and indexes, standalone types, routines. */

@@ -121,4 +121,15 @@ describe('migrate up on a schema holding objects of the same names', () => {
     );
     expect(rows[0]).toEqual({ roles: false, tracking: false });
   });
+
+  it('names the indexes a renamed table keeps: a rename of the tables alone is not enough', async () => {
+    await db.pool.query(`CREATE TABLE users (id uuid, email text, CONSTRAINT users_pkey PRIMARY KEY (id), CONSTRAINT users_email_key UNIQUE (email));
+      ALTER TABLE users RENAME TO legacy_users`);
+    const up = await runMain(['migrate', 'up', '--database-url', db.url]);
+    expect(up.code).toBe(1);
+    expect(up.stderr).toMatch(/ {2}index users_email_key: created by \d+_users/);
+    expect(up.stderr).toMatch(/ {2}index users_pkey: created by \d+_users/);
+    expect(up.stderr).not.toContain('table legacy_users');
+    expect(await history()).toEqual([]);
+  });
 });
