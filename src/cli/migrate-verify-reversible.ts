@@ -61,7 +61,8 @@ ${MIGRATE_OPTIONS_HELP}`,
   },
 };
 
-async function withScratchUrl<T>(url: string, settings: MigrateSettings, work: (client: pg.ClientBase) => Promise<T>, output: Output): Promise<T> {
+/** Runs `work` on the existing database `--scratch-url` names, left in place. */
+export async function withScratchUrl<T>(url: string, settings: MigrateSettings, work: (client: pg.ClientBase) => Promise<T>, output: Output): Promise<T> {
   checkDatabaseUrl('--scratch-url', url);
   output.err(`authdb: scratch database ${redactUrl(url)} (given with --scratch-url; left in place)`);
   const { connectTimeoutMs } = settings.source;

@@ -6,6 +6,7 @@ import { db } from './db.js';
 import { config } from './config.js';
 import { grant } from './grant.js';
 import { lint } from './lint.js';
+import { migrateBaseline } from './migrate-baseline.js';
 import { migrateCreate } from './migrate-create.js';
 import { migrateDown } from './migrate-down.js';
 import { migrateStatus } from './migrate-status.js';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   migrateCreate,
   migrateValidate,
   migrateVerifyReversible,
+  migrateBaseline,
   schemaDump,
   schemaCheck,
   lint,

@@ -115,13 +115,14 @@ export async function verifyReversible(options: VerifyReversibleOptions): Promis
   return { ok: true, verified };
 }
 
-async function assertEmpty(client: ClientBase, schema: string, snapshot: Snapshot): Promise<void> {
+/** Refuses a scratch database whose schema holds objects or applied migrations. */
+export async function assertEmpty(client: ClientBase, schema: string, snapshot: Snapshot): Promise<void> {
   const applied = await new TrackingTable(client, schema).applied();
   const objects = Object.keys(snapshot.objects);
   if (applied.length === 0 && objects.length === 0) return;
   const found = applied.length > 0 ? `${applied.length} applied migration(s)` : `${objects.length} object(s), e.g. ${objects.slice(0, 3).join(', ')}`;
   throw new ContractError(
     'AUTHDB_SCRATCH',
-    `the scratch database is not empty: schema "${schema}" has ${found}; verify-reversible applies and reverts every migration, so give it an empty database (or omit --scratch-url to let it create one)`,
+    `the scratch database is not empty: schema "${schema}" has ${found}; the command applies migrations there, so give it an empty database (or omit --scratch-url to let it create one)`,
   );
 }

@@ -8,6 +8,8 @@ import { ContractError } from './errors.js';
 
 /** Prefix of the databases `migrate verify-reversible` creates (and drops). */
 export const SCRATCH_PREFIX = 'authdb_verify_';
+/** Prefix of the databases `migrate baseline` creates (and drops). */
+export const BASELINE_SCRATCH_PREFIX = 'authdb_baseline_';
 
 export interface ScratchOptions {
   /** A connection to the server, used for CREATE DATABASE and DROP DATABASE only. */
@@ -17,15 +19,17 @@ export interface ScratchOptions {
   readonly applicationName: string;
   /** Leave the database in place for inspection. Default is `false`. */
   readonly keep?: boolean;
+  /** The name's prefix. Default is {@link SCRATCH_PREFIX}. */
+  readonly prefix?: string;
 }
 
 /**
- * Creates `authdb_verify_<random>` from `template0` on the server of
+ * Creates `<prefix><random>` (default `authdb_verify_<random>`) from `template0` on the server of
  * `admin`, runs `work` connected to it, and drops it afterwards (also when
  * `work` fails), unless `keep` is set.
  */
 export async function withScratchDatabase<T>(options: ScratchOptions, work: (client: pg.Client, name: string) => Promise<T>): Promise<T> {
-  const name = `${SCRATCH_PREFIX}${randomBytes(6).toString('hex')}`;
+  const name = `${options.prefix ?? SCRATCH_PREFIX}${randomBytes(6).toString('hex')}`;
   await options.admin.query(`CREATE DATABASE ${name} TEMPLATE template0`).catch((error: unknown) => {
     throw new ContractError(
       'AUTHDB_SCRATCH',

@@ -12,7 +12,9 @@ export type MigrationErrorCode =
   | 'AUTHDB_UNSTABLE_SESSION'
   | 'AUTHDB_SETUP'
   | 'AUTHDB_DOWN_DATA'
-  | 'AUTHDB_SECOND_INSTALL';
+  | 'AUTHDB_SECOND_INSTALL'
+  | 'AUTHDB_EXISTING_OBJECTS'
+  | 'AUTHDB_BASELINE_DRIFT';
 
 /** Base class of every error the migration engine raises on purpose. */
 export class MigrationError extends Error {

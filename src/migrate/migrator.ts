@@ -9,6 +9,9 @@ import { assertSchemaTrusted } from './schema-trust.js';
 import { sourceOf, SqlExecutor, type CompletionListener, type Direction } from './sql-executor.js';
 import { BlockerWatch, withBlockers } from './blockers.js';
 import { dataAtRisk, DownDataError, type DataAtRisk } from './down-data.js';
+import { existingObjects, ExistingObjectsError } from './existing-objects.js';
+import { BaselineDriftError, planBaseline } from './baseline.js';
+import type { Drift } from '../contract/diff.js';
 import { ConnectionLostError, isConnectionLoss, MigrationInterruptedError, type RunningFile } from './run-faults.js';
 import { assertStableSession, type ProbeSession } from './session-stability.js';
 import { TrackingTable } from './tracking-table.js';
@@ -74,6 +77,16 @@ export interface MigrationRun {
   readonly planned?: readonly PlannedMigration[];
   /** Set for dry runs of `down`: the tables and columns it would drop that hold data (beyond seed rows). */
   readonly dataAtRisk?: readonly DataAtRisk[];
+}
+
+/** Options of {@link Migrator.baseline}. */
+export interface BaselineOptions {
+  /** The last migration to record. Default is authdb's newest. */
+  readonly to?: string | undefined;
+  /** Prove, and return what would be recorded; record nothing. Default is false. */
+  readonly dryRun?: boolean | undefined;
+  /** The differences between what `files` create and the schema (expected → actual); none when it holds exactly that. */
+  readonly prove: (files: readonly MigrationFile[]) => Promise<readonly Drift[]>;
 }
 
 /** Options of {@link Migrator.down}. */
@@ -167,6 +180,53 @@ export class Migrator {
     return this.#execute('down', (statuses, order) => planDown(statuses, target, order), options.dryRun ?? false, options.force ?? false);
   }
 
+  /**
+   * Records authdb's migrations (up to and including `to`, default all) as
+   * applied without running them, once `prove` found no difference between
+   * what they create and the schema; otherwise throws a
+   * {@link BaselineDriftError} (`AUTHDB_BASELINE_DRIFT`) and records nothing.
+   * Under the migration lock, the rows in one transaction. A dry run proves
+   * the same and returns what it would record.
+   */
+  async baseline(options: BaselineOptions): Promise<MigrationRun> {
+    const files = await loadSources(this.#sources);
+    const prove = async (): Promise<string[]> => {
+      await assertSchemaTrusted(this.#client, { schema: this.#schema });
+      const names = planBaseline(this.#checked(files, await this.#tracking.applied()), options.to);
+      const drifts = await options.prove(inPlan(files, names));
+      if (drifts.length > 0) throw new BaselineDriftError(this.#schema, names, drifts);
+      return names;
+    };
+    if (options.dryRun === true) return { names: await prove() };
+    const release = await this.#lock('up');
+    try {
+      const names = await prove();
+      const existed = await schemaObjectIds(this.#client, this.#schema);
+      await this.#tracking.ensure();
+      await revokeDefaultPrivileges(this.#client, this.#schema, existed);
+      await assertSchemaTrusted(this.#client, { schema: this.#schema });
+      await this.#record(inPlan(files, names));
+      return { names };
+    } finally {
+      await this.#watch?.blockers.close();
+      this.#watch = undefined;
+      this.#sessionPid = undefined;
+      await release();
+    }
+  }
+
+  /** One transaction: a tracking row for each file, applied now, duration 0. */
+  async #record(files: readonly MigrationFile[]): Promise<void> {
+    await this.#client.query('BEGIN');
+    try {
+      for (const file of files) await this.#tracking.insert(file.name, file.source, file.checksum, 0);
+      await this.#client.query('COMMIT');
+    } catch (error) {
+      await this.#client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
   async #execute(direction: Direction, plan: (statuses: readonly MigrationStatus[], appliedOrder: readonly string[]) => string[], dryRun: boolean, force = false): Promise<MigrationRun> {
     const files = await loadSources(this.#sources);
     const planNames = async (): Promise<string[]> => {
@@ -176,31 +236,14 @@ export class Migrator {
     if (dryRun) {
       await assertSchemaTrusted(this.#client, { schema: this.#schema });
       const names = await planNames();
+      if (direction === 'up') await this.#refuseExistingObjects(files, names);
       const executor = this.#executor(() => undefined);
       await executor.prepare(inPlan(files, names), direction);
       const planned = await this.#describe(executor, files, names, direction);
       if (direction === 'up') return { names, planned };
       return { names, planned, dataAtRisk: await dataAtRisk(this.#client, files, inPlan(files, names), this.#schema) };
     }
-    this.#running = undefined;
-    this.#completed = 0;
-    this.#sessionPid = undefined;
-    let release: () => Promise<void>;
-    try {
-      // Before the lock: through a transaction-mode pooler the lock itself would leak.
-      const pid = await assertStableSession(this.#client, this.#openProbe);
-      this.#sessionPid = pid;
-      if (this.#openProbe) this.#watch = { blockers: new BlockerWatch(this.#openProbe, this.#ddlLockTimeoutMs / 4), pid };
-      release = await acquireMigrationLock(this.#client, this.#schema, {
-        timeoutMs: this.#lockTimeoutMs,
-        signal: this.#interrupt.signal,
-        onWait: (holder) => {
-          this.#onEvent({ type: 'lock-wait', holder });
-        },
-      });
-    } catch (error) {
-      throw this.#explain(error, direction, true);
-    }
+    const release = await this.#lock(direction);
     let failure: unknown;
     let names: string[] = [];
     try {
@@ -210,6 +253,8 @@ export class Migrator {
       // check again after creating the schema and tracking table (stripped of default privileges).
       await assertSchemaTrusted(this.#client, { schema: this.#schema });
       if (direction === 'up') {
+        // Before creating anything, even the tracking table.
+        await this.#refuseExistingObjects(files, await planNames());
         const existed = await schemaObjectIds(this.#client, this.#schema);
         await this.#tracking.ensure();
         await revokeDefaultPrivileges(this.#client, this.#schema, existed);
@@ -249,6 +294,28 @@ export class Migrator {
     return { names };
   }
 
+  /** Proves the session stable, then takes the schema's migration lock; resolves to its release. */
+  async #lock(direction: Direction): Promise<() => Promise<void>> {
+    this.#running = undefined;
+    this.#completed = 0;
+    this.#sessionPid = undefined;
+    try {
+      // Before the lock: through a transaction-mode pooler the lock itself would leak.
+      const pid = await assertStableSession(this.#client, this.#openProbe);
+      this.#sessionPid = pid;
+      if (this.#openProbe) this.#watch = { blockers: new BlockerWatch(this.#openProbe, this.#ddlLockTimeoutMs / 4), pid };
+      return await acquireMigrationLock(this.#client, this.#schema, {
+        timeoutMs: this.#lockTimeoutMs,
+        signal: this.#interrupt.signal,
+        onWait: (holder) => {
+          this.#onEvent({ type: 'lock-wait', holder });
+        },
+      });
+    } catch (error) {
+      throw this.#explain(error, direction, true);
+    }
+  }
+
   /** A run's failure as the user needs it: an interruption or a lost connection says what was kept. */
   #explain(error: unknown, direction: Direction, lockReleased: boolean): unknown {
     const progress = { running: this.#running, completed: this.#completed, direction };
@@ -275,6 +342,13 @@ export class Migrator {
     } finally {
       watch?.blockers.stop();
     }
+  }
+
+  /** Refuses (nothing run) when the schema holds objects the planned files create and no applied file does. */
+  async #refuseExistingObjects(files: readonly MigrationFile[], names: readonly string[]): Promise<void> {
+    const applied = new Set((await this.#tracking.applied()).map((row) => row.name));
+    const found = await existingObjects(this.#client, this.#schema, inPlan(files, names), files.filter((f) => applied.has(f.name)));
+    if (found.length > 0) throw new ExistingObjectsError(this.#schema, found);
   }
 
   #checked(files: readonly MigrationFile[], applied: Awaited<ReturnType<TrackingTable['applied']>>): MigrationStatus[] {
