@@ -47,8 +47,8 @@ expect_failure() {
 echo "== consumer: npm pack"
 tarball="$work/$(cd "$repo" && npm pack --pack-destination "$work" --silent | tail -n 1)"
 [ -f "$tarball" ] || fail "npm pack wrote no tarball"
-tar -tzf "$tarball" | grep -vE '^package/(package\.json|README\.md|CHANGELOG\.md|dist/.*\.(js|d\.ts)|migrations/[0-9]{14}_[a-z0-9_]+\.(up|down)\.sql|migrations/releases\.json|schema/contract\.json)$' \
-  && fail "the tarball ships files beyond dist (no source maps), migrations (and releases.json), schema, README and CHANGELOG"
+tar -tzf "$tarball" | grep -vE '^package/(package\.json|README\.md|CHANGELOG\.md|dist/.*\.(js|d\.ts)|migrations/[0-9]{14}_[a-z0-9_]+\.(up|down)\.sql|migrations/releases\.json|schema/contract\.json|docs/[a-z0-9-]+\.sql)$' \
+  && fail "the tarball ships files beyond dist (no source maps), migrations (and releases.json), schema, docs/*.sql, README and CHANGELOG"
 
 mkdir "$work/app"
 cd "$work/app"
