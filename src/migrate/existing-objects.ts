@@ -2,7 +2,7 @@ import type { ClientBase } from 'pg';
 import { applicationObjects } from '../contract/application-objects.js';
 import { parseStatements } from '../sql/parse.js';
 import { MigrationError } from './errors.js';
-import type { MigrationFile } from './migration-file.js';
+import { parseDirectives, type MigrationFile } from './migration-file.js';
 
 // `migrate up` on a schema that already holds tables, functions or types of
 // the names its pending migrations create, with no history for them (a
@@ -11,6 +11,10 @@ import type { MigrationFile } from './migration-file.js';
 // names each pending up file creates are read from its parse tree (as
 // `schema check` reads the application's); a name an applied migration
 // creates is the install's own (an upgrade replacing a function), not a clash.
+// Nor is what the first pending file creates when it runs outside a
+// transaction: a failed run stops at the first failing file, so that file
+// alone may have been half-applied, and its rerun names its leftovers itself
+// (an INVALID index and the DROP INDEX CONCURRENTLY to run).
 
 /** An object of the target schema that a pending migration would create again. */
 export interface ExistingObject {
@@ -27,6 +31,7 @@ export async function existingObjects(client: ClientBase, schema: string, pendin
   const own = await createdNames(applied);
   const wanted = new Map<string, { readonly migration: string; readonly source: string }>();
   for (const file of pending) {
+    if (file === pending[0] && !parseDirectives(file.up.text).transaction) continue;
     for (const name of await createdNames([file])) if (!own.has(name) && !wanted.has(name)) wanted.set(name, { migration: file.name, source: file.source });
   }
   const found = await presentObjects(client, schema, [...wanted.keys()]);
