@@ -96,6 +96,15 @@ describe('authdb and application migrations in one history', () => {
     expect(codegenBare.stderr).toContain('records migrations of source "app", which this run was not given');
 
     expect((await runMain(['migrate', 'verify-reversible', ...base, ...app])).code).toBe(0);
+
+  // An overload of an authdb function is drift even when an application file creates it.
+  await writeMigrations(appDir.path, {
+    '20261201000003_overload': { up: 'CREATE FUNCTION canonical_email(text, boolean) RETURNS text LANGUAGE sql AS $$ SELECT $1 $$;\n', down: 'DROP FUNCTION canonical_email(text, boolean);\n' },
+  });
+  expect((await runMain(['migrate', 'up', ...base, ...app])).code).toBe(0);
+  const overload = await runMain(['schema', 'check', ...base.slice(0, 4), ...app]);
+  expect(overload.code).toBe(1);
+  expect(overload.stdout).toContain('+ function canonical_email(text, boolean)');
   });
 
   it('applies an authdb upgrade after the application, not as out of order; refuses out-of-order application migrations unless allowed', async () => {
