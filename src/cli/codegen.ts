@@ -8,8 +8,7 @@ import type { Output } from './output.js';
 import { OWNER_OPTION, OWNER_OPTION_LINE } from './owner-option.js';
 import { assertProjectPath } from './project-path.js';
 import { parseCommand } from './usage.js';
-import { applicationObjects, isApplicationObject } from '../contract/application-objects.js';
-import { loadSources } from '../migrate/migration-source.js';
+import { isApplicationObject, loadApplicationObjects } from '../contract/application-objects.js';
 import type { MigrationStatus } from '../migrate/plan.js';
 import { writeOutputFile } from './write-output-file.js';
 
@@ -55,7 +54,7 @@ ${MIGRATE_OPTIONS_HELP}`,
         output.err(`authdb codegen: error: ${problem}`);
         return 1;
       }
-      const app = settings.applicationSources.length === 0 ? undefined : await applicationObjects(await loadSources(settings.applicationSources));
+      const app = await loadApplicationObjects(settings.applicationSources);
       const isAuthdbObject = (table: string, column?: string): boolean =>
         app === undefined || !isApplicationObject(column === undefined ? `table ${table}` : `column ${table}.${column}`, {}, app);
       const generated = await generateDatabaseTypes({ db: singleClientKysely(client), schema: settings.schema, isAuthdbObject });

@@ -1,9 +1,8 @@
 import type pg from 'pg';
-import { applicationObjects } from '../contract/application-objects.js';
+import { loadApplicationObjects } from '../contract/application-objects.js';
 import { baselineDrift, expectedSchema } from '../contract/baseline.js';
 import { BASELINE_SCRATCH_PREFIX, withScratchDatabase } from '../contract/scratch-database.js';
 import type { MigrationFile } from '../migrate/migration-file.js';
-import { loadSources } from '../migrate/migration-source.js';
 import { help, type Command } from './command.js';
 import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, withMigrator, type MigrateSettings } from './migrate-options.js';
 import { withScratchUrl } from './migrate-verify-reversible.js';
@@ -55,7 +54,7 @@ ${MIGRATE_OPTIONS_HELP}`,
     const { values } = parseCommand(argv, OPTIONS, { min: 0, max: 0 });
     if (values.help) return help(output, this.help);
     const settings = migrateSettings(values, env);
-    const app = settings.applicationSources.length === 0 ? undefined : await applicationObjects(await loadSources(settings.applicationSources));
+    const app = await loadApplicationObjects(settings.applicationSources);
     const dryRun = values['dry-run'] ?? false;
     return withMigrator(settings, COMMAND, output, async (migrator, client) => {
       const prove = async (files: readonly MigrationFile[]): Promise<Awaited<ReturnType<typeof baselineDrift>>> => {

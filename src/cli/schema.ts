@@ -8,8 +8,7 @@ import { OWNER_OPTION, OWNER_OPTION_LINE } from './owner-option.js';
 import { assertProjectPath, isInsideInstalledPackage } from './project-path.js';
 import { applicationSources, SOURCE_OPTIONS } from './source-option.js';
 import { parseCommand } from './usage.js';
-import { applicationObjects, type ApplicationObjects } from '../contract/application-objects.js';
-import { loadSources } from '../migrate/migration-source.js';
+import { loadApplicationObjects, type ApplicationObjects } from '../contract/application-objects.js';
 import { writeOutputFile } from './write-output-file.js';
 
 /** Where the drift hint of `schema check` suggests dumping a contract of the user's own, when the checked one is the installed package's. */
@@ -98,7 +97,7 @@ ${CONNECTION_OPTIONS_HELP}`,
     const file = values.contract ?? env.AUTHDB_CONTRACT ?? DEFAULT_CONTRACT_FILE;
     const contract = await readContractFile(file);
     const sources = applicationSources(values['app-migrations'], env);
-    const app = sources.length === 0 ? undefined : await applicationObjects(await loadSources(sources));
+    const app = await loadApplicationObjects(sources);
     const result = await withReadOnlyClient(settings.source, 'schema check', output, async (client) => {
       await assertSchemaTrusted(client, { schema: settings.schema, owner: values.owner });
       return checkContract({ client, schema: settings.schema, contract, ignoreExtraRows: values['ignore-extra-rows'] ?? false, applicationObjects: app });

@@ -1,4 +1,5 @@
-import type { MigrationFile } from '../migrate/migration-file.js';
+import type { MigrationFile, MigrationSourceSpec } from '../migrate/migration-file.js';
+import { loadSources } from '../migrate/migration-source.js';
 import { parseStatements, type ParsedStatement } from '../sql/parse.js';
 import type { SnapshotObject } from './snapshot-objects.js';
 
@@ -56,15 +57,25 @@ export function isApplicationObject(key: string, object: SnapshotObject, app: Ap
     return app.relations.has(name) || (ownedBy !== undefined && app.relations.has(ownedBy));
   }
   if (key.startsWith('index ')) return app.indexes.has(key.slice('index '.length)) || (typeof object.table === 'string' && app.relations.has(object.table));
-  const routine = ROUTINE_KEY.exec(key);
-  if (routine) return app.functions.has(routine[2] ?? '');
+  const routine = routineName(key);
+  if (routine !== undefined) return app.functions.has(routine);
   const row = ROW_KEY.exec(key);
   return row !== null && app.insertedInto.has(row[1] ?? '');
 }
 
 const ATTACHED_KEY = /^(column|constraint|trigger|policy|rule) ([^.]+)\.(.+)$/;
 const RELATION_KEY = /^(table|view|materialized view|foreign table|sequence|type) (.+)$/;
-const ROUTINE_KEY = /^(function|procedure|aggregate|window function) ([^(]+)\(/;
+const ROUTINE_KEY = /^(?:function|procedure|aggregate|window function) ([^(]+)\(/;
+
+/** The name of the routine a snapshot key names (`function name(args)` → `name`), if it names one. */
+export function routineName(key: string): string | undefined {
+  return ROUTINE_KEY.exec(key)?.[1];
+}
+
+/** What the up files of the given application sources create; `undefined` without any. */
+export async function loadApplicationObjects(sources: readonly MigrationSourceSpec[]): Promise<ApplicationObjects | undefined> {
+  return sources.length === 0 ? undefined : applicationObjects(await loadSources(sources));
+}
 const ROW_KEY = /^row (\S+) /;
 
 type Body = Readonly<Record<string, unknown>>;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { ClientBase } from 'pg';
-import { isApplicationObject, type ApplicationObjects } from './application-objects.js';
+import { isApplicationObject, routineName, type ApplicationObjects } from './application-objects.js';
 import { diffSnapshots, summarize, type Drift, type DriftSummary } from './diff.js';
 import { ContractError } from './errors.js';
 import { parseSnapshot, takeSnapshot, type Snapshot } from './snapshot.js';
@@ -52,11 +52,6 @@ export async function checkContract(options: CheckContractOptions): Promise<Chec
     return app === undefined || !isApplicationObject(d.key, d.actual, app);
   });
   return { equal: drifts.length === 0, summary: summarize(drifts), drifts };
-}
-
-/** `function name(args)` → `name`. */
-function routineName(key: string): string | undefined {
-  return /^(?:function|procedure|aggregate|window function) ([^(]+)\(/.exec(key)?.[1];
 }
 
 /**
