@@ -40,7 +40,7 @@ export interface SnapshotOptions {
  * timeout. `client` must not be inside a transaction.
  *
  * @example
- * const snapshot = await takeSnapshot(client, { schema: 'auth' });
+ * const snapshot = await takeSnapshot(client, { schema: 'authdb' });
  * await writeFile('schema/contract.json', serializeSnapshot(snapshot));
  */
 export async function takeSnapshot(client: ClientBase, options: SnapshotOptions = {}): Promise<Snapshot> {

@@ -108,7 +108,7 @@ export interface DownOptions {
  *
  * @example
  * const client = new pg.Client(url); await client.connect();
- * await new Migrator({ client, schema: 'auth' }).up();
+ * await new Migrator({ client, schema: 'authdb' }).up();
  */
 export class Migrator {
   readonly #client: ClientBase;

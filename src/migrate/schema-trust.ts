@@ -158,13 +158,18 @@ export async function findSchemaTrustProblems(client: ClientBase, options: Schem
   const table = `${schema}.${TRACKING_TABLE}`;
   const problems: SchemaTrustProblem[] = [];
   if (!row.schemaOwnerTrusted && row.schemaOwner !== null) {
-    problems.push({
-      kind: 'schema-owner',
-      schema: options.schema,
-      roles: [row.schemaOwner],
-      message: `schema ${schema} is owned by role ${row.schemaOwner}, which is neither ${owner} nor a superuser: it can create, replace or drop objects in it`,
-      fix: `ask role ${row.schemaOwner} (or a superuser) to run ALTER SCHEMA ${schema} OWNER TO ${owner}; — every object of ${row.schemaOwner}'s in it stays refused on its own — or install authdb into a schema of its own (--schema NAME)`,
-    });
+    // Another role's schema (Supabase's `auth`, owned by supabase_auth_admin, is the usual one): whatever
+    // else is wrong in it is that role's to change, so this is the only problem, and its fix is elsewhere.
+    const theirs = row.foreignObjects.length === 0 ? '' : `; it holds ${row.foreignObjects.length} object(s) of its own, such as ${row.foreignObjects.slice(0, 3).join('; ')}`;
+    return [
+      {
+        kind: 'schema-owner',
+        schema: options.schema,
+        roles: [row.schemaOwner],
+        message: `schema ${schema} is owned by role ${row.schemaOwner}, which is neither ${owner} nor a superuser: it can create, replace or drop objects in it${theirs}`,
+        fix: `leave schema ${schema} to role ${row.schemaOwner}; ${ownSchemaFix(options.schema, owner)}`,
+      },
+    ];
   }
   if (row.creators.length > 0) {
     problems.push({
@@ -182,7 +187,7 @@ export async function findSchemaTrustProblems(client: ClientBase, options: Schem
       schema: options.schema,
       roles: [row.trackingOwner],
       message: `table ${table} is owned by role ${row.trackingOwner}, not by ${owner}: its rows decide what \`migrate up\` applies and what \`migrate validate\` and \`schema check\` accept, and whatever its owner attached to it (triggers, rules, defaults) runs when authdb writes it`,
-      fix: `if role ${row.trackingOwner} ran the migrations, connect as ${row.trackingOwner} (a DATABASE_URL of another role is the usual cause), or, for a read-only check as another role, name it with --owner ${row.trackingOwner}; otherwise ask role ${row.trackingOwner} to drop the table (authdb creates its own), or install authdb into a schema of its own (--schema NAME)`,
+      fix: `if role ${row.trackingOwner} ran the migrations, connect as ${row.trackingOwner} (a DATABASE_URL of another role is the usual cause), or, for a read-only check as another role, name it with --owner ${row.trackingOwner}; otherwise the table is not ${owner}'s install: ${ownSchemaFix(options.schema, owner)}`,
     });
   }
   if (row.trackingWriters.length > 0) {
@@ -201,7 +206,7 @@ export async function findSchemaTrustProblems(client: ClientBase, options: Schem
       schema: options.schema,
       roles: row.foreignOwners,
       message: `schema ${schema} holds objects owned by ${row.foreignOwners.join(', ')}, which can replace them, and an overload of an authdb function makes its calls ambiguous: ${shown}`,
-      fix: `ask ${row.foreignOwners.join(', ')} to drop them (as that role: DROP FUNCTION …; DROP TABLE …;), or install authdb into a schema of its own (--schema NAME)`,
+      fix: `they are ${row.foreignOwners.join(', ')}'s, and authdb does not install beside them: ${ownSchemaFix(options.schema, owner)}`,
     });
   }
   problems.push(...(await findTableCode(client, options.schema, options.owner)).map((finding) => tableCodeProblem(options.schema, owner, finding)));
@@ -217,7 +222,7 @@ function tableCodeProblem(schema: string, owner: string, f: TableCodeFinding): S
       schema,
       roles,
       message: `${roles.join(', ')} may create triggers on table ${f.table}: a trigger's function runs whenever authdb's functions or commands write the table, with their rights`,
-      fix: f.tableTrusted ? (f.drop ?? '') : `ask role ${f.tableOwner}, the owner of table ${f.table}, to drop the table, or install authdb into a schema of its own (--schema NAME)`,
+      fix: f.tableTrusted ? (f.drop ?? '') : `table ${f.table} is role ${f.tableOwner}'s: ${ownSchemaFix(schema, owner)}`,
     };
   }
   const what =
@@ -225,19 +230,35 @@ function tableCodeProblem(schema: string, owner: string, f: TableCodeFinding): S
       ? `${f.object}: authdb creates no rules, and a rule's actions run with the rights of the table's owner whenever the table is used${f.uses.length > 0 ? `; it uses ${f.uses.join(', ')}` : ''}`
       : `${f.object} uses ${f.uses.join(', ')}: that code runs whenever authdb's functions or commands use table ${f.table}, with their rights`;
   const fix = !f.tableTrusted
-    ? `ask role ${f.tableOwner}, the owner of table ${f.table}, to drop the table (it holds that role's objects), or install authdb into a schema of its own (--schema NAME)`
+    ? `table ${f.table} is role ${f.tableOwner}'s (it holds that role's objects): ${ownSchemaFix(schema, owner)}`
     : f.drop !== null
       ? `as ${owner}, after reviewing what it did: ${f.drop}`
-      : `as ${owner}, change the column's type to one that ${owner} or a superuser owns, or install authdb into a schema of its own (--schema NAME)`;
+      : `as ${owner}, change the column's type to one that ${owner} or a superuser owns, or ${ownSchemaFix(schema, owner)}`;
   return { kind: f.kind === 'rule' ? 'table-rule' : 'table-code', schema, roles, message: what, fix };
 }
+
+/**
+ * The fix for a schema that holds what another role owns: another schema, never taking over or
+ * dropping that role's objects. The suggested name is not one a platform claims (Supabase's Auth
+ * owns `auth`).
+ */
+export function ownSchemaFix(schema: string, owner: string): string {
+  const suggestion = schema === SUGGESTED_SCHEMA ? `${SUGGESTED_SCHEMA}_app` : SUGGESTED_SCHEMA;
+  return (
+    `install authdb into a schema of its own with --schema NAME, naming one that does not exist yet (such as ${suggestion}): ` +
+    `migrate up creates it, owned by ${owner} (or a DBA creates it first: CREATE SCHEMA ${suggestion} AUTHORIZATION ${owner};)`
+  );
+}
+
+/** The schema the README and the fixes suggest: no platform authdb runs on claims it. */
+export const SUGGESTED_SCHEMA = 'authdb';
 
 /**
  * Refuses ({@link SchemaTrustError}, `AUTHDB_SCHEMA_TRUST`) a schema that
  * another role controls; see {@link findSchemaTrustProblems}.
  *
  * @example
- * await assertSchemaTrusted(client, { schema: 'auth' });
+ * await assertSchemaTrusted(client, { schema: 'authdb' });
  */
 export async function assertSchemaTrusted(client: ClientBase, options: SchemaTrustOptions): Promise<void> {
   const problems = await findSchemaTrustProblems(client, options);

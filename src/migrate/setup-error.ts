@@ -1,5 +1,6 @@
 import type { ClientBase } from 'pg';
 import { MigrationError } from './errors.js';
+import { ownSchemaFix } from './schema-trust.js';
 
 /** A statement authdb runs to set itself up (the target schema, `authdb_migrations`) failed. */
 export class SetupError extends MigrationError {
@@ -38,7 +39,7 @@ async function explainSetupFailure(client: ClientBase, error: unknown, statement
   } else if (code === '42501' && /permission denied for schema/.test((error as Error).message)) {
     advice =
       `the role ${role} lacks the CREATE privilege on schema ${quotedSchema}, which creating authdb's tables and functions there needs; ` +
-      `make the role the schema's owner (ALTER SCHEMA ${quotedSchema} OWNER TO ${role};) or grant the privilege (GRANT CREATE ON SCHEMA ${quotedSchema} TO ${role};)`;
+      `either the schema's owner grants the privilege (GRANT CREATE ON SCHEMA ${quotedSchema} TO ${role};) or ${ownSchemaFix(schema, role)}`;
   } else {
     advice = 'fix the cause above and rerun';
   }

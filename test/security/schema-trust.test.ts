@@ -76,12 +76,14 @@ describe('schema trust preflight', () => {
     expect((await cli(db.url, 'migrate', 'up')).code).toBe(0);
   });
 
-  it('refuses a target schema pre-created by another role, naming it and the ALTER SCHEMA … OWNER TO that fixes it', async () => {
+  it('refuses a target schema pre-created by another role; the fix is a schema of its own, never taking it over or changing it', async () => {
     const db = await emptyDatabase();
-    await asRole(db, mallory, 'CREATE SCHEMA auth; GRANT USAGE, CREATE ON SCHEMA auth TO PUBLIC');
+    await asRole(db, mallory, 'CREATE SCHEMA auth; GRANT USAGE, CREATE ON SCHEMA auth TO PUBLIC; CREATE TABLE auth.users (id int)');
     const result = await cli(deployer.urlFor(db.url), 'migrate', 'up', '--schema', 'auth');
-    expectRefused(result, `owned by role ${mallory.name}`, `ALTER SCHEMA auth OWNER TO ${deployer.name};`, 'REVOKE CREATE ON SCHEMA auth FROM PUBLIC');
-    expect(await tables(db, 'auth')).toEqual([]);
+    expectRefused(result, `owned by role ${mallory.name}`, 'it holds 1 object(s) of its own, such as', 'table auth.users', `leave schema auth to role ${mallory.name}`, '--schema NAME', `CREATE SCHEMA authdb AUTHORIZATION ${deployer.name};`);
+    // What is in another role's schema is that role's: no REVOKE on it, no DROP, no OWNER TO.
+    expect(result.stderr).not.toMatch(/OWNER TO|REVOKE|DROP /);
+    expect(await tables(db, 'auth')).toEqual(['users']);
   });
 
   it('refuses a schema holding objects another role planted before it lost CREATE (an overload of an API function)', async () => {
@@ -90,7 +92,8 @@ describe('schema trust preflight', () => {
     await asRole(db, mallory, 'CREATE FUNCTION auth.register_user_with_token(p_email text) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$');
     await asRole(db, deployer, `REVOKE CREATE ON SCHEMA auth FROM ${mallory.name}`);
     const result = await cli(deployer.urlFor(db.url), 'migrate', 'up', '--schema', 'auth');
-    expectRefused(result, `owned by ${mallory.name}`, 'function auth.register_user_with_token(text)', 'DROP FUNCTION');
+    expectRefused(result, `owned by ${mallory.name}`, 'function auth.register_user_with_token(text)', `they are ${mallory.name}'s, and authdb does not install beside them`);
+    expect(result.stderr).not.toContain('DROP FUNCTION');
     expect(await tables(db, 'auth')).toEqual([]);
     await db.pool.query('DROP FUNCTION auth.register_user_with_token(text)');
     expect((await cli(deployer.urlFor(db.url), 'migrate', 'up', '--schema', 'auth')).code).toBe(0);
@@ -116,7 +119,7 @@ describe('schema trust preflight', () => {
     );
     await asRole(db, deployer, `REVOKE CREATE ON SCHEMA auth FROM ${mallory.name}`);
     const url = deployer.urlFor(db.url);
-    const fix = `ask role ${mallory.name} to drop the table (authdb creates its own)`;
+    const fix = `otherwise the table is not ${deployer.name}'s install: install authdb into a schema of its own`;
     for (const args of [
       ['migrate', 'up'],
       ['migrate', 'down'],
@@ -190,20 +193,21 @@ describe('code of another role on authdb tables', () => {
     );
     const url = deployer.urlFor(db.url);
     const first = await cli(url, 'migrate', 'up', '--schema', 'auth');
+    // mallory's schema: the one problem reported is whose it is, and the fix is a schema of the deployer's own.
+    expectRefused(first, `schema auth is owned by role ${mallory.name}`, 'table auth.authdb_migrations', `leave schema auth to role ${mallory.name}`);
+    expect(first.stderr).not.toMatch(/OWNER TO|DROP |REVOKE/);
+    // A superuser hands the schema over anyway (authdb never prints that): the table and its code stay refused.
+    await db.pool.query(`ALTER SCHEMA auth OWNER TO ${deployer.name}`);
+    const second = await cli(url, 'migrate', 'up', '--schema', 'auth');
     expectRefused(
-      first,
+      second,
       `trigger audit on table auth.authdb_migrations uses function spy.record() (owner ${mallory.name})`,
       `policy peek on table auth.authdb_migrations uses function spy.peek() (owner ${mallory.name})`,
       'rule keep on table auth.authdb_migrations: authdb creates no rules',
-      `ask role ${mallory.name}, the owner of table auth.authdb_migrations, to drop the table`,
-      `ask role ${mallory.name} to drop the table (authdb creates its own)`,
+      `table auth.authdb_migrations is role ${mallory.name}'s (it holds that role's objects): install authdb into a schema of its own`,
+      `otherwise the table is not ${deployer.name}'s install`,
     );
-    expect(first.stderr).not.toMatch(/ALTER TABLE [^\n]*OWNER/);
-    // The schema fix, run as printed (by a superuser): the table and its code stay refused.
-    await db.pool.query(`ALTER SCHEMA auth OWNER TO ${deployer.name}`);
-    const second = await cli(url, 'migrate', 'up', '--schema', 'auth');
-    expectRefused(second, `trigger audit on table auth.authdb_migrations uses function spy.record() (owner ${mallory.name})`);
-    expect(second.stderr).not.toMatch(/ALTER TABLE [^\n]*OWNER/);
+    expect(second.stderr).not.toMatch(/ALTER TABLE [^\n]*OWNER|DROP /);
     // Against the advice, a DBA hands the table over: the trigger, rule and policy still refuse it, each with the DROP its owner now runs.
     await db.pool.query(`ALTER TABLE auth.authdb_migrations OWNER TO ${deployer.name}`);
     const third = await cli(url, 'migrate', 'up', '--schema', 'auth');
@@ -239,7 +243,8 @@ describe('code of another role on authdb tables', () => {
     await db.pool.query(`ALTER TABLE auth.roles OWNER TO ${mallory.name}`);
     await asRole(db, mallory, 'CREATE TRIGGER plant AFTER UPDATE ON auth.roles FOR EACH ROW EXECUTE FUNCTION spy.record()');
     const refused = await cli(db.url, 'migrate', 'up', '--schema', 'auth');
-    expectRefused(refused, `trigger plant on table auth.roles uses function spy.record() (owner ${mallory.name})`, `ask role ${mallory.name}, the owner of table auth.roles, to drop the table`);
+    expectRefused(refused, `trigger plant on table auth.roles uses function spy.record() (owner ${mallory.name})`, `table auth.roles is role ${mallory.name}'s (it holds that role's objects)`);
+    expect(refused.stderr).not.toContain('DROP TABLE');
     expect(refused.stderr).not.toMatch(/ALTER TABLE [^\n]*OWNER/);
     expect(await spyLog(db)).toEqual([]);
   });
