@@ -32,7 +32,7 @@ function(s) ${DEFAULT_MAINTENANCE_FUNCTIONS.join(', ')}. No table privilege: the
 role reads and writes only through the functions. Idempotent; one transaction;
 prints the statements it ran. Run it as the role that ran the migrations.
 Refuses a role that reaches the tables without the functions: a superuser,
-BYPASSRLS, CREATEROLE (PostgreSQL <= 15), the install owner or a member of it,
+REPLICATION, CREATEROLE (PostgreSQL <= 15), the install owner or a member of it,
 of a superuser, or of pg_read_all_data, pg_write_all_data,
 pg_read_server_files, pg_write_server_files or pg_execute_server_program.
 Connected as a superuser, it also sets the role's log settings (ALTER ROLE …

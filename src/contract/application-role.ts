@@ -21,7 +21,7 @@ export type GrantErrorCode =
   /**
    * The role is PUBLIC, an HTTP-gateway role without the flag that accepts it,
    * does not exist, or can reach the tables without the functions (a
-   * superuser, BYPASSRLS, a member of the install owner or of pg_read_all_data…).
+   * superuser, REPLICATION, a member of the install owner or of pg_read_all_data…).
    */
   | 'AUTHDB_GRANT_ROLE'
   /** A function the contract lists is missing from the schema (not migrated, or another version). */

@@ -19,7 +19,7 @@ export interface RoleRefusal {
 }
 
 interface RefusalRow {
-  readonly kind: 'superuser' | 'bypassrls' | 'replication' | 'createrole' | 'owner' | 'member' | 'table';
+  readonly kind: 'superuser' | 'replication' | 'createrole' | 'owner' | 'member' | 'table';
   /** For `member`: the role it is a member of, and the membership that leads there (`GRANT first TO role`); for `table`: the table. */
   readonly ancestor: string | null;
   readonly ancestorKind: 'owner' | 'superuser' | 'data' | null;
@@ -28,7 +28,7 @@ interface RefusalRow {
 
 /**
  * Every reason `role` (which must exist) may not be an application role:
- * a superuser, BYPASSRLS, REPLICATION (a replication connection copies the
+ * a superuser, REPLICATION (a replication connection copies the
  * data directory), CREATEROLE on PostgreSQL ≤ 15 (where it can grant
  * itself any non-superuser role), the install's owner itself (owner of
  * `schema`'s `authdb_migrations`, else the connected role), or a member —
@@ -43,8 +43,6 @@ export async function findRoleRefusals(client: ClientBase, role: string, schema:
     switch (row.kind) {
       case 'superuser':
         return { reason: 'it is a superuser (it reads and writes every table, users and tokens included)', fix: `ALTER ROLE ${q(role)} NOSUPERUSER;` };
-      case 'bypassrls':
-        return { reason: 'it has BYPASSRLS (row-level security never limits it)', fix: `ALTER ROLE ${q(role)} NOBYPASSRLS;` };
       case 'replication':
         return { reason: 'it has REPLICATION, with which a replication connection copies the data directory (BASE_BACKUP), users and password hashes included', fix: `ALTER ROLE ${q(role)} NOREPLICATION;` };
       case 'table':
@@ -73,7 +71,7 @@ export async function findRoleRefusals(client: ClientBase, role: string, schema:
 
 const REFUSALS_SQL = `
 WITH RECURSIVE target AS (
-  SELECT r.oid, r.rolsuper, r.rolbypassrls, r.rolreplication, r.rolcreaterole FROM pg_catalog.pg_roles AS r WHERE r.rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name
+  SELECT r.oid, r.rolsuper, r.rolreplication, r.rolcreaterole FROM pg_catalog.pg_roles AS r WHERE r.rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name
 ), owner AS (
   SELECT coalesce((SELECT c.relowner FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
                     WHERE n.nspname OPERATOR(pg_catalog.=) $2::pg_catalog.name AND c.relname OPERATOR(pg_catalog.=) '${TRACKING_TABLE}'::pg_catalog.name AND c.relkind OPERATOR(pg_catalog.=) 'r'),
@@ -87,8 +85,6 @@ WITH RECURSIVE target AS (
    ORDER BY up.oid, up.first
 )
 SELECT 'superuser' AS kind, NULL AS ancestor, NULL AS "ancestorKind", NULL AS first FROM target WHERE target.rolsuper
-UNION ALL
-SELECT 'bypassrls', NULL, NULL, NULL FROM target WHERE target.rolbypassrls AND NOT target.rolsuper
 UNION ALL
 SELECT 'replication', NULL, NULL, NULL FROM target WHERE target.rolreplication AND NOT target.rolsuper
 UNION ALL
