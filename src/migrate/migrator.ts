@@ -377,10 +377,6 @@ export class Migrator {
     });
   }
 
-  /**
-   * Runs one file, then, in its transaction, takes back what default
-   * privileges gave other roles on the objects it created.
-   */
   /** In the file's own transaction (still open): what `pg_default_acl` gave other roles on the objects it created goes. */
   async #takeBackDefaultPrivileges(file: MigrationFile, direction: Direction, existed: Awaited<ReturnType<typeof schemaObjectIds>>): Promise<void> {
     try {
@@ -398,6 +394,7 @@ export class Migrator {
       tracking: this.#tracking,
       ddlLockTimeoutMs: this.#ddlLockTimeoutMs,
       onComplete,
+      signal: this.#interrupt.signal,
       ...(this.#sessionPid !== undefined && { sessionPid: this.#sessionPid }),
     });
   }

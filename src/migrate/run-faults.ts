@@ -19,7 +19,24 @@ export interface RunProgress {
   readonly direction: 'up' | 'down';
 }
 
-/** SIGINT or SIGTERM stopped a run: the running statement was cancelled. */
+/**
+ * An interrupt seen between two statements of a file: the executor stopped
+ * before `line` (the first statement it did not run). A cancel request that
+ * reached the server while no statement ran cancels nothing, so this check
+ * is what makes a signal stop a file of many statements every time.
+ */
+export class StoppedBetweenStatements extends Error {
+  constructor(
+    readonly path: string,
+    /** Undefined: after the file's last statement, before its transaction committed. */
+    readonly line?: number,
+  ) {
+    super(line === undefined ? `stopped before ${path} committed` : `stopped before the statement at ${path}:${line}`);
+    this.name = 'StoppedBetweenStatements';
+  }
+}
+
+/** SIGINT or SIGTERM stopped a run: the running statement was cancelled, or the run stopped between two statements. */
 export class MigrationInterruptedError extends MigrationError {
   /** 130 for SIGINT, 143 for SIGTERM, as a shell reports a process killed by it. */
   readonly exitCode: number;
@@ -28,7 +45,7 @@ export class MigrationInterruptedError extends MigrationError {
     super(
       'AUTHDB_INTERRUPTED',
       `interrupted by ${signal}${progress.running ? ` while running ${describeFile(progress.running)}` : ' before the next migration started'}: ` +
-        `${progress.running ? describeKept(progress.running, cause, 'the running statement was cancelled') : 'nothing was running'}; ` +
+        `${progress.running ? describeKept(progress.running, cause, interruptedWhat(cause)) : 'nothing was running'}; ` +
         `${describeCompleted(progress)}; ${lockReleased ? 'the migration lock was released' : 'the migration lock goes with the session'}`,
       { cause },
     );
@@ -64,6 +81,12 @@ export function isConnectionLoss(error: unknown): boolean {
   return CONNECTION_LOST_MESSAGE.test(cause.message);
 }
 
+/** What the interrupt did to the statement: cancelled it, or stopped the file before its next one. */
+function interruptedWhat(cause: unknown): string {
+  if (!(cause instanceof StoppedBetweenStatements)) return 'the running statement was cancelled';
+  return cause.line === undefined ? 'the run stopped after its last statement, before committing' : `the run stopped before the statement at line ${cause.line}`;
+}
+
 function describeFile(file: RunningFile): string {
   return `${file.name} (${file.direction}: ${file.path})`;
 }
@@ -71,7 +94,7 @@ function describeFile(file: RunningFile): string {
 /** What was kept of `file`: nothing in a transaction; for a no-transaction file, the statements before the failing line. */
 function describeKept(file: RunningFile, cause: unknown, what: string): string {
   if (file.transaction) return `${what} and its transaction rolled back: nothing of ${file.name} was kept, and it is not recorded as ${file.direction === 'up' ? 'applied' : 'reverted'}`;
-  const line = cause instanceof MigrationSqlError ? cause.location.line : undefined;
+  const line = cause instanceof MigrationSqlError ? cause.location.line : cause instanceof StoppedBetweenStatements ? cause.line : undefined;
   return (
     `${what}; ${file.path} runs outside a transaction (-- authdb:no-transaction), so ` +
     `${line === undefined ? 'the statements that completed before it were kept' : `the statements before line ${line} were kept and the one at line ${line} was not`}, ` +

@@ -6,6 +6,7 @@ import { MigrationSqlError } from './errors.js';
 import { halfwayOutcome, leftoverIndexReport, movedSessionOutcome, statementTimeoutHint } from './failure-report.js';
 import type { MigrationFile } from './migration-file.js';
 import { prepareScripts, type MigrationScript, type ScriptStatement } from './migration-script.js';
+import { StoppedBetweenStatements } from './run-faults.js';
 import { toStatementError, toTrackingError, withExplanation } from './sql-error.js';
 import { expectBackend } from './session-stability.js';
 import type { TrackingTable } from './tracking-table.js';
@@ -54,6 +55,7 @@ export class SqlExecutor implements UmzugStorage {
   readonly #ddlLockTimeoutMs: number;
   readonly #onComplete: CompletionListener;
   readonly #sessionPid: number | undefined;
+  readonly #signal: AbortSignal | undefined;
   #current: RunningMigration | undefined;
   /** Parsed files of the run, by path. */
   readonly #scripts = new Map<string, MigrationScript>();
@@ -66,6 +68,8 @@ export class SqlExecutor implements UmzugStorage {
     onComplete: CompletionListener;
     /** The backend that holds the run's migration lock: every file must run there (a transaction-mode pooler would move it). */
     sessionPid?: number;
+    /** Aborted by an interrupt: no further statement starts, and a transaction file does not commit. */
+    signal?: AbortSignal;
   }) {
     this.#client = options.client;
     this.#schema = options.schema;
@@ -73,6 +77,7 @@ export class SqlExecutor implements UmzugStorage {
     this.#ddlLockTimeoutMs = options.ddlLockTimeoutMs;
     this.#onComplete = options.onComplete;
     this.#sessionPid = options.sessionPid;
+    this.#signal = options.signal;
   }
 
   /** The statements that precede a file, for `--dry-run` and for execution. */
@@ -132,6 +137,8 @@ export class SqlExecutor implements UmzugStorage {
   /** Each statement on its own, inside the transaction `run` opened. */
   async #runInTransaction(script: MigrationScript): Promise<void> {
     for (const statement of script.statements) await this.#runStatement(script, statement);
+    // An interrupt during the last statement that the server did not cancel: roll back rather than commit.
+    if (this.#signal?.aborted) throw new StoppedBetweenStatements(script.path);
     if (this.#client.getTransactionStatus() === 'I') {
       // Top-level COMMIT/ROLLBACK is refused by the parse; this is a last line of defence.
       throw new MigrationSqlError({
@@ -168,6 +175,7 @@ export class SqlExecutor implements UmzugStorage {
    * file:line:column (other errors, such as a lost connection, pass through).
    */
   async #runStatement(script: MigrationScript, statement: ScriptStatement): Promise<void> {
+    if (this.#signal?.aborted) throw new StoppedBetweenStatements(script.path, statement.line);
     try {
       // The extended protocol runs exactly one statement: if the server splits the text
       // differently from our parser (say, a file turned standard_conforming_strings off),

@@ -14,6 +14,9 @@ const TABLE = '20260101000001_table';
 const SLOW = '20260101000002_slow';
 const NT = '20260101000002_slow_nt';
 const STUBBORN = '20260101000002_stubborn';
+const BETWEEN = '20260101000002_between';
+/** A statement that swallows one cancel and ends normally: the signal's cancel request lands while no statement runs. */
+const SWALLOWS_CANCEL = `DO $$ BEGIN PERFORM pg_sleep(60); EXCEPTION WHEN query_canceled THEN NULL; END $$;\n`;
 const SLEEP_S = 60;
 const APP = 'authdb migrate up';
 /** Per test: a CLI process, a server and a wait for the migration to sleep (see waitFor) on a loaded machine. */
@@ -24,11 +27,13 @@ const START_LIMIT_MS = 120_000;
 let transactional: TempDir;
 let noTransaction: TempDir;
 let stubborn: TempDir;
+let between: TempDir;
+let betweenNoTransaction: TempDir;
 const databases: TestDatabase[] = [];
 
 beforeAll(async () => {
   const table = { up: 'CREATE TABLE users_t (id int);\n', down: 'DROP TABLE users_t;\n' };
-  [transactional, noTransaction, stubborn] = await Promise.all([
+  [transactional, noTransaction, stubborn, between, betweenNoTransaction] = await Promise.all([
     writeMigrationDir({
       [TABLE]: table,
       [SLOW]: {
@@ -51,11 +56,19 @@ beforeAll(async () => {
         down: 'ALTER TABLE users_t DROP COLUMN nickname;\n',
       },
     }),
+    writeMigrationDir({
+      [TABLE]: table,
+      [BETWEEN]: { up: `ALTER TABLE users_t ADD COLUMN nickname text;\n${SWALLOWS_CANCEL}CREATE TABLE after_t (id int);\n`, down: 'DROP TABLE after_t;\n' },
+    }),
+    writeMigrationDir({
+      [TABLE]: table,
+      [BETWEEN]: { up: `-- authdb:no-transaction\nCREATE TABLE kept_t (id int);\n${SWALLOWS_CANCEL}CREATE TABLE after_t (id int);\n`, down: 'DROP TABLE after_t;\n' },
+    }),
   ]);
 });
 
 afterAll(async () => {
-  await Promise.all([...databases.map((d) => d.close()), transactional.remove(), noTransaction.remove(), stubborn.remove()]);
+  await Promise.all([...databases.map((d) => d.close()), ...[transactional, noTransaction, stubborn, between, betweenNoTransaction].map((d) => d.remove())]);
 });
 
 /** A database with the first migration applied. */
@@ -137,6 +150,15 @@ async function columns(db: TestDatabase): Promise<string[]> {
 }
 
 describe('SIGINT and SIGTERM during a migration', { timeout: LIMIT_MS }, () => {
+  /** Starts `up` on a fresh database, waits until the fixture's statement sleeps, sends the signal and waits for the exit. */
+  async function interruptedWhileSleeping(fixture: TempDir, signal: NodeJS.Signals) {
+    const db = await prepared(fixture);
+    const run = startUp(db, fixture);
+    await sleeping(db, run.done);
+    run.child.kill(signal);
+    return { db, result: await run.done };
+  }
+
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     it(`${signal}: cancels the statement, rolls the migration back, releases the locks, says so and exits ${code}`, async () => {
       const db = await prepared(transactional);
@@ -162,12 +184,7 @@ describe('SIGINT and SIGTERM during a migration', { timeout: LIMIT_MS }, () => {
   }
 
   it('a no-transaction file: says which statements were kept', async () => {
-    const db = await prepared(noTransaction);
-    const run = startUp(db, noTransaction);
-    await sleeping(db, run.done);
-
-    run.child.kill('SIGTERM');
-    const result = await run.done;
+    const { db, result } = await interruptedWhileSleeping(noTransaction, 'SIGTERM');
 
     expect(result.stderr).toContain(`interrupted by SIGTERM while running ${NT}`);
     // The line appears once the executor reports the line of errors without a server position.
@@ -179,6 +196,32 @@ describe('SIGINT and SIGTERM during a migration', { timeout: LIMIT_MS }, () => {
     expect(await recorded(db)).toEqual([TABLE]);
     const { rows } = await db.pool.query(`SELECT to_regclass('public.kept_t') IS NOT NULL AS kept`);
     expect(rows).toEqual([{ kept: true }]);
+  });
+
+  // Without a check between statements the file ran on to after_t and committed: exit 0 (issue 18 §5).
+  it('a signal whose cancel lands while no statement runs stops the file before its next statement, and rolls it back', async () => {
+    const { db, result } = await interruptedWhileSleeping(between, 'SIGINT');
+
+    expect(result.stderr).toContain(`interrupted by SIGINT while running ${BETWEEN}`);
+    expect(result.stderr).toContain(`the run stopped before the statement at line 3 and its transaction rolled back: nothing of ${BETWEEN} was kept`);
+    expect(result.code).toBe(130);
+    expect(await heldLocks(db)).toEqual([]);
+    expect(await recorded(db)).toEqual([TABLE]);
+    expect(await columns(db)).toEqual(['id']);
+    const { rows } = await db.pool.query(`SELECT to_regclass('public.after_t') AS after`);
+    expect(rows).toEqual([{ after: null }]);
+  });
+
+  it('the same in a no-transaction file: the statements before the stop are kept, the rest never run', async () => {
+    const { db, result } = await interruptedWhileSleeping(betweenNoTransaction, 'SIGTERM');
+
+    expect(result.stderr).toContain('the run stopped before the statement at line 4; ');
+    expect(result.stderr).toContain(`the statements before line 4 were kept and the one at line 4 was not, and ${BETWEEN} is not recorded as applied`);
+    expect(result.code).toBe(143);
+    expect(await heldLocks(db)).toEqual([]);
+    expect(await recorded(db)).toEqual([TABLE]);
+    const { rows } = await db.pool.query(`SELECT to_regclass('public.kept_t') IS NOT NULL AS kept, to_regclass('public.after_t') AS after`);
+    expect(rows).toEqual([{ kept: true, after: null }]);
   });
 
   it('a second signal while cancelling exits at once', async () => {

@@ -17,7 +17,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await supabase?.stop();
+  await supabase.stop();
 });
 
 function authdb(...args: string[]): Promise<CliResult> {
