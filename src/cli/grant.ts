@@ -105,7 +105,20 @@ async function check(values: GrantValues, env: NodeJS.ProcessEnv, output: Output
 }
 
 function describeHolder(h: ApiHolder): string {
-  const how = h.how === 'grantee' ? 'granted' : h.how === 'member' ? `through ${[h.role, ...h.path].map((r) => `"${r}"`).join(' → ')}` : `as a member of the install owner "${h.path.at(-1) ?? '?'}"`;
-  const head = `role "${h.role}": ${h.functions.length} function(s), ${how}`;
+  const head = `role "${h.role}": ${h.functions.length} function(s), ${describeHow(h)}`;
   return h.problems.length === 0 ? head : [head, ...h.problems.map((p) => `  problem: ${p}`)].join('\n');
+}
+
+function describeHow(h: ApiHolder): string {
+  const chain = [h.role, ...h.path].map((r) => `"${r}"`).join(' → ');
+  switch (h.how) {
+    case 'grantee':
+      return 'granted';
+    case 'member':
+      return `through ${chain}`;
+    case 'gateway-login':
+      return `through ${chain}: the HTTP gateway's login (a member of ${GATEWAY_ROLES.join('/')}), which acts as "${h.path[0] ?? '?'}" only for requests whose signed JWT names that role`;
+    case 'owner-member':
+      return `as a member of the install owner "${h.path.at(-1) ?? '?'}"`;
+  }
 }

@@ -8,10 +8,13 @@ export interface ApiHolder {
   readonly role: string;
   /**
    * `grantee`: holds EXECUTE itself; `member`: through membership in a
-   * grantee; `owner-member`: through membership in the install owner, which
-   * owns the functions (and every table).
+   * grantee; `gateway-login`: the HTTP gateway's login role (PostgREST's
+   * `authenticator`: a direct member of a gateway role and of the grantee),
+   * which switches to the grantee only for a request whose signed JWT names
+   * it; `owner-member`: through membership in the install owner, which owns
+   * the functions (and every table).
    */
-  readonly how: 'grantee' | 'member' | 'owner-member';
+  readonly how: 'grantee' | 'member' | 'gateway-login' | 'owner-member';
   /** The membership chain, from the role to the one holding EXECUTE (`anon → my_app`); empty for a grantee. */
   readonly path: readonly string[];
   /** The API functions it can call, as `name(argument types)`. */
@@ -27,7 +30,10 @@ export interface ApiHolder {
  * not — and every member of the install owner. A problem, each: PUBLIC; a
  * member (it gets the API by a later `GRANT app TO other`, which no
  * `authdb grant` run saw — `anon` made a member of the application role is
- * the HTTP-gateway case); a member of the install owner; a grantee that
+ * the HTTP-gateway case), except the gateway's own login (a direct member of
+ * a gateway role and of the grantee: Supabase's `authenticator` reaching
+ * `service_role`), whose membership is how the gateway serves the grantee's
+ * requests; a member of the install owner; a grantee that
  * `authdb grant` would refuse (see {@link findRoleRefusals}); and a gateway
  * role (`gatewayRoles`) holding it at all, unless `allowGatewayRole`.
  */
@@ -35,9 +41,14 @@ export async function listApiHolders(
   client: ClientBase,
   options: { readonly schema: string; readonly functions: readonly string[]; readonly gatewayRoles: readonly string[]; readonly allowGatewayRole: boolean },
 ): Promise<ApiHolder[]> {
-  const { rows } = await client.query<{ role: string; how: ApiHolder['how']; path: string[]; functions: string[] }>(HOLDERS_SQL, [options.functions, options.schema]);
+  const { rows } = await client.query<{ role: string; how: ApiHolder['how']; path: string[]; functions: string[]; gateway_member: boolean }>(HOLDERS_SQL, [
+    options.functions,
+    options.schema,
+    options.gatewayRoles,
+  ]);
   const holders: ApiHolder[] = [];
-  for (const row of rows) {
+  for (const { gateway_member: gatewayMember, ...fields } of rows) {
+    const row = isGatewayLogin(fields, gatewayMember) ? { ...fields, how: 'gateway-login' as const } : fields;
     const problems: string[] = [];
     const via = row.path.length > 0 ? ` through ${[row.role, ...row.path].map((r) => `"${r}"`).join(' → ')}` : '';
     if (row.role === 'PUBLIC') problems.push('every role, present and future, can call them');
@@ -48,6 +59,11 @@ export async function listApiHolders(
     holders.push({ ...row, problems });
   }
   return holders;
+}
+
+/** A direct member of one grantee that is also a direct member of a gateway role: the gateway's login, not a role given the API by a stray GRANT. */
+function isGatewayLogin(row: { readonly how: ApiHolder['how']; readonly path: readonly string[] }, gatewayMember: boolean): boolean {
+  return row.how === 'member' && row.path.length === 1 && gatewayMember;
 }
 
 const HOLDERS_SQL = `
@@ -76,7 +92,9 @@ WITH RECURSIVE fns AS (
 )
 SELECT CASE WHEN s.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(s.oid)::pg_catalog.text END AS role,
        s.how, ARRAY(SELECT pg_catalog.pg_get_userbyid(x.oid)::pg_catalog.text FROM pg_catalog.unnest(s.path) WITH ORDINALITY AS x(oid, i) ORDER BY x.i) AS path,
-       pg_catalog.array_agg(s.signature ORDER BY s.signature) AS functions
+       pg_catalog.array_agg(s.signature ORDER BY s.signature) AS functions,
+       EXISTS (SELECT FROM pg_catalog.pg_auth_members AS m JOIN pg_catalog.pg_roles AS g ON g.oid OPERATOR(pg_catalog.=) m.roleid
+                WHERE m.member OPERATOR(pg_catalog.=) s.oid AND g.rolname OPERATOR(pg_catalog.=) ANY ($3::pg_catalog.text[])) AS gateway_member
   FROM shortest AS s
  WHERE s.oid OPERATOR(pg_catalog.<>) (SELECT oid FROM owner)
  GROUP BY s.oid, s.how, s.path

@@ -98,6 +98,13 @@ describe('authdb on a Supabase database, from the CLI and through PostgREST', { 
     for (const role of ['anon', 'authenticated'] as const) {
       for (const [fn, body] of API_CALLS) expect((await rpc(role, fn, body)).status, `${role} → ${fn}`).toBe(role === 'anon' ? 401 : 403);
     }
+    // grant --check: authenticator reaches the functions only as the gateway's login (SET ROLE service_role for a
+    // service-key request) — not a stray membership, and no fix that revokes Supabase's own grant.
+    const check = await authdb('grant', '--check', '--schema', SCHEMA);
+    expect(check.stdout).toContain(`role "authenticator": 6 function(s), through "authenticator" → "service_role": the HTTP gateway's login`);
+    expect(check.stdout).not.toContain('REVOKE');
+    expect(check.stderr).toContain('none that should not');
+    expect(check.code).toBe(0);
     // Tables: not even a schema USAGE for anon or authenticated.
     const privileges = await apiRolePrivileges();
     expect(privileges.filter((p) => / (anon|authenticated) ON /.test(p))).toEqual([]);
