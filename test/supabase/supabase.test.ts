@@ -145,6 +145,33 @@ describe('authdb on a Supabase database, from the CLI and through PostgREST', { 
     expect((await rpc('service_role', 'purge_expired_email_verification_tokens', {})).status).toBe(403);
   });
 
+  it('a backend login of its own, created by postgres: grant works, and the log settings are printed for a superuser', async () => {
+    const owner = new pg.Client({ connectionString: supabase.url('postgres') });
+    await owner.connect();
+    try {
+      await owner.query(`CREATE ROLE supa_backend LOGIN PASSWORD 'supa-backend-pw'`);
+    } finally {
+      await owner.end();
+    }
+    const grant = await authdb('grant', '--role', 'supa_backend', '--schema', SCHEMA);
+    expect(grant.stdout).toContain('GRANT EXECUTE ON FUNCTION "authdb"."register_user_with_token"');
+    expect(grant.stderr).toContain(`ALTER ROLE "supa_backend" SET log_statement = 'none'`);
+    expect(grant.code).toBe(0);
+
+    const url = new URL(supabase.url('postgres'));
+    url.username = 'supa_backend';
+    url.password = 'supa-backend-pw';
+    const backend = new pg.Client({ connectionString: url.toString() });
+    await backend.connect();
+    try {
+      const { rows } = await backend.query<{ outcome: string }>(`SELECT outcome FROM authdb.register_user_with_token(p_email => 'zed@example.com')`);
+      expect(rows).toEqual([{ outcome: 'created' }]);
+      await expect(backend.query('SELECT * FROM authdb.users')).rejects.toMatchObject({ code: '42501' });
+    } finally {
+      await backend.end();
+    }
+  });
+
   it('down --all and up again take the grant away with the functions: service_role is refused until grant runs again', async () => {
     expect((await authdb('migrate', 'down', '--all', '--force', '--schema', SCHEMA)).code).toBe(0);
     expect((await authdb('migrate', 'up', '--schema', SCHEMA)).code).toBe(0);
