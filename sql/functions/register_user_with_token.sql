@@ -63,6 +63,7 @@ DECLARE
     v_last_issued_at  timestamptz;
     v_usable          bigint;
     v_oldest_expiry   timestamptz;
+    v_ended           bigint;
 BEGIN
     -- 0. The input bounds of every text argument, in parameter order,
     --    before any other work (see "Input bounds" in migration
@@ -181,38 +182,34 @@ BEGIN
             HINT    = 'Register without a phone number or with a different one.';
     END IF;
 
-    -- Throttle (same statement as resend_email_verification's) on the most
-    -- recently issued token, whatever its state.  Issue order is id order:
-    -- ids come from an identity sequence and issues for one user are
-    -- serialised by the row lock.  A new user has no token yet.
-    IF outcome = 'reissued' AND p_min_resend_interval > interval '0' THEN
-        SELECT t.created_at
-          INTO v_last_issued_at
+    -- 4. An existing user: one pass over its tokens (at most a handful: the
+    --    trim below keeps five ended ones) for the throttle, the usable-token
+    --    bound and whether there is anything to trim.  A new user has no
+    --    token yet: nothing to read.
+    --
+    --    Throttle (as resend_email_verification's) on the most recently
+    --    issued token, whatever its state.  Issue order is id order: ids come
+    --    from an identity sequence and issues for one user are serialised by
+    --    the row lock.
+    IF outcome = 'reissued' THEN
+        SELECT (pg_catalog.array_agg(t.created_at ORDER BY t.id DESC))[1],
+               pg_catalog.count(*) FILTER (WHERE t.consumed_at IS NULL AND t.revoked_at IS NULL
+                                             AND t.expires_at > pg_catalog.clock_timestamp()),
+               pg_catalog.min(t.expires_at) FILTER (WHERE t.consumed_at IS NULL AND t.revoked_at IS NULL
+                                                      AND t.expires_at > pg_catalog.clock_timestamp()),
+               pg_catalog.count(*) FILTER (WHERE t.consumed_at IS NOT NULL OR t.revoked_at IS NOT NULL
+                                             OR t.expires_at <= pg_catalog.clock_timestamp())
+          INTO v_last_issued_at, v_usable, v_oldest_expiry, v_ended
           FROM email_verification_tokens AS t
-         WHERE t.user_id = register_user_with_token.user_id
-         ORDER BY t.id DESC
-         LIMIT 1;
+         WHERE t.user_id = register_user_with_token.user_id;
 
-        IF v_last_issued_at > pg_catalog.now() - p_min_resend_interval THEN
+        IF p_min_resend_interval > interval '0' AND v_last_issued_at > pg_catalog.now() - p_min_resend_interval THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'AU008',
                 MESSAGE = pg_catalog.format('p_email: a verification token for %s was issued less than %s ago', authdb_quote_for_message(v_email), p_min_resend_interval),
                 DETAIL  = pg_catalog.format('The last token was issued at %s; p_min_resend_interval is %s.', v_last_issued_at, p_min_resend_interval),
                 HINT    = pg_catalog.format('Retry after %s.', v_last_issued_at + p_min_resend_interval);
         END IF;
-    END IF;
-
-    -- 4. Issue the token (see "Issuing a token" above); it carries this
-    --    request's details and the hash of its registration secret.  A new
-    --    user has no token: nothing to count or trim.
-    IF outcome = 'reissued' THEN
-        SELECT pg_catalog.count(*), pg_catalog.min(t.expires_at)
-          INTO v_usable, v_oldest_expiry
-          FROM email_verification_tokens AS t
-         WHERE t.user_id = register_user_with_token.user_id
-           AND t.consumed_at IS NULL
-           AND t.revoked_at IS NULL
-           AND t.expires_at > pg_catalog.clock_timestamp();
 
         IF v_usable >= 5 THEN
             RAISE EXCEPTION USING
@@ -221,26 +218,30 @@ BEGIN
                 DETAIL  = 'At most 5 unexpired, unused links are outstanding per address; none is revoked to make room for another.',
                 HINT    = pg_catalog.format('Use one of the links already mailed to the address, or try again after %s.', v_oldest_expiry);
         END IF;
+
+        -- Keep the five most recent ended tokens (consumed, revoked or
+        -- expired); a token another transaction holds is left for later.
+        IF v_ended > 5 THEN
+            DELETE FROM email_verification_tokens AS t
+             WHERE t.id IN (SELECT o.id
+                              FROM email_verification_tokens AS o
+                             WHERE o.user_id = register_user_with_token.user_id
+                               AND (o.consumed_at IS NOT NULL
+                                    OR o.revoked_at IS NOT NULL
+                                    OR o.expires_at <= pg_catalog.clock_timestamp())
+                             ORDER BY o.id DESC
+                            OFFSET 5
+                               FOR UPDATE SKIP LOCKED);
+        END IF;
     END IF;
 
+    -- 5. Issue the token (see "Issuing a token" above); it carries this
+    --    request's details and the hash of its registration secret.
     registration_secret := pg_catalog.translate(pg_catalog.encode(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()) OPERATOR(pg_catalog.||) pg_catalog.uuid_send(pg_catalog.gen_random_uuid()), 'base64'::text), '+/='::text, '-_'::text);
     token               := pg_catalog.translate(pg_catalog.encode(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()) OPERATOR(pg_catalog.||) pg_catalog.uuid_send(pg_catalog.gen_random_uuid()), 'base64'::text), '+/='::text, '-_'::text);
     expires_at          := pg_catalog.now() + p_token_ttl;
     email               := v_email;
 
-    WITH trimmed AS (
-        DELETE FROM email_verification_tokens AS t
-         WHERE outcome = 'reissued'
-           AND t.id IN (SELECT o.id
-                          FROM email_verification_tokens AS o
-                         WHERE o.user_id = register_user_with_token.user_id
-                           AND (o.consumed_at IS NOT NULL
-                                OR o.revoked_at IS NOT NULL
-                                OR o.expires_at <= pg_catalog.clock_timestamp())
-                         ORDER BY o.id DESC
-                        OFFSET 5
-                           FOR UPDATE SKIP LOCKED)
-    )
     INSERT INTO email_verification_tokens
            (user_id, token_hash, registration_secret_hash, password_hash, phone, role, expires_at)
     VALUES (user_id,

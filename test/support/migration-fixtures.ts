@@ -1,6 +1,8 @@
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_MIGRATIONS_DIR } from '../../src/migrate/migration-source.js';
 
 /** The two halves of one fixture migration. */
 export interface FixtureMigration {
@@ -39,4 +41,12 @@ export async function writeMigrations(dir: string, migrations: Readonly<Record<s
     await writeFile(join(dir, `${name}.up.sql`), up);
     await writeFile(join(dir, `${name}.down.sql`), down);
   }
+}
+
+/** The names of the migrations authdb ships (migrations/*.up.sql), in order: the released ones and every upgrade after them. */
+export function shippedMigrationNames(): string[] {
+  return readdirSync(DEFAULT_MIGRATIONS_DIR)
+    .filter((f) => f.endsWith('.up.sql'))
+    .map((f) => f.slice(0, -'.up.sql'.length))
+    .sort();
 }
