@@ -1,4 +1,4 @@
-import type { ClientBase } from 'pg';
+import pg, { type ClientBase } from 'pg';
 import type { SqlErrorLocation } from './errors.js';
 import type { MigrationScript, ScriptStatement } from './migration-script.js';
 
@@ -94,3 +94,20 @@ export async function leftoverIndexReport(client: ClientBase, schema: string, st
     names.map((n) => `  DROP INDEX CONCURRENTLY IF EXISTS ${n};`).join('\n')
   );
 }
+
+/**
+ * What a `CREATE INDEX CONCURRENTLY` may have left when the connection broke
+ * during it, said without asking the server (it cannot be reached): the
+ * query that finds the INVALID index and the statement that drops it.
+ */
+export function possibleLeftoverIndex(schema: string, statement: ScriptStatement): string | undefined {
+  const index = statement.concurrentIndex;
+  if (!index) return undefined;
+  const qualified = (name: string): string => `${pg.escapeIdentifier(index.schema ?? schema)}.${pg.escapeIdentifier(name)}`;
+  const drop = index.name === undefined ? 'DROP INDEX CONCURRENTLY IF EXISTS <that index>' : `DROP INDEX CONCURRENTLY IF EXISTS ${qualified(index.name)}`;
+  return (
+    `the statement at line ${statement.line} is CREATE INDEX CONCURRENTLY, which leaves an INVALID index when it does not finish: once the server is reachable, ` +
+    `find it with SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid AND indrelid = ${pg.escapeLiteral(qualified(index.table))}::regclass; and drop it with ${drop};`
+  );
+}
+

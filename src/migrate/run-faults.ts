@@ -36,6 +36,28 @@ export class StoppedBetweenStatements extends Error {
   }
 }
 
+/**
+ * The connection broke while a statement of a no-transaction file ran: the
+ * statements before it completed and stay. When the server ended the session
+ * (it sent an error: `serverEnded`) the statement did not complete; when the
+ * socket just closed, nobody can say. `leftover` says what a `CREATE INDEX
+ * CONCURRENTLY` there may have left, since the server cannot be asked.
+ */
+export class LostDuringStatement extends Error {
+  readonly serverEnded: boolean;
+
+  constructor(
+    readonly path: string,
+    readonly line: number,
+    readonly leftover: string | undefined,
+    cause: unknown,
+  ) {
+    super(`the connection was lost during the statement at ${path}:${line}`, { cause });
+    this.name = 'LostDuringStatement';
+    this.serverEnded = cause instanceof MigrationSqlError;
+  }
+}
+
 /** SIGINT or SIGTERM stopped a run: the running statement was cancelled, or the run stopped between two statements. */
 export class MigrationInterruptedError extends MigrationError {
   /** 130 for SIGINT, 143 for SIGTERM, as a shell reports a process killed by it. */
@@ -74,6 +96,7 @@ const CONNECTION_LOST_MESSAGE = /Connection terminated|not queryable|ECONNRESET|
 
 /** Whether `error` says the connection to the server is gone. */
 export function isConnectionLoss(error: unknown): boolean {
+  if (error instanceof LostDuringStatement) return true;
   const cause = error instanceof MigrationSqlError ? error.cause : error;
   if (!(cause instanceof Error)) return false;
   const code = (cause as { code?: unknown }).code;
@@ -94,12 +117,22 @@ function describeFile(file: RunningFile): string {
 /** What was kept of `file`: nothing in a transaction; for a no-transaction file, the statements before the failing line. */
 function describeKept(file: RunningFile, cause: unknown, what: string): string {
   if (file.transaction) return `${what} and its transaction rolled back: nothing of ${file.name} was kept, and it is not recorded as ${file.direction === 'up' ? 'applied' : 'reverted'}`;
-  const line = cause instanceof MigrationSqlError ? cause.location.line : cause instanceof StoppedBetweenStatements ? cause.line : undefined;
+  const line = cause instanceof MigrationSqlError || cause instanceof LostDuringStatement ? lineOf(cause) : cause instanceof StoppedBetweenStatements ? cause.line : undefined;
+  const running =
+    line === undefined
+      ? 'the statements that completed before it were kept'
+      : cause instanceof LostDuringStatement && !cause.serverEnded
+        ? `the statements before line ${line} were kept; the one at line ${line} may have completed, failed or still be running on the server`
+        : `the statements before line ${line} were kept and the one at line ${line} was not`;
+  const leftover = cause instanceof LostDuringStatement && cause.leftover !== undefined ? `; ${cause.leftover}` : '';
   return (
-    `${what}; ${file.path} runs outside a transaction (-- authdb:no-transaction), so ` +
-    `${line === undefined ? 'the statements that completed before it were kept' : `the statements before line ${line} were kept and the one at line ${line} was not`}, ` +
-    `and ${file.name} is not recorded as ${file.direction === 'up' ? 'applied' : 'reverted'}: check what it left (an INVALID index from CREATE INDEX CONCURRENTLY must be dropped) before rerunning`
+    `${what}; ${file.path} runs outside a transaction (-- authdb:no-transaction), so ${running}, ` +
+    `and ${file.name} is not recorded as ${file.direction === 'up' ? 'applied' : 'reverted'}: check what it left (an INVALID index from CREATE INDEX CONCURRENTLY must be dropped) before rerunning${leftover}`
   );
+}
+
+function lineOf(cause: MigrationSqlError | LostDuringStatement): number | undefined {
+  return cause instanceof LostDuringStatement ? cause.line : cause.location.line;
 }
 
 function describeCompleted(progress: RunProgress): string {
@@ -109,7 +142,8 @@ function describeCompleted(progress: RunProgress): string {
 
 /** The server's SQLSTATE and message (or pg's, when the socket just closed). */
 function serverError(error: unknown): string {
-  const cause = error instanceof MigrationSqlError ? error.cause : error;
+  let cause = error;
+  while (cause instanceof MigrationSqlError || cause instanceof LostDuringStatement) cause = cause.cause;
   if (!(cause instanceof Error)) return String(cause);
   const code = (cause as { code?: unknown }).code;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? `SQLSTATE ${code}: ${cause.message}` : cause.message;

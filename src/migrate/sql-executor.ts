@@ -3,10 +3,10 @@ import type { UmzugStorage } from 'umzug';
 import { statementText } from '../sql/parse.js';
 import type { SqlSource } from '../sql/sql-source.js';
 import { MigrationSqlError } from './errors.js';
-import { halfwayOutcome, leftoverIndexReport, movedSessionOutcome, statementTimeoutHint } from './failure-report.js';
+import { halfwayOutcome, leftoverIndexReport, movedSessionOutcome, possibleLeftoverIndex, statementTimeoutHint } from './failure-report.js';
 import type { MigrationFile } from './migration-file.js';
 import { prepareScripts, type MigrationScript, type ScriptStatement } from './migration-script.js';
-import { StoppedBetweenStatements } from './run-faults.js';
+import { isConnectionLoss, LostDuringStatement, StoppedBetweenStatements } from './run-faults.js';
 import { toStatementError, toTrackingError, withExplanation } from './sql-error.js';
 import { expectBackend } from './session-stability.js';
 import type { TrackingTable } from './tracking-table.js';
@@ -162,6 +162,8 @@ export class SqlExecutor implements UmzugStorage {
         await this.#runStatement(script, statement);
         await this.#expectSession(`after ${script.path}:${statement.line}`, movedSessionOutcome(script, statement));
       } catch (error) {
+        // The session is gone: the server cannot be asked what the statement left.
+        if (isConnectionLoss(error)) throw new LostDuringStatement(script.path, statement.line, possibleLeftoverIndex(this.#schema, statement), error);
         if (!(error instanceof MigrationSqlError)) throw error;
         const leftover = await leftoverIndexReport(this.#client, this.#schema, statement).catch(() => undefined);
         throw withExplanation(error, { outcome: [halfwayOutcome(script, statement), leftover].filter(Boolean).join('\n') });

@@ -102,3 +102,60 @@ describe('a dead network path mid-migration (a proxy that stops forwarding, sock
     expect(result.stderr).not.toContain('was cancelled');
   });
 });
+
+describe('the connection drops during a statement of a no-transaction file', { timeout: LIMIT_MS }, () => {
+  it('names the line that was running, says its outcome is unknown, and how to find the INVALID index CREATE INDEX CONCURRENTLY may have left', async () => {
+    const INDEX = '20260101000003_index';
+    const files = await writeMigrationDir({
+      [TABLE]: { up: 'CREATE TABLE idx_t (id int);\n', down: 'DROP TABLE idx_t;\n' },
+      [INDEX]: {
+        up: '-- authdb:no-transaction\nCREATE TABLE kept_nt (id int);\nCREATE INDEX CONCURRENTLY idx_t_id ON idx_t (id);\n',
+        down: '-- authdb:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS idx_t_id;\nDROP TABLE kept_nt;\n',
+      },
+    });
+    const target = await createEmptyDatabase();
+    const url = new URL(target.url);
+    const cut = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
+    const writer = await target.pool.connect();
+    try {
+      expect((await runMain(['migrate', 'up', '--database-url', target.url, '--migrations-dir', files.path, '--to', TABLE])).code).toBe(0);
+      // An open writing transaction: CREATE INDEX CONCURRENTLY creates its (INVALID) index, then waits for it.
+      await writer.query('BEGIN');
+      await writer.query('INSERT INTO idx_t VALUES (1)');
+      url.hostname = '127.0.0.1';
+      url.port = String(cut.port);
+      const cli = startCli(['migrate', 'up', '--database-url', url.toString(), '--migrations-dir', files.path], { cwd: files.path });
+      await waitFor('CREATE INDEX CONCURRENTLY to wait for the writer', async () => {
+        const { rows } = await target.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'CREATE INDEX CONCURRENTLY%'`);
+        return rows.length === 1;
+      }, { limitMs: 120_000 });
+
+      await cut.close();
+      const result = await cli.result;
+
+      expect(result.stderr).toContain(`the connection to the server was lost while running ${INDEX}`);
+      expect(result.stderr).toContain('the statements before line 3 were kept; the one at line 3 may have completed, failed or still be running on the server');
+      expect(result.stderr).toContain(`the statement at line 3 is CREATE INDEX CONCURRENTLY, which leaves an INVALID index when it does not finish`);
+      expect(result.stderr).toContain(`indrelid = '"public"."idx_t"'::regclass`);
+      expect(result.stderr).toContain('DROP INDEX CONCURRENTLY IF EXISTS "public"."idx_t_id";');
+      expect(result.stderr).toContain('[AUTHDB_CONNECTION_LOST]');
+      expect(result.code).toBe(1);
+      await writer.query('ROLLBACK');
+      // Line 2's table stays; line 3's index is there, valid or INVALID depending on whether the server saw the client go
+      // before the writer let the build finish — the message cannot know, and says so; the file is not recorded.
+      await waitFor('the dead session to end', async () => {
+        const { rows } = await target.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'CREATE INDEX CONCURRENTLY%'`);
+        return rows.length === 0;
+      }, { limitMs: 120_000 });
+      const { rows } = await target.pool.query(`SELECT to_regclass('public.kept_nt') IS NOT NULL AS kept, to_regclass('public.idx_t_id') IS NOT NULL AS index`);
+      expect(rows).toEqual([{ kept: true, index: true }]);
+      const { rows: recorded } = await target.pool.query<{ name: string }>('SELECT name FROM authdb_migrations ORDER BY name');
+      expect(recorded.map((r) => r.name)).toEqual([TABLE]);
+    } finally {
+      writer.release();
+      await cut.close().catch(() => undefined);
+      await target.close();
+      await files.remove();
+    }
+  });
+});
