@@ -25,6 +25,14 @@ if "$python" -m mypy --version >/dev/null 2>&1; then
   (cd python && "$python" -m mypy authdb_client tests examples)
 fi
 
+if "$python" -m pip --version >/dev/null 2>&1; then
+  echo "== the package builds offline, py.typed included (pip wheel --no-build-isolation)"
+  wheel_dir="$(mktemp -d)"
+  "$python" -m pip wheel --quiet --no-build-isolation --no-deps --no-index -w "$wheel_dir" ./python
+  "$python" -c 'import sys, zipfile; names = zipfile.ZipFile(sys.argv[1]).namelist(); sys.exit(0 if "authdb_client/py.typed" in names else "py.typed is missing from the wheel")' "$wheel_dir"/*.whl
+  rm -rf "$wheel_dir" python/build python/*.egg-info
+fi
+
 base=""
 version=""
 stop_cluster() {
