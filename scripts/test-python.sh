@@ -8,7 +8,7 @@
 #   npm run test:python                                # 17, then 14
 #   AUTHDB_PYTHON_TEST_VERSIONS=17 npm run test:python -- -k pitfall   # extra arguments go to pytest
 #
-# Needs Debian's python3-psycopg, python3-argon2, python3-bcrypt, python3-pytest
+# Needs Debian's python3-psycopg, python3-psycopg-pool (a test), python3-argon2, python3-bcrypt, python3-pytest
 # (and python3-mypy for the type check); PYTHON picks the interpreter (default /usr/bin/python3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
