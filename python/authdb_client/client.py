@@ -22,7 +22,7 @@ from .input_bounds import require_input_bounds
 from .password_hashing import DEFAULT_PASSWORD_HASHING, PasswordHashing, hash_password
 from .password_verification import DEFAULT_PASSWORD_CHECKS, PasswordChecks, PasswordVerifier
 from .results import EmailVerificationPreview, IssuedToken, RegisteredUser, SignedIn, TokenState, VerifiedEmail
-from .transaction import ConnectionSource, call_transaction
+from .transaction import CallTransactions, ConnectionSource
 
 DEFAULT_SCHEMA: Final = "authdb"
 """The schema README recommends installing into (``authdb migrate up --schema authdb``)."""
@@ -36,7 +36,7 @@ _ISO_UTC: Final = "pg_catalog.to_char(pg_catalog.timezone('UTC'::pg_catalog.text
 class AuthDb:
     """authdb's SQL API from Python.
 
-    ``connection``: a psycopg connection (autocommit on or off; idle between calls), or a callable
+    ``connection``: a psycopg connection (autocommit on or off; idle between calls; threads take turns), or a callable
     giving one per call as a context manager (``ConnectionPool.connection``, :func:`connect_per_call`).
     ``schema``: where the migrations were applied (default ``authdb``).
     Methods raise the :mod:`authdb_client.errors` class of each ``AU`` SQLSTATE; anything else untouched.
@@ -50,7 +50,7 @@ class AuthDb:
         password_hashing: PasswordHashing = DEFAULT_PASSWORD_HASHING,
         password_checks: PasswordChecks = DEFAULT_PASSWORD_CHECKS,
     ) -> None:
-        self._source = connection
+        self._transactions = CallTransactions(connection)
         self._schema = schema
         self._hashing = password_hashing
         self._verifier = PasswordVerifier(password_hashing, password_checks)
@@ -197,7 +197,7 @@ class AuthDb:
         )
         params: list[Any] = [value for _, value, _ in present]
         try:
-            with call_transaction(self._source) as cursor:
+            with self._transactions.call() as cursor:
                 cursor.execute(query, params)
                 return cursor.fetchall()
         except psycopg.Error as error:

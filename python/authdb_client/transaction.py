@@ -11,6 +11,7 @@ and a connection already inside a transaction is refused, not joined.
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager, nullcontext
 from typing import Any, Callable, ContextManager, Final, Iterator, Union
 
@@ -19,7 +20,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow, dict_row
 
 ConnectionSource = Union["psycopg.Connection[Any]", Callable[[], ContextManager["psycopg.Connection[Any]"]]]
-"""A connection (one caller at a time; use a pool for threads), or a callable giving one as a
+"""A connection (threads' calls on it take turns; a pool serves them at once), or a callable giving one as a
 context manager per call: ``psycopg_pool.ConnectionPool(...).connection``, or :func:`connect_per_call`."""
 
 
@@ -51,15 +52,27 @@ def connect_per_call(conninfo: str, **kwargs: Any) -> Callable[[], ContextManage
     return connect
 
 
-@contextmanager
-def call_transaction(source: ConnectionSource) -> Iterator["psycopg.Cursor[DictRow]"]:
-    """A server-side-binding cursor inside a transaction of its own (see the module)."""
-    borrowed: ContextManager[psycopg.Connection[Any]] = nullcontext(source) if isinstance(source, psycopg.Connection) else source()
-    with borrowed as conn:
-        refused = _REFUSED.get(conn.info.transaction_status)
-        if refused is not None:
-            raise ConnectionInTransactionError(f"authdb: {refused}")
-        with conn.transaction():
-            # Not conn.cursor(): a connection made with cursor_factory=ClientCursor would
-            # write the token, secret or hash into the statement text, and so into logs.
-            yield psycopg.Cursor(conn, row_factory=dict_row)
+class CallTransactions:
+    """Opens each call's transaction on a :data:`ConnectionSource` (see the module). Calls on one
+    shared connection take turns: two threads' transaction blocks on it would otherwise nest,
+    the second becoming a savepoint of the first."""
+
+    def __init__(self, source: ConnectionSource) -> None:
+        self._source = source
+        self._turn: ContextManager[Any] = nullcontext()
+        if isinstance(source, psycopg.Connection):
+            self._turn = threading.Lock()
+
+    @contextmanager
+    def call(self) -> Iterator["psycopg.Cursor[DictRow]"]:
+        """A server-side-binding cursor inside a transaction of its own."""
+        source = self._source
+        borrowed: ContextManager[psycopg.Connection[Any]] = nullcontext(source) if isinstance(source, psycopg.Connection) else source()
+        with self._turn, borrowed as conn:
+            refused = _REFUSED.get(conn.info.transaction_status)
+            if refused is not None:
+                raise ConnectionInTransactionError(f"authdb: {refused}")
+            with conn.transaction():
+                # Not conn.cursor(): a connection made with cursor_factory=ClientCursor would
+                # write the token, secret or hash into the statement text, and so into logs.
+                yield psycopg.Cursor(conn, row_factory=dict_row)

@@ -1,9 +1,10 @@
-"""With psycopg_pool, threads at once: each call its own transaction, an error in one undoes nothing of another."""
+"""Threads: on a psycopg_pool pool at once, on one shared connection in turns; an error in one undoes nothing of another."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg
 from psycopg_pool import ConnectionPool
 from support import database_url, fresh_email, schema
 
@@ -36,3 +37,16 @@ def test_threads_on_a_pool(auth: AuthDb) -> None:
             outcomes = list(threads.map(sign_up, range(12)))
     assert outcomes.count("AU001") == 4
     assert outcomes.count("signed in") == 8
+
+
+def test_threads_on_one_connection_take_turns() -> None:
+    """Without turns, a second thread's transaction block would nest in the first's, as its savepoint."""
+    with psycopg.connect(database_url()) as conn:
+        shared = AuthDb(conn, schema=schema())
+
+        def register(index: int) -> str:
+            return shared.register_user(fresh_email(f"shared{index}"), password=PASSWORD).outcome
+
+        with ThreadPoolExecutor(max_workers=4) as threads:
+            assert list(threads.map(register, range(8))) == ["created"] * 8
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
