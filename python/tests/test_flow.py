@@ -69,3 +69,11 @@ def test_durations_are_exact_and_long_ones_fit_postgresql_14(auth: AuthDb) -> No
     assert registered.expires_at - datetime.now(timezone.utc) > timedelta(days=36523)
     assert interval_text(timedelta(days=1, microseconds=1), "x") == "24 hours 0 seconds 1 microseconds"
     assert interval_text(timedelta(0), "x", allow_zero=True) == "0 hours 0 seconds 0 microseconds"
+
+
+def test_repr_leaves_the_secrets_out(auth: AuthDb) -> None:
+    registered = auth.register_user(fresh_email())
+    resent = auth.resend_email_verification(registered.email, min_resend_interval=timedelta(0))
+    for secret in (registered.token, registered.registration_secret):
+        assert secret not in repr(registered)
+    assert resent.token not in repr(resent)
