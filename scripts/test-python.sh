@@ -66,6 +66,6 @@ for version in ${AUTHDB_PYTHON_TEST_VERSIONS:-17 14}; do
   DATABASE_URL="$admin_url" "${cli[@]}" migrate up --schema authdb
   # --maintenance: the tests call the purge too.
   DATABASE_URL="$admin_url" "${cli[@]}" grant --role authdb_app --maintenance --schema authdb >/dev/null
-  (cd python && DATABASE_URL="$app_url" AUTHDB_ADMIN_URL="$admin_url" AUTHDB_SCHEMA=authdb "$python" -m pytest -p no:cacheprovider tests "$@")
+  (cd python && DATABASE_URL="$app_url" AUTHDB_ADMIN_URL="$admin_url" AUTHDB_SERVER_LOG="$base/cluster/postgres.log" AUTHDB_SCHEMA=authdb "$python" -m pytest -p no:cacheprovider tests "$@")
   stop_cluster
 done
