@@ -34,6 +34,7 @@ def server_log() -> Iterator[Path]:
     if not log.is_file():
         raise RuntimeError("AUTHDB_SERVER_LOG must name the server's log file: run the tests with `npm run test:python`")
     with psycopg.connect(admin_url(), autocommit=True) as admin:
+        admin.execute("LOAD 'auto_explain'")  # PostgreSQL 14's ALTER SYSTEM knows only the parameters of loaded modules
         for name, value in LOGGING.items():
             admin.execute(f"ALTER SYSTEM SET {name} = '{value}'")
         admin.execute("SELECT pg_catalog.pg_reload_conf()")
