@@ -25,7 +25,7 @@ export const MAX_DURATION_MS = 100 * 365.25 * 24 * 60 * 60 * 1000;
 export interface ParsedDuration {
   /** Length in milliseconds, rounded to whole microseconds (PostgreSQL's interval resolution). */
   readonly milliseconds: number;
-  /** The same length as PostgreSQL interval input, e.g. `'5400000 milliseconds'`. */
+  /** The same length as PostgreSQL interval input, e.g. `'1 hours 1800 seconds 0 microseconds'`. */
   readonly interval: string;
 }
 
@@ -36,7 +36,7 @@ export interface ParsedDuration {
  *
  * @example
  * parseDuration('1 day 2 hours', 'tokenTtl').milliseconds; // 93_600_000
- * parseDuration(90_000, 'minResendInterval').interval;    // '90000 milliseconds'
+ * parseDuration(90_000, 'minResendInterval').interval;    // '0 hours 90 seconds 0 microseconds'
  */
 export function parseDuration(value: Duration, argument: string, options: { readonly allowZero?: boolean } = {}): ParsedDuration {
   const milliseconds = typeof value === 'number' ? value : typeof value === 'string' ? intervalMilliseconds(value) : undefined;
@@ -45,7 +45,22 @@ export function parseDuration(value: Duration, argument: string, options: { read
   if (rounded === undefined || !Number.isFinite(rounded) || tooSmall || rounded > MAX_DURATION_MS) {
     throw new InvalidArgumentError(`${argument}: ${describe(value)} is not a valid duration. ${GRAMMAR_HELP}`, { argument });
   }
-  return { milliseconds: rounded, interval: `${rounded} milliseconds` };
+  return { milliseconds: rounded, interval: intervalText(rounded) };
+}
+
+/**
+ * `'H hours S seconds U microseconds'`: hours rather than days (a day is
+ * exactly 24 hours, whatever the session's TimeZone does at a DST change), and
+ * every number small — PostgreSQL 14 reads each number of an interval's text
+ * as a 32-bit integer, so `'2592000000 milliseconds'` (30 days) overflows there
+ * (22015), while the hours of 100 years are 876,600.
+ */
+function intervalText(milliseconds: number): string {
+  const microseconds = Math.round(milliseconds * 1000);
+  const hours = Math.floor(microseconds / 3_600_000_000);
+  const rest = microseconds - hours * 3_600_000_000;
+  const seconds = Math.floor(rest / 1_000_000);
+  return `${hours} hours ${seconds} seconds ${rest - seconds * 1_000_000} microseconds`;
 }
 
 const GRAMMAR_HELP =

@@ -26,7 +26,16 @@ describe('parseDuration', () => {
   ])('%j is %d ms', (input, milliseconds) => {
     const parsed = parseDuration(input, 'tokenTtl');
     expect(parsed.milliseconds).toBe(milliseconds);
-    expect(parsed.interval).toBe(`${milliseconds} milliseconds`);
+    const microseconds = Math.round(milliseconds * 1000);
+    const hours = Math.floor(microseconds / 3_600_000_000);
+    const seconds = Math.floor((microseconds % 3_600_000_000) / 1_000_000);
+    expect(parsed.interval).toBe(`${hours} hours ${seconds} seconds ${microseconds % 1_000_000} microseconds`);
+  });
+
+  it('sends every length as numbers PostgreSQL 14 reads (each within 32 bits): 30 days, the maximum', () => {
+    expect(parseDuration('30 days', 'tokenTtl').interval).toBe('720 hours 0 seconds 0 microseconds');
+    expect(parseDuration(MAX_DURATION_MS, 'tokenTtl').interval).toBe('876600 hours 0 seconds 0 microseconds');
+    expect(parseDuration(1.5, 'x').interval).toBe('0 hours 0 seconds 1500 microseconds');
   });
 
   it('rounds to whole microseconds, the resolution of a PostgreSQL interval', () => {

@@ -68,6 +68,13 @@ describe('registerUser', () => {
     expect(await storedUser(result.userId)).toMatchObject({ email, password_hash: null, role: 'user', email_confirmed_at: null });
   });
 
+  // PostgreSQL 14 read '2592000000 milliseconds' as a 32-bit integer: 22015 for anything over 24.8 days.
+  it.each([['30 days', 30 * 86_400_000], ['52 weeks', 364 * 86_400_000]] as const)('accepts a tokenTtl of %s on every supported server', async (tokenTtl, milliseconds) => {
+    const before = Date.now();
+    const result = await authDb.registerUser({ email: uniqueEmail(), tokenTtl });
+    expect(Math.abs(result.expiresAt.getTime() - before - milliseconds)).toBeLessThan(60_000);
+  });
+
   it('uses the function defaults when options are omitted (24 hours, role user)', async () => {
     const before = Date.now();
     const result = await authDb.registerUser({ email: uniqueEmail() });
