@@ -227,6 +227,27 @@ describe('authdb export supabase: the files applied one transaction each, as sup
     expect(error?.message).toContain(`supabase migration repair --status applied ${first.replace(/_.*/, '')}`);
   });
 
+  it("refuses a schema whose table carries a rule, or whose authdb_migrations others may write, with the engine's fixes, and runs nothing", async () => {
+    const upgraded = await upgradedMigrations();
+    const target = await createTempDir('authdb-export-upgrade-');
+    try {
+      expect((await exportCli(target.path, '--schema', SCHEMA, '--migrations-dir', upgraded.path)).code).toBe(0);
+      await db.pool.query(`CREATE RULE audit AS ON INSERT TO ${SCHEMA}.roles DO ALSO NOTIFY roles_changed;
+                           GRANT INSERT ON ${SCHEMA}.authdb_migrations TO PUBLIC`);
+      const error = await pushAll(db.url, target.path, ['20261201000001_user_notes.sql']).then(() => undefined, (e: unknown) => e as pg.DatabaseError);
+      expect(error?.message).toContain('authdb creates no rules');
+      expect(error?.message).toContain(`DROP RULE audit ON ${SCHEMA}.roles;`);
+      expect(error?.message).toContain(`fix: REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON TABLE ${SCHEMA}.authdb_migrations FROM PUBLIC;`);
+      expect(error?.message).toContain('Nothing of 20261201000001_user_notes was applied');
+      const { rows } = await db.pool.query(`SELECT pg_catalog.to_regclass('${SCHEMA}.user_notes') AS t`);
+      expect(rows).toEqual([{ t: null }]);
+    } finally {
+      await db.pool.query(`DROP RULE IF EXISTS audit ON ${SCHEMA}.roles; REVOKE INSERT ON ${SCHEMA}.authdb_migrations FROM PUBLIC`);
+      await upgraded.remove();
+      await target.remove();
+    }
+  });
+
   it('refuses to run its statements outside the transaction its checks ran in', async () => {
     const [first = ''] = SHIPPED;
     const client = new pg.Client({ connectionString: db.url });
