@@ -40,11 +40,17 @@ const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 
 /** Validated connection settings: flag → DATABASE_URL → PG* → embedded, and a plain schema name. */
 export function connectionSettings(values: ConnectionValues, env: NodeJS.ProcessEnv): ConnectionSettings {
-  const schema = values.schema ?? env.AUTHDB_SCHEMA ?? DEFAULT_SCHEMA;
-  if (!SCHEMA_NAME.test(schema)) throw new UsageError(`--schema: "${schema}" is not a plain identifier (letters, digits, _ and $; at most 63)`);
+  const schema = schemaSetting(values.schema, env);
   const source = resolveConnectionSource({ databaseUrl: values['database-url'], embeddedDir: values['embedded-dir'] }, env);
   if (source.kind === 'url') checkDatabaseUrl(source.origin, source.url);
   return { source: { ...source, connectTimeoutMs: connectTimeout(values['connect-timeout'], env) }, schema };
+}
+
+/** `--schema`, else `AUTHDB_SCHEMA`, else {@link DEFAULT_SCHEMA}: a plain identifier. */
+export function schemaSetting(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  const schema = flag ?? env.AUTHDB_SCHEMA ?? DEFAULT_SCHEMA;
+  if (!SCHEMA_NAME.test(schema)) throw new UsageError(`--schema: "${schema}" is not a plain identifier (letters, digits, _ and $; at most 63)`);
+  return schema;
 }
 
 /** Refuses anything but a postgres:// or postgresql:// URL, naming the option or variable that held it. */

@@ -3,6 +3,7 @@ import { codegen } from './codegen.js';
 import { commandLinePasswordWarnings } from './command-line-passwords.js';
 import type { Command } from './command.js';
 import { db } from './db.js';
+import { exportSupabase } from './export-supabase.js';
 import { config } from './config.js';
 import { grant } from './grant.js';
 import { lint } from './lint.js';
@@ -34,6 +35,7 @@ export const COMMANDS: readonly Command[] = [
   db,
   codegen,
   grant,
+  exportSupabase,
   config,
 ];
 

@@ -24,7 +24,7 @@ export interface AcquireLockOptions {
 }
 
 /** First key of every authdb advisory lock: "authdb" folded into a positive int4. */
-const LOCK_CLASS = 0x61757468;
+export const LOCK_CLASS = 0x61757468;
 
 /**
  * Takes the session advisory lock of `schema` on `client`, which must not be
@@ -141,6 +141,6 @@ async function lockHolder(client: ClientBase, key: number): Promise<LockHolder |
 }
 
 /** Second key: the schema name hashed into a positive int4, so pg_locks shows it unchanged. */
-function lockKey(schema: string): number {
+export function lockKey(schema: string): number {
   return createHash('sha256').update(schema).digest().readUInt32BE(0) & 0x7fffffff;
 }

@@ -37,7 +37,7 @@ export async function revokeDefaultPrivileges(client: ClientBase, schema: string
  * names it, `scope` the schema OID whose per-schema entries apply (0 for the
  * schema itself: only global entries cover schemas).
  */
-const OBJECTS_SQL = `
+export const OBJECTS_SQL = `
 WITH ns AS (
   SELECT n.oid, n.nspname, n.nspowner, n.nspacl FROM pg_catalog.pg_namespace AS n WHERE n.nspname = $1::pg_catalog.text
 ), objects AS (
@@ -68,7 +68,7 @@ WITH ns AS (
       OR (t.typtype = 'c' AND EXISTS (SELECT FROM pg_catalog.pg_class AS k WHERE k.oid = t.typrelid AND k.relkind = 'c'))
 )`;
 
-const STATEMENTS_SQL = `
+export const STATEMENTS_SQL = `
 , created AS (
   SELECT o.* FROM objects AS o WHERE o.id <> ALL ($2::pg_catalog.text[])
 ), defaults AS (

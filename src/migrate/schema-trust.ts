@@ -95,7 +95,7 @@ interface TrustRow {
  * `pg_database_owner` (owner of `public` since PostgreSQL 15) when the
  * database's owner is one of the former.
  */
-const TRUST_SQL = `
+export const TRUST_SQL = `
 WITH ${TRUSTED_ROLES_CTE}, ns AS (
   SELECT n.* FROM pg_catalog.pg_namespace AS n WHERE n.nspname = $1::pg_catalog.text
 ), foreign_objects AS (

@@ -51,7 +51,7 @@ const OWNER_OF = `CASE d.refclassid
       WHEN 'pg_catalog.pg_opfamily'::pg_catalog.regclass THEN (SELECT x.opfowner FROM pg_catalog.pg_opfamily AS x WHERE x.oid = d.refobjid)
     END`;
 
-const TABLE_CODE_SQL = `
+export const TABLE_CODE_SQL = `
 WITH ${TRUSTED_ROLES_CTE}, rels AS (
   SELECT c.oid, c.relowner, c.relacl, pg_catalog.format('%I.%I', n.nspname, c.relname) AS qualified
     FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace

@@ -7,7 +7,16 @@ import { runSetupStatement } from './setup-error.js';
 export const TRACKING_TABLE = 'authdb_migrations';
 
 /** The column recording each migration's source; rows from before it existed are authdb's. */
-const SOURCE_COLUMN = `source text NOT NULL DEFAULT '${AUTHDB_SOURCE}'`;
+export const SOURCE_COLUMN = `source text NOT NULL DEFAULT '${AUTHDB_SOURCE}'`;
+
+/** The table's columns, as `CREATE TABLE` lists them: the same, in the same order, as an older table once altered. */
+export const TRACKING_TABLE_COLUMNS = `
+        name        text PRIMARY KEY,
+        checksum    text NOT NULL,
+        applied_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+        duration_ms integer NOT NULL,
+        ${SOURCE_COLUMN}
+      `;
 
 /** One row of the tracking table. */
 export interface AppliedMigration {
@@ -51,18 +60,7 @@ export class TrackingTable {
       if (!(await this.#hasSourceColumn())) await runSetupStatement(this.#client, `ALTER TABLE ${this.#table} ADD COLUMN ${SOURCE_COLUMN}`, target);
       return;
     }
-    // The same columns, in the same order, as an older table once altered.
-    await runSetupStatement(
-      this.#client,
-      `CREATE TABLE ${this.#table} (
-        name        text PRIMARY KEY,
-        checksum    text NOT NULL,
-        applied_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
-        duration_ms integer NOT NULL,
-        ${SOURCE_COLUMN}
-      )`,
-      target,
-    );
+    await runSetupStatement(this.#client, `CREATE TABLE ${this.#table} (${TRACKING_TABLE_COLUMNS})`, target);
   }
 
   async #hasSourceColumn(): Promise<boolean> {

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiRolePrivileges as apiRolePrivilegesOf, queryAs } from '../support/supabase-queries.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { postgrestRpc, type RpcResponse } from '../support/postgrest.js';
 import { startSupabaseCluster, type PostgrestRole, type SupabaseCluster } from '../support/supabase-cluster.js';
@@ -28,29 +29,13 @@ function rpc(role: PostgrestRole, fn: string, body: Record<string, unknown>): Pr
   return postgrestRpc(supabase.url('authenticator'), { schema: SCHEMA, fn, body, role });
 }
 
-async function asSupabaseAdmin<T extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: supabase.url('supabase_admin') });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
+function asSupabaseAdmin<T extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<T[]> {
+  return queryAs<T>(supabase.url('supabase_admin'), sql, values);
 }
 
 /** Every privilege any Supabase API role holds on anything in the schema, or on the schema itself. */
-async function apiRolePrivileges(): Promise<string[]> {
-  const rows = await asSupabaseAdmin<{ grant: string }>(
-    `SELECT pg_catalog.format('%s %s ON %s', a.privilege_type, pg_catalog.pg_get_userbyid(a.grantee), o.what) AS grant
-       FROM (SELECT c.relname::text AS what, c.relacl AS acl, c.relowner AS owner, 'r' AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1
-             UNION ALL SELECT p.oid::regprocedure::text, p.proacl, p.proowner, 'f' FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1
-             UNION ALL SELECT 'SCHEMA ' || nspname, nspacl, nspowner, 'n' FROM pg_namespace WHERE nspname = $1) AS o,
-            pg_catalog.aclexplode(coalesce(o.acl, pg_catalog.acldefault(o.kind::"char", o.owner))) AS a
-      WHERE a.grantee IN (SELECT oid FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'service_role', 'authenticator')) OR a.grantee = 0
-      ORDER BY 1`,
-    [SCHEMA],
-  );
-  return rows.map((r) => r.grant);
+function apiRolePrivileges(): Promise<string[]> {
+  return apiRolePrivilegesOf(supabase.url('supabase_admin'), SCHEMA);
 }
 
 const API_CALLS: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
