@@ -22,9 +22,9 @@ import { startSupabaseCluster, type SupabaseCluster } from '../support/supabase-
 const SCHEMA = 'authdb';
 const SHIPPED = (await readdir(DEFAULT_MIGRATIONS_DIR)).filter((f) => f.endsWith('.up.sql')).map((f) => f.replace(/\.up\.sql$/, '.sql')).sort();
 
-/** An authdb release one migration newer than the shipped one: a copy of migrations/ and a new pair. */
+/** An authdb release one migration newer than the shipped ones (dated far ahead, so it stays the newest): a copy of migrations/ and a new pair. */
 const UPGRADE = {
-  '20261201000001_user_notes': {
+  '20991201000001_user_notes': {
     up: `-- an upgrade's migration: a table and a function\nCREATE TABLE user_notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note text NOT NULL);\nCREATE FUNCTION user_note_count() RETURNS bigint LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$ SELECT count(*) FROM user_notes $$;\nREVOKE EXECUTE ON FUNCTION user_note_count() FROM PUBLIC;\n`,
     down: 'DROP FUNCTION user_note_count();\nDROP TABLE user_notes;\n',
   },
@@ -131,10 +131,10 @@ describe('authdb export supabase: the files', () => {
       const before = await filesOf(out.path);
       const result = await exportCli(out.path, '--schema', SCHEMA, '--migrations-dir', upgraded.path);
       expect(result.code).toBe(0);
-      expect(result.stdout).toContain('wrote      20261201000001_user_notes.sql');
+      expect(result.stdout).toContain('wrote      20991201000001_user_notes.sql');
       expect(result.stderr).toContain(`wrote 1 migration(s), ${SHIPPED.length} up to date`);
       const after = await filesOf(out.path);
-      expect(Object.keys(after)).toEqual([...SHIPPED, '20261201000001_user_notes.sql']);
+      expect(Object.keys(after)).toEqual([...SHIPPED, '20991201000001_user_notes.sql']);
       for (const name of SHIPPED) expect(after[name]).toBe(before[name]);
     } finally {
       await upgraded.remove();
@@ -234,11 +234,11 @@ describe('authdb export supabase: the files applied one transaction each, as sup
       expect((await exportCli(target.path, '--schema', SCHEMA, '--migrations-dir', upgraded.path)).code).toBe(0);
       await db.pool.query(`CREATE RULE audit AS ON INSERT TO ${SCHEMA}.roles DO ALSO NOTIFY roles_changed;
                            GRANT INSERT ON ${SCHEMA}.authdb_migrations TO PUBLIC`);
-      const error = await pushAll(db.url, target.path, ['20261201000001_user_notes.sql']).then(() => undefined, (e: unknown) => e as pg.DatabaseError);
+      const error = await pushAll(db.url, target.path, ['20991201000001_user_notes.sql']).then(() => undefined, (e: unknown) => e as pg.DatabaseError);
       expect(error?.message).toContain('authdb creates no rules');
       expect(error?.message).toContain(`DROP RULE audit ON ${SCHEMA}.roles;`);
       expect(error?.message).toContain(`fix: REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON TABLE ${SCHEMA}.authdb_migrations FROM PUBLIC;`);
-      expect(error?.message).toContain('Nothing of 20261201000001_user_notes was applied');
+      expect(error?.message).toContain('Nothing of 20991201000001_user_notes was applied');
       const { rows } = await db.pool.query(`SELECT pg_catalog.to_regclass('${SCHEMA}.user_notes') AS t`);
       expect(rows).toEqual([{ t: null }]);
     } finally {
@@ -269,7 +269,7 @@ describe('authdb export supabase: the files applied one transaction each, as sup
       expect((await authdb('migrate', 'status', '--schema', SCHEMA, '--migrations-dir', upgraded.path, '--exit-code')).code).toBe(0);
       // The other path: the upgrade's exported file pushed onto an install of the shipped files.
       expect((await exportCli(out.path, '--schema', SCHEMA, '--migrations-dir', upgraded.path)).code).toBe(0);
-      await pushAll(other.url, out.path, [...SHIPPED, '20261201000001_user_notes.sql']);
+      await pushAll(other.url, out.path, [...SHIPPED, '20991201000001_user_notes.sql']);
       const status = await runCli(['migrate', 'status', '--schema', SCHEMA, '--migrations-dir', upgraded.path, '--exit-code'], { env: { DATABASE_URL: other.url } });
       expect(status.code).toBe(0);
       expect((await runCli(['migrate', 'validate', '--schema', SCHEMA, '--migrations-dir', upgraded.path], { env: { DATABASE_URL: other.url } })).code).toBe(0);
@@ -360,7 +360,7 @@ describe.skipIf(SUPABASE_CLI === undefined || SUPABASE_CLI === '')('supabase db 
       expect(exported.stderr).toContain(`wrote 1 migration(s), ${SHIPPED.length} up to date`);
       const pushed = await dbPush(dir);
       expect(pushed.code).toBe(0);
-      expect(pushed.stderr + pushed.stdout).toContain('Applying migration 20261201000001_user_notes.sql');
+      expect(pushed.stderr + pushed.stdout).toContain('Applying migration 20991201000001_user_notes.sql');
       expect(pushed.stderr + pushed.stdout).not.toContain(`Applying migration ${SHIPPED[0] ?? ''}`);
       expect((await authdb('migrate', 'status', '--schema', SCHEMA, '--migrations-dir', upgraded.path, '--exit-code')).code).toBe(0);
       // The upgrade's table and function: nothing for the API roles, whatever the default privileges offered.
