@@ -23,11 +23,11 @@ export const DEFAULT_SCALE_OPERATIONS = 500;
 /** Sessions registering one address at once in the contention section. Default is 16 and 64. */
 export const DEFAULT_CONTENTION_SESSIONS: readonly number[] = [16, 64];
 
-/** Repetitions of each timed CLI command in the migration section. Default is 3. */
-export const DEFAULT_MIGRATION_REPEATS = 3;
+/** Rounds of the CLI start-up section (each times every command once). Default is 9. */
+export const DEFAULT_MIGRATION_REPEATS = 9;
 
 /** Sections `BENCH_ONLY` may name (comma-separated). Default is all of them. */
-export const SECTIONS = ['paths', 'enumeration', 'scaling', 'contention', 'migration', 'profile', 'input-bounds'] as const;
+export const SECTIONS = ['paths', 'enumeration', 'scaling', 'contention', 'cli', 'migration', 'profile', 'input-bounds'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchConfig {
@@ -40,6 +40,8 @@ export interface BenchConfig {
   readonly scaleOperations: number;
   readonly contentionSessions: readonly number[];
   readonly migrationRepeats: number;
+  /** The CLI entry point the start-up section times (BENCH_CLI). Default is this checkout's dist/cli/main.js. */
+  readonly cli: string | undefined;
   readonly sections: ReadonlySet<Section>;
   /** Where latest.json, latest.md and the chart go. Default is bench/results/ (committed). */
   readonly resultsDir: string;
@@ -68,9 +70,10 @@ export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     scaleOperations: positive(env, 'BENCH_SCALE_OPS', DEFAULT_SCALE_OPERATIONS),
     contentionSessions: list(env, 'BENCH_CONTENTION_SESSIONS', DEFAULT_CONTENTION_SESSIONS),
     migrationRepeats: positive(env, 'BENCH_MIGRATION_REPEATS', DEFAULT_MIGRATION_REPEATS),
+    cli: env.BENCH_CLI || undefined,
     sections: only,
     resultsDir,
-    updatesReadme: resolve(resultsDir) === resolve(DEFAULT_RESULTS_DIR) && only.size === SECTIONS.length,
+    updatesReadme: resolve(resultsDir) === resolve(DEFAULT_RESULTS_DIR) && only.size === SECTIONS.length && !env.BENCH_CLI,
   };
 }
 

@@ -2,14 +2,14 @@
  * `npm run bench`: authdb's registration functions against the server's own
  * floor and the application-side paths they replace, in one run on one
  * server; latency from 10 k to 1 M users; contention on one address;
- * migration timing; a profile of where the work goes. Ratios are what to
+ * the CLI's start-up and migration timing; a profile of where the work goes. Ratios are what to
  * compare across machines, not absolute numbers.
  *
  * Server: BENCH_DATABASE_URL (a superuser URL: the bench creates and drops
  * its own databases), else a dedicated embedded cluster, removed after.
  * Sizes: see config.ts (BENCH_ROUNDS, BENCH_TRANSACTIONS, BENCH_CONCURRENCY,
  * BENCH_SCALE_SIZES, BENCH_SCALE_OPS, BENCH_CONTENTION_SESSIONS,
- * BENCH_MIGRATION_REPEATS, BENCH_ONLY=paths,enumeration,scaling,contention,migration,profile,input-bounds).
+ * BENCH_MIGRATION_REPEATS, BENCH_CLI, BENCH_ONLY=paths,enumeration,scaling,contention,cli,migration,profile,input-bounds).
  * Results: bench/results/ (latest.json, latest.md, latest.svg, plans.txt)
  * and README.md's Performance section.
  */
@@ -18,7 +18,7 @@ import { benchConfig, type BenchConfig } from './config.js';
 import { measureContention } from './contention.js';
 import { measureEnumeration } from './enumeration.js';
 import { measureInputBounds } from './input-bounds.js';
-import { measureMigration } from './migration.js';
+import { measureCliStartup } from './cli-startup.js';
 import { benchMigrationFiles } from './migration-files.js';
 import { comparePaths } from './path-comparison.js';
 import { capturePlans } from './plans.js';
@@ -73,9 +73,12 @@ async function main(): Promise<void> {
       await migrate(url);
       parts.contention = await measureContention(url, config.contentionSessions, config.rounds);
     }
+    if (config.sections.has('cli')) {
+      heading('4. CLI start-up');
+      parts.cli = await measureCliStartup(server, psql, config.migrationRepeats, config.cli);
+    }
     if (config.sections.has('migration')) {
-      heading('4. migration');
-      parts.migration = await measureMigration(server, psql, config.migrationRepeats);
+      heading('4b. migration files');
       // Apply and lint time of 1, 4 and 16 MB files (bench/migration-files.ts).
       parts.migrationFiles = await benchMigrationFiles({ adminUrl: server.adminUrl });
     }

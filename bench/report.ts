@@ -10,7 +10,7 @@ import { chartSvg } from './chart.js';
 import type { ContentionRow } from './contention.js';
 import type { Enumeration } from './enumeration.js';
 import { formatInputBounds, type InputBounds } from './input-bounds.js';
-import type { MigrationTiming } from './migration.js';
+import { formatCliStartup, type CliStartup } from './cli-startup.js';
 import { formatMigrationFileRows, type MigrationFileRow } from './migration-files.js';
 import type { PathComparison } from './path-comparison.js';
 import type { Plans } from './plans.js';
@@ -27,7 +27,7 @@ export interface BenchResults {
   readonly scaling?: Scaling;
   readonly plans?: Plans;
   readonly contention?: readonly ContentionRow[];
-  readonly migration?: MigrationTiming;
+  readonly cli?: CliStartup;
   readonly migrationFiles?: readonly MigrationFileRow[];
   readonly profile?: Profile;
   readonly inputBounds?: InputBounds;
@@ -142,14 +142,7 @@ export function toMarkdown(r: BenchResults): string {
     for (const c of r.contention) out.push(`| ${c.sessions} | ${c.throttle} | ${ms(c.allFinishedMs)} | ${Object.entries(c.outcomes).map(([k, v]) => `${k} ${v}`).join(', ')} |`);
     out.push('');
   }
-  if (r.migration) {
-    const m = r.migration;
-    out.push('**Migration** (wall time of the process, median over repeats):', '', '| command | median ms | runs ms |', '|---|--:|---|');
-    for (const row of m.rows) out.push(`| ${row.command} | ${ms(row.medianMs)} | ${row.runsMs.map(ms).join(', ')} |`);
-    if (m.upVersusFloor !== undefined) out.push('', `migrate up / (psql + Node start-up): ${m.upVersusFloor.toFixed(2)}.`);
-    for (const note of m.notes) out.push('', note);
-    out.push('');
-  }
+  if (r.cli) out.push(formatCliStartup(r.cli), '');
   if (r.migrationFiles) out.push('**Migration files** (apply and lint time by size; linear is the target):', '', formatMigrationFileRows(r.migrationFiles), '');
   if (r.profile) {
     const p = r.profile;

@@ -15,8 +15,6 @@ import { writeOutputFile } from './write-output-file.js';
 const OPTIONS = { ...MIGRATE_OPTIONS, ...OWNER_OPTION, out: { type: 'string' }, check: { type: 'boolean' } } as const;
 
 export const codegen: Command = {
-  name: 'codegen',
-  summary: 'generate (or --check) the Kysely types of the authdb tables',
   help: `Usage: authdb codegen [--out FILE] [--check] [options]
 
 Introspects the authdb tables of the target schema (every table except

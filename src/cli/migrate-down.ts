@@ -15,8 +15,6 @@ const OPTIONS = {
 } as const;
 
 export const migrateDown: Command = {
-  name: 'migrate down',
-  summary: 'revert applied migrations (default: the latest one)',
   help: `Usage: authdb migrate down [--steps N | --to NAME | --all] [--dry-run] [options]
 
 Reverts applied migrations, the most recently applied first (across authdb's

@@ -9,8 +9,6 @@ import { parseCommand } from './usage.js';
 const OPTIONS = { ...MIGRATE_OPTIONS, ...OWNER_OPTION, json: { type: 'boolean' }, 'exit-code': { type: 'boolean' } } as const;
 
 export const migrateStatus: Command = {
-  name: 'migrate status',
-  summary: 'show applied, pending, changed and missing migrations',
   help: `Usage: authdb migrate status [--json] [--exit-code] [options]
 
 Lists every migration known to the files or to authdb_migrations, authdb's

@@ -15,8 +15,6 @@ const OPTIONS = {
 } as const;
 
 export const migrateUp: Command = {
-  name: 'migrate up',
-  summary: 'apply pending migrations',
   help: `Usage: authdb migrate up [--to NAME] [--dry-run] [options]
 
 Applies pending migrations, authdb's first, then each --app-migrations source's,

@@ -9,8 +9,6 @@ import { parseCommand } from './usage.js';
 const OPTIONS = { ...MIGRATE_OPTIONS, ...OWNER_OPTION, json: { type: 'boolean' } } as const;
 
 export const migrateValidate: Command = {
-  name: 'migrate validate',
-  summary: 'check applied migrations against the files; exit 1 on any problem',
   help: `Usage: authdb migrate validate [--json] [options]
 
 Compares authdb_migrations with the migration files and reports, one per line:

@@ -14,8 +14,6 @@ const OPTIONS = { ...MIGRATE_OPTIONS, 'scratch-url': { type: 'string' }, 'keep-s
 const COMMAND = 'migrate verify-reversible';
 
 export const migrateVerifyReversible: Command = {
-  name: COMMAND,
-  summary: 'prove every down migration undoes its up migration, on a scratch database',
   help: `Usage: authdb migrate verify-reversible [--scratch-url URL] [--keep-scratch] [options]
 
 On a scratch database, for every migration in order: takes a snapshot of the

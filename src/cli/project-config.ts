@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { CONFIG_FILE } from './config-file.js';
 import { parseSourceList, splitList } from './source-option.js';
 
-/** The project configuration file read from the working directory unless `--config FILE` names another. */
-export const CONFIG_FILE = 'authdb.config.json';
+export { CONFIG_FILE };
 
 /** Each key of the file, the variable that overrides it and the flag that overrides both. */
 export const PROJECT_KEYS = {

@@ -1,49 +1,17 @@
 import { MigrationError } from '../migrate/errors.js';
-import { codegen } from './codegen.js';
 import { commandLinePasswordWarnings } from './command-line-passwords.js';
-import type { Command } from './command.js';
-import { db } from './db.js';
-import { exportSupabase } from './export-supabase.js';
-import { config } from './config.js';
-import { grant } from './grant.js';
-import { lint } from './lint.js';
-import { migrateBaseline } from './migrate-baseline.js';
-import { migrateCreate } from './migrate-create.js';
-import { migrateDown } from './migrate-down.js';
-import { migrateStatus } from './migrate-status.js';
-import { migrateUp } from './migrate-up.js';
-import { migrateValidate } from './migrate-validate.js';
-import { migrateVerifyReversible } from './migrate-verify-reversible.js';
+import type { CommandEntry } from './command.js';
+import { COMMANDS } from './commands.js';
 import type { Output } from './output.js';
-import { CONFIG_FILE, resolveProjectSettings, takeConfigFlag } from './project-config.js';
-import { schemaCheck, schemaDump } from './schema.js';
+import { CONFIG_FILE } from './config-file.js';
 import { UsageError } from './usage.js';
 import { authdbVersion } from './version.js';
-
-/** Every command, in the order `authdb --help` lists them. */
-export const COMMANDS: readonly Command[] = [
-  migrateUp,
-  migrateDown,
-  migrateStatus,
-  migrateCreate,
-  migrateValidate,
-  migrateVerifyReversible,
-  migrateBaseline,
-  schemaDump,
-  schemaCheck,
-  lint,
-  db,
-  codegen,
-  grant,
-  exportSupabase,
-  config,
-];
 
 /** Width of the command column in help listings. */
 const NAME_WIDTH = Math.max(...COMMANDS.map((c) => c.name.length));
 
 /** One line per command: name and summary. */
-function listCommands(commands: readonly Command[]): string {
+function listCommands(commands: readonly CommandEntry[]): string {
   return commands.map((c) => `  ${c.name.padEnd(NAME_WIDTH)} ${c.summary}`).join('\n');
 }
 
@@ -87,10 +55,12 @@ export async function main(argv: readonly string[], output: Output, env: NodeJS.
     const args = argv.slice(command.name.split(' ').length);
     // The one place the project configuration is read: every command sees env > file in `env`.
     // `authdb config` resolves it itself, to tell each value's source.
-    if (command === config) return await command.run(args, output, env);
+    const implementation = await command.load();
+    if (command.name === 'config') return await implementation.run(args, output, env);
+    const { resolveProjectSettings, takeConfigFlag } = await import('./project-config.js');
     const taken = takeConfigFlag(args);
     const project = resolveProjectSettings(env, process.cwd(), taken.config);
-    return await command.run(taken.argv, output, project.env);
+    return await implementation.run(taken.argv, output, project.env);
   } catch (error) {
     if (error instanceof UsageError) return usageFailure(output, error.message, `authdb ${command.name} --help`);
     output.err(`authdb ${command.name}: error: ${describe(error)}`);

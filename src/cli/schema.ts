@@ -25,8 +25,6 @@ that ran the migrations (owner of authdb_migrations) as <owner>, so a contract
 taken in one schema or as one role checks an install in any other.`;
 
 export const schemaDump: Command = {
-  name: 'schema dump',
-  summary: 'write the schema contract: a canonical JSON snapshot of the schema',
   help: `Usage: authdb schema dump [--out FILE] [options]
 
 Writes a canonical, deterministic description of the target schema as JSON:
@@ -57,8 +55,6 @@ ${CONNECTION_OPTIONS_HELP}`,
 };
 
 export const schemaCheck: Command = {
-  name: 'schema check',
-  summary: 'compare the schema with its contract; exit 1 on drift',
   help: `Usage: authdb schema check [--contract FILE] [--json] [--ignore-extra-rows] [options]
 
 Compares the live schema with a contract written by \`authdb schema dump\` and

@@ -1,4 +1,4 @@
-import { DEFAULT_EMBEDDED_DIR } from '../embedded/cluster.js';
+import { DEFAULT_EMBEDDED_DIR } from '../embedded/default-dir.js';
 
 /** Where a command's database comes from, resolved once from flags and environment. */
 export type ConnectionSource = (

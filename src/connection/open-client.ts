@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import pg from 'pg';
-import { withEmbeddedCluster } from '../embedded/cluster-session.js';
 import { clientSafetyConfig, DEFAULT_CONNECT_TIMEOUT_MS } from './client-settings.js';
 import { redactUrl, type ConnectionSource } from './connection-source.js';
 import { ConnectionError } from './errors.js';
@@ -29,6 +28,8 @@ export type ClientWork<T> = (client: pg.Client, openSibling: () => Promise<Sibli
 
 export async function withClient<T>(source: ConnectionSource, options: OpenClientOptions, work: ClientWork<T>): Promise<T> {
   if (source.kind !== 'embedded') return connectAndRun(clientConfig(source), source, options, work);
+  // Loaded only for the embedded cluster: a command given a server's URL does without it.
+  const { withEmbeddedCluster } = await import('../embedded/cluster-session.js');
   return withEmbeddedCluster({ dir: source.dir, log: options.log }, ({ url, created, started }) => {
     if (created) options.log(`authdb: created an embedded PostgreSQL cluster in ${resolve(source.dir)}`);
     options.log(

@@ -23,8 +23,7 @@ import { runAs } from './run-as.js';
 
 export { APPLICATION_ROLE, EMBEDDED_SUPERUSER } from './credentials.js';
 
-/** Default directory of the embedded cluster, relative to the working directory. */
-export const DEFAULT_EMBEDDED_DIR = '.authdb';
+export { DEFAULT_EMBEDDED_DIR } from './default-dir.js';
 
 export interface EmbeddedClusterOptions {
   /** Directory holding `data/`, `cluster.json` and `postgres.log`. */

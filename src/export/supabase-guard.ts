@@ -1,7 +1,8 @@
 import { LOCK_CLASS, lockKey } from '../migrate/advisory-lock.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from '../migrate/migrator.js';
 import { OBJECTS_SQL, STATEMENTS_SQL } from '../migrate/default-privileges.js';
-import { SUGGESTED_SCHEMA, TRUST_SQL } from '../migrate/schema-trust.js';
+import { suggestedSchemaInstead } from '../migrate/own-schema-fix.js';
+import { TRUST_SQL } from '../migrate/schema-trust.js';
 import { TABLE_CODE_SQL } from '../migrate/table-code.js';
 import { SOURCE_COLUMN, TRACKING_TABLE, TRACKING_TABLE_COLUMNS } from '../migrate/tracking-table.js';
 
@@ -44,7 +45,7 @@ export function sqlLiteral(value: string): string {
  * an earlier export wrote (which `export` then refuses to overwrite).
  */
 export function guardFunctionSql(schema: string): string {
-  const suggestion = schema === SUGGESTED_SCHEMA ? `${SUGGESTED_SCHEMA}_app` : SUGGESTED_SCHEMA;
+  const suggestion = suggestedSchemaInstead(schema);
   return `CREATE OR REPLACE FUNCTION ${GUARD_FUNCTION}(p_step text, p_schema text, p_name text, p_source text, p_checksum text, p_search_path text)
 RETURNS void
 LANGUAGE plpgsql

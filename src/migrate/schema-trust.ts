@@ -2,6 +2,7 @@ import type { ClientBase } from 'pg';
 import { TRACKING_TABLE } from './tracking-table.js';
 import { findTableCode, type TableCodeFinding } from './table-code.js';
 import { TRUSTED_ROLES_CTE } from './trusted-roles.js';
+import { ownSchemaFix } from './own-schema-fix.js';
 
 /** Stable code of {@link SchemaTrustError}. */
 export const SCHEMA_TRUST_ERROR_CODE = 'AUTHDB_SCHEMA_TRUST';
@@ -236,22 +237,6 @@ function tableCodeProblem(schema: string, owner: string, f: TableCodeFinding): S
       : `as ${owner}, change the column's type to one that ${owner} or a superuser owns, or ${ownSchemaFix(schema, owner)}`;
   return { kind: f.kind === 'rule' ? 'table-rule' : 'table-code', schema, roles, message: what, fix };
 }
-
-/**
- * The fix for a schema that holds what another role owns: another schema, never taking over or
- * dropping that role's objects. The suggested name is not one a platform claims (Supabase's Auth
- * owns `auth`).
- */
-export function ownSchemaFix(schema: string, owner: string): string {
-  const suggestion = schema === SUGGESTED_SCHEMA ? `${SUGGESTED_SCHEMA}_app` : SUGGESTED_SCHEMA;
-  return (
-    `install authdb into a schema of its own with --schema NAME, naming one that does not exist yet (such as ${suggestion}): ` +
-    `migrate up creates it, owned by ${owner} (or a DBA creates it first: CREATE SCHEMA ${suggestion} AUTHORIZATION ${owner};)`
-  );
-}
-
-/** The schema the README and the fixes suggest: no platform authdb runs on claims it. */
-export const SUGGESTED_SCHEMA = 'authdb';
 
 /**
  * Refuses ({@link SchemaTrustError}, `AUTHDB_SCHEMA_TRUST`) a schema that

@@ -1,6 +1,6 @@
 import type { ClientBase } from 'pg';
 import { MigrationError } from './errors.js';
-import { ownSchemaFix } from './schema-trust.js';
+import { ownSchemaFix } from './own-schema-fix.js';
 
 /** A statement authdb runs to set itself up (the target schema, `authdb_migrations`) failed. */
 export class SetupError extends MigrationError {

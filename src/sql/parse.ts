@@ -41,7 +41,30 @@ async function loadParser(): Promise<typeof import('libpg-query')> {
  * gives is a byte offset into {@link SqlSource.bytes}, resolved to lines by
  * the source's {@link SqlSource.lines} index, never by re-reading the text.
  */
-export async function parseStatements(source: SqlSource): Promise<ParseOutcome> {
+export function parseStatements(source: SqlSource): Promise<ParseOutcome> {
+  if (source.bytes.length > MAX_REMEMBERED_BYTES) return parseOnce(source);
+  let outcome = remembered.get(source);
+  if (!outcome) {
+    outcome = parseOnce(source);
+    remembered.set(source, outcome);
+  }
+  return outcome;
+}
+
+/**
+ * The outcome of each file parsed while its source is in use: a `migrate up`
+ * reads the names its pending files create, the constraints they name and
+ * their statements to run from the same file, and parses it once. The
+ * parser's first calls are its slowest (its WebAssembly warms up), so a
+ * second and third parse of the shipped files cost as much as the first.
+ * Sources are immutable, so an outcome holds for as long as its source lives.
+ */
+const remembered = new WeakMap<SqlSource, Promise<ParseOutcome>>();
+
+/** A larger file is parsed anew for each use: its tree is many times its size, and its parse time is linear in it. */
+const MAX_REMEMBERED_BYTES = 1024 * 1024;
+
+async function parseOnce(source: SqlSource): Promise<ParseOutcome> {
   // An empty file is a migration that does nothing, as psql runs it (the parser calls it an error).
   if (source.text.trim() === '') return { ok: true, statements: [] };
   const { parse } = await (parser ??= loadParser());

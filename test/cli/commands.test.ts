@@ -1,7 +1,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { COMMANDS } from '../../src/cli/run.js';
+import { COMMANDS } from '../../src/cli/commands.js';
 import { runMain, withoutPasswordWarning } from '../support/cli.js';
 import { createEmptyDatabase, type TestDatabase } from '../support/database.js';
 import { createTempDir, writeMigrationDir, type TempDir } from '../support/migration-fixtures.js';

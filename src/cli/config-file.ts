@@ -1,0 +1,2 @@
+/** The project configuration file read from the working directory unless `--config FILE` names another. */
+export const CONFIG_FILE = 'authdb.config.json';
