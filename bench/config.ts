@@ -26,8 +26,11 @@ export const DEFAULT_CONTENTION_SESSIONS: readonly number[] = [16, 64];
 /** Repetitions of each timed CLI command in the migration section. Default is 3. */
 export const DEFAULT_MIGRATION_REPEATS = 3;
 
+/** Users of the purge section's databases. Default is 10 k and 100 k. */
+export const DEFAULT_PURGE_SIZES: readonly number[] = [10_000, 100_000];
+
 /** Sections `BENCH_ONLY` may name (comma-separated). Default is all of them. */
-export const SECTIONS = ['paths', 'enumeration', 'scaling', 'contention', 'migration', 'profile', 'input-bounds'] as const;
+export const SECTIONS = ['paths', 'enumeration', 'scaling', 'contention', 'migration', 'profile', 'input-bounds', 'purge'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchConfig {
@@ -40,6 +43,7 @@ export interface BenchConfig {
   readonly scaleOperations: number;
   readonly contentionSessions: readonly number[];
   readonly migrationRepeats: number;
+  readonly purgeSizes: readonly number[];
   readonly sections: ReadonlySet<Section>;
   /** Where latest.json, latest.md and the chart go. Default is bench/results/ (committed). */
   readonly resultsDir: string;
@@ -68,6 +72,7 @@ export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     scaleOperations: positive(env, 'BENCH_SCALE_OPS', DEFAULT_SCALE_OPERATIONS),
     contentionSessions: list(env, 'BENCH_CONTENTION_SESSIONS', DEFAULT_CONTENTION_SESSIONS),
     migrationRepeats: positive(env, 'BENCH_MIGRATION_REPEATS', DEFAULT_MIGRATION_REPEATS),
+    purgeSizes: list(env, 'BENCH_PURGE_SIZES', DEFAULT_PURGE_SIZES),
     sections: only,
     resultsDir,
     updatesReadme: resolve(resultsDir) === resolve(DEFAULT_RESULTS_DIR) && only.size === SECTIONS.length,

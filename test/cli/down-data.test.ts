@@ -34,7 +34,7 @@ describe('migrate down with data', () => {
     expect(dry.stdout).toContain("-- data: the tables and columns this would drop hold no rows (beyond authdb's seed rows)");
 
     const down = await runCli(['migrate', 'down', '--all', ...url]);
-    expect(down.stderr).toContain('reverted 4 migration(s)');
+    expect(down.stderr).toContain('reverted 6 migration(s)');
     expect(down.code).toBe(0);
     expect((await db.pool.query("SELECT FROM pg_class WHERE relname = 'roles' AND relnamespace = 'seed_only'::regnamespace")).rowCount).toBe(0);
   });
@@ -72,7 +72,7 @@ describe('migrate down with data', () => {
 
     const forced = await runCli(['migrate', 'down', '--all', '--force', ...url]);
     expect(forced.code).toBe(0);
-    expect(forced.stderr).toContain('reverted 3 migration(s)');
+    expect(forced.stderr).toContain('reverted 5 migration(s)');
     expect((await db.pool.query("SELECT FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid WHERE n.nspname = 'with_users' AND c.relname = 'users'")).rowCount).toBe(0);
   });
 });

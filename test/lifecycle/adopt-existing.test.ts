@@ -78,7 +78,7 @@ describe('adopting an existing database', () => {
 
     await runFile(RENAME);
     const up = await runMain(['migrate', 'up', '--database-url', db.url]);
-    expect(up.stderr).toContain('applied 4 migration(s)');
+    expect(up.stderr).toContain('applied 6 migration(s)');
     expect(up.code).toBe(0);
 
     // The import check lists the twin; nothing is copied, nothing dropped.
