@@ -14,7 +14,8 @@ export type MigrationErrorCode =
   | 'AUTHDB_DOWN_DATA'
   | 'AUTHDB_SECOND_INSTALL'
   | 'AUTHDB_EXISTING_OBJECTS'
-  | 'AUTHDB_BASELINE_DRIFT';
+  | 'AUTHDB_BASELINE_DRIFT'
+  | 'AUTHDB_STANDBY';
 
 /** Base class of every error the migration engine raises on purpose. */
 export class MigrationError extends Error {

@@ -14,6 +14,7 @@ import { BaselineDriftError, planBaseline } from './baseline.js';
 import type { Drift } from '../contract/diff.js';
 import { ConnectionLostError, isConnectionLoss, MigrationInterruptedError, type RunningFile } from './run-faults.js';
 import { assertStableSession, type ProbeSession } from './session-stability.js';
+import { assertPrimary } from './standby.js';
 import { TrackingTable } from './tracking-table.js';
 
 /** Default target schema. */
@@ -198,7 +199,7 @@ export class Migrator {
       return names;
     };
     if (options.dryRun === true) return { names: await prove() };
-    const release = await this.#lock('up');
+    const release = await this.#lock('up', 'migrate baseline');
     try {
       const names = await prove();
       const existed = await schemaObjectIds(this.#client, this.#schema);
@@ -295,11 +296,13 @@ export class Migrator {
   }
 
   /** Proves the session stable, then takes the schema's migration lock; resolves to its release. */
-  async #lock(direction: Direction): Promise<() => Promise<void>> {
+  async #lock(direction: Direction, command = `migrate ${direction}`): Promise<() => Promise<void>> {
     this.#running = undefined;
     this.#completed = 0;
     this.#sessionPid = undefined;
     try {
+      // Before the lock and any probe: a standby takes the lock but no write.
+      await assertPrimary(this.#client, command);
       // Before the lock: through a transaction-mode pooler the lock itself would leak.
       const pid = await assertStableSession(this.#client, this.#openProbe);
       this.#sessionPid = pid;
