@@ -5,6 +5,11 @@ import type { MigrationScript, ScriptStatement } from './migration-script.js';
 /** SQLSTATE of `canceling statement due to statement timeout` (also of a user's cancel request). */
 const QUERY_CANCELED = '57014';
 
+/** Whether `error` is the server's `canceling statement due to statement timeout`. */
+export function isStatementTimeout(error: Pick<SqlErrorLocation, 'sqlState' | 'serverMessage'>): boolean {
+  return error.sqlState === QUERY_CANCELED && error.serverMessage.includes('statement timeout');
+}
+
 /**
  * Where a `statement_timeout` that cancelled a migration statement comes
  * from, and how to lift it for migrations only. Runs after the migration's
@@ -15,7 +20,18 @@ export async function statementTimeoutHint(
   error: Pick<SqlErrorLocation, 'sqlState' | 'serverMessage'>,
   transaction: boolean,
 ): Promise<string | undefined> {
-  if (error.sqlState !== QUERY_CANCELED || !error.serverMessage.includes('statement timeout')) return undefined;
+  if (!isStatementTimeout(error)) return undefined;
+  const source = await statementTimeoutSource(client);
+  if (source === undefined) return undefined;
+  return (
+    `${source}. ` +
+    `Long migration statements need more: lift it for the migration run only with PGOPTIONS='-c statement_timeout=0' ` +
+    `(or a larger value) in the environment of authdb, or put "${transaction ? 'SET LOCAL' : 'SET'} statement_timeout = 0;" at the top of this file`
+  );
+}
+
+/** "statement_timeout is 1s for this session: it is set on the role …", from pg_settings; undefined when the session cannot answer. */
+export async function statementTimeoutSource(client: ClientBase): Promise<string | undefined> {
   const { rows } = await client.query<{ setting: string; source: string; role: string; database: string }>(
     `SELECT current_setting('statement_timeout') AS setting, s.source, current_user AS role, current_database() AS database
        FROM pg_catalog.pg_settings s WHERE s.name = 'statement_timeout'`,
@@ -32,11 +48,7 @@ export async function statementTimeoutHint(
     client: 'it was set by the connection (the PGOPTIONS variable, or "options" in the connection URL)',
     session: 'it was set in this session by a SET statement',
   };
-  return (
-    `statement_timeout is ${row.setting} for this session: ${origin[row.source] ?? `its source is "${row.source}"`}. ` +
-    `Long migration statements need more: lift it for the migration run only with PGOPTIONS='-c statement_timeout=0' ` +
-    `(or a larger value) in the environment of authdb, or put "${transaction ? 'SET LOCAL' : 'SET'} statement_timeout = 0;" at the top of this file`
-  );
+  return `statement_timeout is ${row.setting} for this session: ${origin[row.source] ?? `its source is "${row.source}"`}`;
 }
 
 /**
