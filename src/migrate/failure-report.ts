@@ -53,9 +53,9 @@ export async function statementTimeoutSource(client: ClientBase): Promise<string
 
 /**
  * For a file run outside a transaction: which statements completed (and were
- * kept), which failed, which did not run.
+ * kept), which failed, which did not run, and what the history says.
  */
-export function halfwayOutcome(script: MigrationScript, failed: ScriptStatement): string {
+export function halfwayOutcome(script: MigrationScript, failed: ScriptStatement, direction: 'up' | 'down' = 'up'): string {
   const done = script.statements.slice(0, failed.index);
   const notRun = script.statements.slice(failed.index + 1);
   const lines = (list: readonly ScriptStatement[]): string =>
@@ -64,17 +64,34 @@ export function halfwayOutcome(script: MigrationScript, failed: ScriptStatement)
     `This file runs outside a transaction (-- authdb:no-transaction), so what completed stays: ` +
     `${done.length} of its ${script.statements.length} statements completed and were kept${lines(done)}; ` +
     `the statement at line ${failed.line} failed; ${notRun.length} after it did not run${lines(notRun)}. ` +
-    'The migration was not recorded as applied: make the file safe to rerun from the start (IF NOT EXISTS), or undo what completed, then rerun.'
+    historyAfterHalfway(direction, done.length)
+  );
+}
+
+/** What the history says after a no-transaction file stopped partway, and how to go on. */
+function historyAfterHalfway(direction: 'up' | 'down', completed: number): string {
+  if (direction === 'up') {
+    return 'The migration was not recorded as applied: make the file safe to rerun from the start (IF NOT EXISTS), or undo what completed, then rerun.';
+  }
+  return (
+    'The migration stays recorded as applied (migrate status lists it as applied, and up sees nothing to do)' +
+    (completed === 0
+      ? ', and its schema is as the up left it: nothing of the down completed. Fix the failing statement and rerun migrate down.'
+      : `, but its schema is only partly reverted: what the ${completed} completed statement(s) dropped or changed is gone. ` +
+        'Make the down file safe to rerun from the start (DROP … IF EXISTS) and rerun migrate down, or restore what they removed (the up file creates it) to be back at applied.')
   );
 }
 
 /** What a no-transaction file kept when its session moved after the statement `last` (which completed, maybe in another session). */
-export function movedSessionOutcome(script: MigrationScript, last: ScriptStatement): string {
+export function movedSessionOutcome(script: MigrationScript, last: ScriptStatement, direction: 'up' | 'down' = 'up'): string {
   const notRun = script.statements.length - last.index - 1;
   return (
     `This file runs outside a transaction (-- authdb:no-transaction), so what completed stays: ` +
     `its statements up to line ${last.line} completed, that last one perhaps in another server session (with that session's search_path); ` +
-    `${notRun} after it did not run. The migration was not recorded as applied: check what the statements created and where, undo it, then rerun without the pooler.`
+    `${notRun} after it did not run. ` +
+    (direction === 'up'
+      ? 'The migration was not recorded as applied: check what the statements created and where, undo it, then rerun without the pooler.'
+      : 'The migration stays recorded as applied, its schema partly reverted: check what the statements dropped and where, then rerun migrate down without the pooler.')
   );
 }
 

@@ -157,14 +157,15 @@ export class SqlExecutor implements UmzugStorage {
    * `CREATE INDEX CONCURRENTLY` leaves behind.
    */
   async #runStatements(script: MigrationScript): Promise<void> {
+    const direction = this.#current?.direction ?? 'up';
     for (const statement of script.statements) {
       try {
         await this.#runStatement(script, statement);
-        await this.#expectSession(`after ${script.path}:${statement.line}`, movedSessionOutcome(script, statement));
+        await this.#expectSession(`after ${script.path}:${statement.line}`, movedSessionOutcome(script, statement, direction));
       } catch (error) {
         if (!(error instanceof MigrationSqlError)) throw error;
         const leftover = await leftoverIndexReport(this.#client, this.#schema, statement).catch(() => undefined);
-        throw withExplanation(error, { outcome: [halfwayOutcome(script, statement), leftover].filter(Boolean).join('\n') });
+        throw withExplanation(error, { outcome: [halfwayOutcome(script, statement, direction), leftover].filter(Boolean).join('\n') });
       }
     }
   }
