@@ -3,6 +3,7 @@ import type { UmzugStorage } from 'umzug';
 import { statementText } from '../sql/parse.js';
 import type { SqlSource } from '../sql/sql-source.js';
 import { MigrationSqlError } from './errors.js';
+import { extensionHint } from './extension-hint.js';
 import { halfwayOutcome, leftoverIndexReport, movedSessionOutcome, statementTimeoutHint } from './failure-report.js';
 import type { MigrationFile } from './migration-file.js';
 import { prepareScripts, type MigrationScript, type ScriptStatement } from './migration-script.js';
@@ -196,7 +197,9 @@ export class SqlExecutor implements UmzugStorage {
   /** Adds what only the server can tell once the migration ended (the source of a statement_timeout). */
   async #explain(error: unknown, transaction: boolean): Promise<unknown> {
     if (!(error instanceof MigrationSqlError)) return error;
-    const hint = await statementTimeoutHint(this.#client, error.location, transaction).catch(() => undefined);
+    const hint =
+      (await statementTimeoutHint(this.#client, error.location, transaction).catch(() => undefined)) ??
+      (await extensionHint(this.#client, error.location, this.#schema).catch(() => undefined));
     const outcome = transaction ? 'The migration was rolled back: nothing of this file was kept, and it was not recorded as applied.' : undefined;
     return hint === undefined && outcome === undefined ? error : withExplanation(error, { ...(hint && { hint }), ...(outcome && { outcome }) });
   }
