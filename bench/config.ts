@@ -26,8 +26,11 @@ export const DEFAULT_CONTENTION_SESSIONS: readonly number[] = [16, 64];
 /** Rounds of the CLI start-up section (each times every command once). Default is 9. */
 export const DEFAULT_MIGRATION_REPEATS = 9;
 
+/** Users of the purge section's databases. Default is 10 k and 100 k. */
+export const DEFAULT_PURGE_SIZES: readonly number[] = [10_000, 100_000];
+
 /** Sections `BENCH_ONLY` may name (comma-separated). Default is all of them. */
-export const SECTIONS = ['paths', 'enumeration', 'scaling', 'contention', 'cli', 'migration', 'profile', 'input-bounds'] as const;
+export const SECTIONS = ['paths', 'enumeration', 'scaling', 'contention', 'cli', 'migration', 'profile', 'input-bounds', 'purge'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchConfig {
@@ -42,6 +45,7 @@ export interface BenchConfig {
   readonly migrationRepeats: number;
   /** The CLI entry point the start-up section times (BENCH_CLI). Default is this checkout's dist/cli/main.js. */
   readonly cli: string | undefined;
+  readonly purgeSizes: readonly number[];
   readonly sections: ReadonlySet<Section>;
   /** Where latest.json, latest.md and the chart go. Default is bench/results/ (committed). */
   readonly resultsDir: string;
@@ -71,6 +75,7 @@ export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     contentionSessions: list(env, 'BENCH_CONTENTION_SESSIONS', DEFAULT_CONTENTION_SESSIONS),
     migrationRepeats: positive(env, 'BENCH_MIGRATION_REPEATS', DEFAULT_MIGRATION_REPEATS),
     cli: env.BENCH_CLI || undefined,
+    purgeSizes: list(env, 'BENCH_PURGE_SIZES', DEFAULT_PURGE_SIZES),
     sections: only,
     resultsDir,
     updatesReadme: resolve(resultsDir) === resolve(DEFAULT_RESULTS_DIR) && only.size === SECTIONS.length && !env.BENCH_CLI,

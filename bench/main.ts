@@ -9,7 +9,8 @@
  * its own databases), else a dedicated embedded cluster, removed after.
  * Sizes: see config.ts (BENCH_ROUNDS, BENCH_TRANSACTIONS, BENCH_CONCURRENCY,
  * BENCH_SCALE_SIZES, BENCH_SCALE_OPS, BENCH_CONTENTION_SESSIONS,
- * BENCH_MIGRATION_REPEATS, BENCH_CLI, BENCH_ONLY=paths,enumeration,scaling,contention,cli,migration,profile,input-bounds).
+ * BENCH_MIGRATION_REPEATS, BENCH_CLI, BENCH_PURGE_SIZES,
+ * BENCH_ONLY=paths,enumeration,scaling,contention,cli,migration,profile,input-bounds,purge).
  * Results: bench/results/ (latest.json, latest.md, latest.svg, plans.txt)
  * and README.md's Performance section.
  */
@@ -23,6 +24,7 @@ import { benchMigrationFiles } from './migration-files.js';
 import { comparePaths } from './path-comparison.js';
 import { capturePlans } from './plans.js';
 import { profilePaths } from './profile.js';
+import { measurePurge } from './purge.js';
 import { findProgram } from './programs.js';
 import { toMarkdown, writeResults, type BenchResults } from './report.js';
 import { measureScaling } from './scaling.js';
@@ -92,6 +94,10 @@ async function main(): Promise<void> {
       await migrate(url);
       parts.inputBounds = await measureInputBounds(url, log);
     }
+    if (config.sections.has('purge')) {
+      heading('7. purge');
+      parts.purge = await measurePurge(server, config.purgeSizes, log);
+    }
     return {
       generatedAt: new Date().toISOString(),
       durationSeconds: Math.round((performance.now() - started) / 1000),
@@ -127,6 +133,7 @@ function settings(config: BenchConfig): Record<string, unknown> {
     scaleOperations: config.scaleOperations,
     contentionSessions: config.contentionSessions,
     migrationRepeats: config.migrationRepeats,
+    purgeSizes: config.purgeSizes,
     sections: [...config.sections],
   };
 }

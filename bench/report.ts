@@ -11,6 +11,7 @@ import type { ContentionRow } from './contention.js';
 import type { Enumeration } from './enumeration.js';
 import { formatInputBounds, type InputBounds } from './input-bounds.js';
 import { formatCliStartup, type CliStartup } from './cli-startup.js';
+import { formatPurge, type PurgeRow } from './purge.js';
 import { formatMigrationFileRows, type MigrationFileRow } from './migration-files.js';
 import type { PathComparison } from './path-comparison.js';
 import type { Plans } from './plans.js';
@@ -31,6 +32,7 @@ export interface BenchResults {
   readonly migrationFiles?: readonly MigrationFileRow[];
   readonly profile?: Profile;
   readonly inputBounds?: InputBounds;
+  readonly purge?: readonly PurgeRow[];
 }
 
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
@@ -161,6 +163,7 @@ export function toMarkdown(r: BenchResults): string {
     out.push('');
   }
   if (r.inputBounds) out.push(...formatInputBounds(r.inputBounds));
+  if (r.purge) out.push(...formatPurge(r.purge));
   return `${out.join('\n')}\n`;
 }
 

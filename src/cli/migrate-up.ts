@@ -1,3 +1,4 @@
+import { explainEngineTimeout } from '../migrate/engine-timeout.js';
 import { loadMigrations } from '../migrate/migration-source.js';
 import { otherInstalls, SecondInstallError } from '../migrate/other-installs.js';
 import { help, type Command } from './command.js';
@@ -46,7 +47,9 @@ ${MIGRATE_OPTIONS_HELP}`,
     return withMigrator(settings, 'migrate up', output, async (migrator, client) => {
       if (!values['allow-second-install']) {
         const names = (await loadMigrations(settings.migrationsDir)).map((f) => f.name);
-        const existing = await otherInstalls(client, settings.schema, names);
+        const existing = await otherInstalls(client, settings.schema, names).catch(async (error: unknown) => {
+          throw await explainEngineTimeout(client, error, 'looking for other installs of authdb in this database (the authdb_migrations tables of other schemas)');
+        });
         if (existing.length > 0) throw new SecondInstallError(settings.schema, existing);
       }
       const run = await withInterruptHandling(migrator, client, output, () =>

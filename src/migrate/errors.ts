@@ -15,7 +15,9 @@ export type MigrationErrorCode =
   | 'AUTHDB_SECOND_INSTALL'
   | 'AUTHDB_EXISTING_OBJECTS'
   | 'AUTHDB_BASELINE_DRIFT'
-  | 'AUTHDB_EXPORT';
+  | 'AUTHDB_EXPORT'
+  | 'AUTHDB_STANDBY'
+  | 'AUTHDB_STATEMENT_TIMEOUT';
 
 /** Base class of every error the migration engine raises on purpose. */
 export class MigrationError extends Error {

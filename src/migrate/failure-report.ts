@@ -5,6 +5,11 @@ import type { MigrationScript, ScriptStatement } from './migration-script.js';
 /** SQLSTATE of `canceling statement due to statement timeout` (also of a user's cancel request). */
 const QUERY_CANCELED = '57014';
 
+/** Whether `error` is the server's `canceling statement due to statement timeout`. */
+export function isStatementTimeout(error: Pick<SqlErrorLocation, 'sqlState' | 'serverMessage'>): boolean {
+  return error.sqlState === QUERY_CANCELED && error.serverMessage.includes('statement timeout');
+}
+
 /**
  * Where a `statement_timeout` that cancelled a migration statement comes
  * from, and how to lift it for migrations only. Runs after the migration's
@@ -15,7 +20,18 @@ export async function statementTimeoutHint(
   error: Pick<SqlErrorLocation, 'sqlState' | 'serverMessage'>,
   transaction: boolean,
 ): Promise<string | undefined> {
-  if (error.sqlState !== QUERY_CANCELED || !error.serverMessage.includes('statement timeout')) return undefined;
+  if (!isStatementTimeout(error)) return undefined;
+  const source = await statementTimeoutSource(client);
+  if (source === undefined) return undefined;
+  return (
+    `${source}. ` +
+    `Long migration statements need more: lift it for the migration run only with PGOPTIONS='-c statement_timeout=0' ` +
+    `(or a larger value) in the environment of authdb, or put "${transaction ? 'SET LOCAL' : 'SET'} statement_timeout = 0;" at the top of this file`
+  );
+}
+
+/** "statement_timeout is 1s for this session: it is set on the role …", from pg_settings; undefined when the session cannot answer. */
+export async function statementTimeoutSource(client: ClientBase): Promise<string | undefined> {
   const { rows } = await client.query<{ setting: string; source: string; role: string; database: string }>(
     `SELECT current_setting('statement_timeout') AS setting, s.source, current_user AS role, current_database() AS database
        FROM pg_catalog.pg_settings s WHERE s.name = 'statement_timeout'`,
@@ -32,18 +48,14 @@ export async function statementTimeoutHint(
     client: 'it was set by the connection (the PGOPTIONS variable, or "options" in the connection URL)',
     session: 'it was set in this session by a SET statement',
   };
-  return (
-    `statement_timeout is ${row.setting} for this session: ${origin[row.source] ?? `its source is "${row.source}"`}. ` +
-    `Long migration statements need more: lift it for the migration run only with PGOPTIONS='-c statement_timeout=0' ` +
-    `(or a larger value) in the environment of authdb, or put "${transaction ? 'SET LOCAL' : 'SET'} statement_timeout = 0;" at the top of this file`
-  );
+  return `statement_timeout is ${row.setting} for this session: ${origin[row.source] ?? `its source is "${row.source}"`}`;
 }
 
 /**
  * For a file run outside a transaction: which statements completed (and were
- * kept), which failed, which did not run.
+ * kept), which failed, which did not run, and what the history says.
  */
-export function halfwayOutcome(script: MigrationScript, failed: ScriptStatement): string {
+export function halfwayOutcome(script: MigrationScript, failed: ScriptStatement, direction: 'up' | 'down' = 'up'): string {
   const done = script.statements.slice(0, failed.index);
   const notRun = script.statements.slice(failed.index + 1);
   const lines = (list: readonly ScriptStatement[]): string =>
@@ -52,17 +64,34 @@ export function halfwayOutcome(script: MigrationScript, failed: ScriptStatement)
     `This file runs outside a transaction (-- authdb:no-transaction), so what completed stays: ` +
     `${done.length} of its ${script.statements.length} statements completed and were kept${lines(done)}; ` +
     `the statement at line ${failed.line} failed; ${notRun.length} after it did not run${lines(notRun)}. ` +
-    'The migration was not recorded as applied: make the file safe to rerun from the start (IF NOT EXISTS), or undo what completed, then rerun.'
+    historyAfterHalfway(direction, done.length)
+  );
+}
+
+/** What the history says after a no-transaction file stopped partway, and how to go on. */
+function historyAfterHalfway(direction: 'up' | 'down', completed: number): string {
+  if (direction === 'up') {
+    return 'The migration was not recorded as applied: make the file safe to rerun from the start (IF NOT EXISTS), or undo what completed, then rerun.';
+  }
+  return (
+    'The migration stays recorded as applied (migrate status lists it as applied, and up sees nothing to do)' +
+    (completed === 0
+      ? ', and its schema is as the up left it: nothing of the down completed. Fix the failing statement and rerun migrate down.'
+      : `, but its schema is only partly reverted: what the ${completed} completed statement(s) dropped or changed is gone. ` +
+        'Make the down file safe to rerun from the start (DROP … IF EXISTS) and rerun migrate down, or restore what they removed (the up file creates it) to be back at applied.')
   );
 }
 
 /** What a no-transaction file kept when its session moved after the statement `last` (which completed, maybe in another session). */
-export function movedSessionOutcome(script: MigrationScript, last: ScriptStatement): string {
+export function movedSessionOutcome(script: MigrationScript, last: ScriptStatement, direction: 'up' | 'down' = 'up'): string {
   const notRun = script.statements.length - last.index - 1;
   return (
     `This file runs outside a transaction (-- authdb:no-transaction), so what completed stays: ` +
     `its statements up to line ${last.line} completed, that last one perhaps in another server session (with that session's search_path); ` +
-    `${notRun} after it did not run. The migration was not recorded as applied: check what the statements created and where, undo it, then rerun without the pooler.`
+    `${notRun} after it did not run. ` +
+    (direction === 'up'
+      ? 'The migration was not recorded as applied: check what the statements created and where, undo it, then rerun without the pooler.'
+      : 'The migration stays recorded as applied, its schema partly reverted: check what the statements dropped and where, then rerun migrate down without the pooler.')
   );
 }
 

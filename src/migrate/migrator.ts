@@ -14,7 +14,9 @@ import { BaselineDriftError, planBaseline } from './baseline.js';
 import type { Drift } from '../contract/diff.js';
 import { ConnectionLostError, isConnectionLoss, MigrationInterruptedError, type RunningFile } from './run-faults.js';
 import { assertStableSession, type ProbeSession } from './session-stability.js';
-import { TrackingTable } from './tracking-table.js';
+import { assertPrimary } from './standby.js';
+import { explainEngineTimeout } from './engine-timeout.js';
+import { TRACKING_TABLE, TrackingTable } from './tracking-table.js';
 
 /** Default target schema. */
 export const DEFAULT_SCHEMA = 'public';
@@ -127,6 +129,8 @@ export class Migrator {
   #watch: { readonly blockers: BlockerWatch; readonly pid: number } | undefined;
   /** The backend the running `up`/`down` holds its lock in; undefined outside a run. */
   #sessionPid: number | undefined;
+  /** Which of authdb's own statements runs now, before the migrations ("while …"); undefined once they run. */
+  #step: string | undefined;
   readonly #owner: string | undefined;
 
   constructor(options: MigratorOptions) {
@@ -198,7 +202,7 @@ export class Migrator {
       return names;
     };
     if (options.dryRun === true) return { names: await prove() };
-    const release = await this.#lock('up');
+    const release = await this.#lock('up', 'migrate baseline');
     try {
       const names = await prove();
       const existed = await schemaObjectIds(this.#client, this.#schema);
@@ -251,15 +255,20 @@ export class Migrator {
       // database or a mistyped --schema must not leave an empty one behind.
       // Refuse a schema another role controls before creating or running anything in it;
       // check again after creating the schema and tracking table (stripped of default privileges).
+      this.#step = `checking that schema "${this.#schema}" is trusted`;
       await assertSchemaTrusted(this.#client, { schema: this.#schema });
       if (direction === 'up') {
         // Before creating anything, even the tracking table.
+        this.#step = 'reading the migration history and the objects the pending migrations would create';
         await this.#refuseExistingObjects(files, await planNames());
+        this.#step = `creating the tracking table ${TRACKING_TABLE} of schema "${this.#schema}"`;
         const existed = await schemaObjectIds(this.#client, this.#schema);
         await this.#tracking.ensure();
         await revokeDefaultPrivileges(this.#client, this.#schema, existed);
+        this.#step = `checking that schema "${this.#schema}" is trusted`;
         await assertSchemaTrusted(this.#client, { schema: this.#schema });
       }
+      this.#step = `reading the migration history (${TRACKING_TABLE} of schema "${this.#schema}")`;
       names = await planNames();
       const executor = this.#executor((name, dir, durationMs) => {
         this.#running = undefined;
@@ -269,14 +278,17 @@ export class Migrator {
       // Every file of the run is parsed before its first statement runs.
       await executor.prepare(inPlan(files, names), direction);
       if (direction === 'down' && !force) {
+        this.#step = 'counting the rows the down would drop';
         const data = await dataAtRisk(this.#client, files, inPlan(files, names), this.#schema);
         if (data.length > 0) throw new DownDataError(data);
       }
+      this.#step = undefined;
       const umzug = await this.#umzug(files, executor);
       await (direction === 'up' ? umzug.up({ migrations: names }) : umzug.down({ migrations: names }));
     } catch (error) {
-      failure = unwrapUmzugError(error);
+      failure = await explainEngineTimeout(this.#client, unwrapUmzugError(error), this.#step);
     } finally {
+      this.#step = undefined;
       await this.#watch?.blockers.close();
       this.#watch = undefined;
       this.#sessionPid = undefined;
@@ -295,15 +307,20 @@ export class Migrator {
   }
 
   /** Proves the session stable, then takes the schema's migration lock; resolves to its release. */
-  async #lock(direction: Direction): Promise<() => Promise<void>> {
+  async #lock(direction: Direction, command = `migrate ${direction}`): Promise<() => Promise<void>> {
     this.#running = undefined;
     this.#completed = 0;
     this.#sessionPid = undefined;
     try {
+      // Before the lock and any probe: a standby takes the lock but no write.
+      this.#step = 'checking that the server is not a standby';
+      await assertPrimary(this.#client, command);
       // Before the lock: through a transaction-mode pooler the lock itself would leak.
+      this.#step = 'checking that the connection keeps one server session';
       const pid = await assertStableSession(this.#client, this.#openProbe);
       this.#sessionPid = pid;
       if (this.#openProbe) this.#watch = { blockers: new BlockerWatch(this.#openProbe, this.#ddlLockTimeoutMs / 4), pid };
+      this.#step = `taking the migration lock of schema "${this.#schema}"`;
       return await acquireMigrationLock(this.#client, this.#schema, {
         timeoutMs: this.#lockTimeoutMs,
         signal: this.#interrupt.signal,
@@ -312,7 +329,7 @@ export class Migrator {
         },
       });
     } catch (error) {
-      throw this.#explain(error, direction, true);
+      throw this.#explain(await explainEngineTimeout(this.#client, error, this.#step), direction, true);
     }
   }
 

@@ -3,6 +3,7 @@ import type { UmzugStorage } from 'umzug';
 import { statementText } from '../sql/parse.js';
 import type { SqlSource } from '../sql/sql-source.js';
 import { MigrationSqlError } from './errors.js';
+import { extensionHint } from './extension-hint.js';
 import { halfwayOutcome, leftoverIndexReport, movedSessionOutcome, possibleLeftoverIndex, statementTimeoutHint } from './failure-report.js';
 import type { MigrationFile } from './migration-file.js';
 import { prepareScripts, type MigrationScript, type ScriptStatement } from './migration-script.js';
@@ -157,16 +158,17 @@ export class SqlExecutor implements UmzugStorage {
    * `CREATE INDEX CONCURRENTLY` leaves behind.
    */
   async #runStatements(script: MigrationScript): Promise<void> {
+    const direction = this.#current?.direction ?? 'up';
     for (const statement of script.statements) {
       try {
         await this.#runStatement(script, statement);
-        await this.#expectSession(`after ${script.path}:${statement.line}`, movedSessionOutcome(script, statement));
+        await this.#expectSession(`after ${script.path}:${statement.line}`, movedSessionOutcome(script, statement, direction));
       } catch (error) {
         // The session is gone: the server cannot be asked what the statement left.
         if (isConnectionLoss(error)) throw new LostDuringStatement(script.path, statement.line, possibleLeftoverIndex(this.#schema, statement), error);
         if (!(error instanceof MigrationSqlError)) throw error;
         const leftover = await leftoverIndexReport(this.#client, this.#schema, statement).catch(() => undefined);
-        throw withExplanation(error, { outcome: [halfwayOutcome(script, statement), leftover].filter(Boolean).join('\n') });
+        throw withExplanation(error, { outcome: [halfwayOutcome(script, statement, direction), leftover].filter(Boolean).join('\n') });
       }
     }
   }
@@ -197,7 +199,9 @@ export class SqlExecutor implements UmzugStorage {
   /** Adds what only the server can tell once the migration ended (the source of a statement_timeout). */
   async #explain(error: unknown, transaction: boolean): Promise<unknown> {
     if (!(error instanceof MigrationSqlError)) return error;
-    const hint = await statementTimeoutHint(this.#client, error.location, transaction).catch(() => undefined);
+    const hint =
+      (await statementTimeoutHint(this.#client, error.location, transaction).catch(() => undefined)) ??
+      (await extensionHint(this.#client, error.location, this.#schema).catch(() => undefined));
     const outcome = transaction ? 'The migration was rolled back: nothing of this file was kept, and it was not recorded as applied.' : undefined;
     return hint === undefined && outcome === undefined ? error : withExplanation(error, { ...(hint && { hint }), ...(outcome && { outcome }) });
   }

@@ -28,7 +28,12 @@ async function installByHand(count = Infinity): Promise<string[]> {
   try {
     // As the engine runs them: functions pin the search_path current at creation.
     await client.query('SET search_path = public, pg_temp');
-    for (const file of files) await client.query(await readFile(join(SHIPPED, file), 'utf8'));
+    for (const file of files) {
+      const text = await readFile(join(SHIPPED, file), 'utf8');
+      // psql -f runs each statement on its own: a no-transaction file's CONCURRENTLY needs that (its statements end at line ends).
+      const statements = text.startsWith('-- authdb:no-transaction') ? text.split(/;\s*\n/).filter((s) => s.replace(/--.*$/gm, '').trim() !== '') : [text];
+      for (const statement of statements) await client.query(statement);
+    }
   } finally {
     await client.end();
   }
