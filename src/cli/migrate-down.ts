@@ -1,7 +1,10 @@
+import type pg from 'pg';
+import type { Migrator } from '../migrate/migrator.js';
 import type { DownTarget } from '../migrate/plan.js';
 import { help, type Command } from './command.js';
 import { printPlan } from './dry-run.js';
 import { withInterruptHandling } from './interrupt.js';
+import { RunReporter } from './run-report.js';
 import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, withMigrator } from './migrate-options.js';
 import { parseCommand, parsePositiveInteger, UsageError } from './usage.js';
 
@@ -11,6 +14,7 @@ const OPTIONS = {
   to: { type: 'string' },
   all: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
+  json: { type: 'boolean' },
   force: { type: 'boolean' },
 } as const;
 
@@ -32,6 +36,10 @@ skipped: the run is refused instead.
   --force       drop tables and columns that hold data; without it such a
                 run is refused (AUTHDB_DOWN_DATA) before anything is reverted.
                 authdb's own seed rows (the roles 0001 inserts) do not count
+  --json        print one JSON document on stdout, on success and on failure:
+                {command, schema, ok, migrations: [{name, direction, durationMs}],
+                error?: {code, message}} (the per-file lines are left out; the
+                exit code and stderr are as without it)
 
 Ctrl-C (SIGINT) or SIGTERM cancels the running statement, rolls its migration
 back, releases the lock and exits 130/143; migrations already reverted stay so.
@@ -43,14 +51,18 @@ ${MIGRATE_OPTIONS_HELP}`,
     if (values.help) return help(output, this.help);
     const target = downTarget(values);
     const settings = migrateSettings(values, env);
-    return withMigrator(settings, 'migrate down', output, async (migrator, client) => {
-      const run = await withInterruptHandling(migrator, client, output, () =>
-        migrator.down({ target, dryRun: values['dry-run'] ?? false, force: values.force ?? false }),
-      );
-      if (run.planned) printPlan(output, run.planned, settings.schema, run.dataAtRisk);
-      else output.err(`authdb: ${run.names.length === 0 ? 'nothing to revert' : `reverted ${run.names.length} migration(s)`} (schema "${settings.schema}")`);
-      return 0;
-    });
+    if (values.json && values['dry-run']) throw new UsageError('--json and --dry-run cannot be combined: --dry-run prints SQL');
+    const reporter = values.json ? new RunReporter('migrate down', settings.schema) : undefined;
+    const work = async (migrator: Migrator, client: pg.Client): Promise<number> => {
+    const run = await withInterruptHandling(migrator, client, output, () =>
+      migrator.down({ target, dryRun: values['dry-run'] ?? false, force: values.force ?? false }),
+    );
+    if (run.planned) printPlan(output, run.planned, settings.schema, run.dataAtRisk);
+    else output.err(`authdb: ${run.names.length === 0 ? 'nothing to revert' : `reverted ${run.names.length} migration(s)`} (schema "${settings.schema}")`);
+    return 0;
+    };
+    const migrate = (): Promise<number> => withMigrator(settings, 'migrate down', output, work, reporter);
+    return reporter ? reporter.around(output, migrate) : migrate();
   },
 };
 

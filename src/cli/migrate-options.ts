@@ -5,6 +5,7 @@ import { DEFAULT_MIGRATIONS_DIR } from '../migrate/migration-source.js';
 import { DEFAULT_DDL_LOCK_TIMEOUT_MS, DEFAULT_LOCK_TIMEOUT_MS, Migrator } from '../migrate/migrator.js';
 import { describeHolder } from '../migrate/advisory-lock.js';
 import { formatMs, type Output } from './output.js';
+import type { RunReporter } from './run-report.js';
 import { CONNECTION_OPTIONS, CONNECTION_OPTIONS_LINES, connectionSettings, HELP_OPTION_LINE } from './connection-options.js';
 import { applicationSources, SOURCE_OPTIONS, SOURCE_OPTIONS_LINES } from './source-option.js';
 import { parseDuration, type OptionSpec } from './usage.js';
@@ -56,8 +57,17 @@ export function migrateSettings(values: MigrateValues, env: NodeJS.ProcessEnv): 
   };
 }
 
-/** Connects as the settings say and hands a migrator that reports progress to `output`. */
-export function withMigrator<T>(settings: MigrateSettings, command: string, output: Output, work: (migrator: Migrator, client: pg.Client) => Promise<T>): Promise<T> {
+/**
+ * Connects as the settings say and hands a migrator that reports progress to
+ * `output`: a line per migration on stdout, or to `reporter` (`--json`).
+ */
+export function withMigrator<T>(
+  settings: MigrateSettings,
+  command: string,
+  output: Output,
+  work: (migrator: Migrator, client: pg.Client) => Promise<T>,
+  reporter?: RunReporter,
+): Promise<T> {
   return withClient(settings.source, { applicationName: `authdb ${command}`, log: (line) => { output.err(line); } }, (client, openSibling) => {
     const migrator = new Migrator({
       client,
@@ -75,7 +85,8 @@ export function withMigrator<T>(settings: MigrateSettings, command: string, outp
               (event.holder ? ` (${describeHolder(event.holder)})` : ''),
           );
         } else if (event.type !== 'started') {
-          output.out(`${event.type === 'applied' ? output.color('green', 'applied ') : output.color('yellow', 'reverted')} ${event.name} (${formatMs(event.durationMs)})`);
+          if (reporter) reporter.record(event);
+          else output.out(`${event.type === 'applied' ? output.color('green', 'applied ') : output.color('yellow', 'reverted')} ${event.name} (${formatMs(event.durationMs)})`);
         }
       },
     });

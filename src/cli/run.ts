@@ -1,6 +1,6 @@
-import { MigrationError } from '../migrate/errors.js';
 import { commandLinePasswordWarnings } from './command-line-passwords.js';
 import type { CommandEntry } from './command.js';
+import { describeError } from './describe-error.js';
 import { COMMANDS } from './commands.js';
 import type { Output } from './output.js';
 import { CONFIG_FILE } from './config-file.js';
@@ -63,7 +63,7 @@ export async function main(argv: readonly string[], output: Output, env: NodeJS.
     return await implementation.run(taken.argv, output, project.env);
   } catch (error) {
     if (error instanceof UsageError) return usageFailure(output, error.message, `authdb ${command.name} --help`);
-    output.err(`authdb ${command.name}: error: ${describe(error)}`);
+    output.err(`authdb ${command.name}: error: ${describeError(error)}`);
     return exitCodeOf(error);
   }
 }
@@ -81,15 +81,5 @@ function isHelp(arg: string): boolean {
 function usageFailure(output: Output, message: string, helpCommand: string): number {
   output.err(`authdb: ${message}\nRun \`${helpCommand}\` for usage.`);
   return 2;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof MigrationError) return `${error.message} [${error.code}]`;
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('AUTHDB_')) return `${error.message} [${code}]`;
-    return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? `SQLSTATE ${code}: ${error.message}` : error.message;
-  }
-  return String(error);
 }
 

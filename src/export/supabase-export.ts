@@ -37,7 +37,7 @@ export async function renderSupabaseMigrations(options: SupabaseExportOptions): 
   const problems = scripts.flatMap(exportProblem);
   if (problems.length > 0) throw new MigrationError('AUTHDB_EXPORT', ['migrations that cannot be exported for supabase db push; nothing was written:', ...problems.map((p) => `  ${p}`)].join('\n'));
   const guard = guardFunctionSql(options.schema);
-  return files.map((file) => ({ name: `${file.name}.sql`, content: supabaseFile(file, options.schema, guard) }));
+  return files.map((file, i) => ({ name: `${file.name}.sql`, content: supabaseFile(file, options.schema, guard, scripts[i]) }));
 }
 
 /** Renders the files and writes those not yet in `outDir`, all or none (see {@link writeNewFiles}). */
@@ -47,8 +47,11 @@ export async function exportSupabaseMigrations(outDir: string, options: Supabase
 
 /** Why a parsed up file cannot be one statement list of one transaction, if it cannot. */
 function exportProblem(script: MigrationScript): string[] {
-  if (!parseDirectives(script.source.text).transaction) {
-    return [`${script.path}: starts with "-- authdb:no-transaction", and supabase db push runs every file in one transaction; apply it with authdb migrate up`];
+  if (!parseDirectives(script.source.text).transaction && transactionalText(script) === undefined) {
+    return [
+      `${script.path}: starts with "-- authdb:no-transaction" and runs statements other than CREATE/DROP INDEX CONCURRENTLY, ` +
+        'while supabase db push runs every file in one transaction; apply it with authdb migrate up',
+    ];
   }
   const last = script.statements.at(-1);
   // A last statement without ";" would run together with the statement the export appends.
@@ -56,9 +59,40 @@ function exportProblem(script: MigrationScript): string[] {
   return [];
 }
 
-function supabaseFile(file: MigrationFile, schema: string, guard: string): string {
+/** `CREATE [UNIQUE] INDEX CONCURRENTLY` or `DROP INDEX CONCURRENTLY`, up to the keyword. */
+const CONCURRENT_INDEX = /^((?:CREATE\s+(?:UNIQUE\s+)?|DROP\s+)INDEX\s+)CONCURRENTLY\s+/i;
+
+/**
+ * A no-transaction file whose every statement is `CREATE`/`DROP INDEX
+ * CONCURRENTLY` (the only reason authdb's own migrations run outside a
+ * transaction), with CONCURRENTLY taken out so that it runs inside one: the
+ * index built is the same, but the build blocks writes to its table. Undefined
+ * for any other file.
+ */
+function transactionalText(script: MigrationScript): string | undefined {
+  const { bytes } = script.source;
+  let text = '';
+  let at = 0;
+  for (const statement of script.statements) {
+    const sql = bytes.subarray(statement.start, statement.end).toString('utf8');
+    if (!CONCURRENT_INDEX.test(sql)) return undefined;
+    text += bytes.subarray(at, statement.start).toString('utf8') + sql.replace(CONCURRENT_INDEX, '$1');
+    at = statement.end;
+  }
+  return text + bytes.subarray(at).toString('utf8');
+}
+
+/** The up file's text as the exported file runs it, and what the export changed, if anything. */
+function exportedText(file: MigrationFile, script: MigrationScript | undefined): { readonly text: string; readonly note: string } {
+  const rewritten = script && !parseDirectives(script.source.text).transaction ? transactionalText(script) : undefined;
+  if (rewritten === undefined) return { text: file.up.text, note: 'unchanged' };
+  return { text: rewritten, note: 'with CONCURRENTLY taken out: supabase db push runs it in one transaction, so the index build blocks writes to its table' };
+}
+
+function supabaseFile(file: MigrationFile, schema: string, guard: string, script: MigrationScript | undefined): string {
   const call = (step: 'before' | 'ready' | 'after'): string => guardCallSql(step, schema, file.name, file.source, file.checksum);
-  const text = file.up.text.endsWith('\n') ? file.up.text : `${file.up.text}\n`;
+  const exported = exportedText(file, script);
+  const text = exported.text.endsWith('\n') ? exported.text : `${exported.text}\n`;
   return `-- ${file.name}.sql: authdb's migration ${file.name}, for supabase db push (schema ${schema}).
 -- Written by authdb export supabase; do not edit it: authdb records the checksum of
 -- ${file.name}.up.sql (${file.checksum}),
@@ -82,7 +116,7 @@ SET LOCAL standard_conforming_strings = on;
 ${call('ready')}
 
 -- ---------------------------------------------------------------------------
--- ${file.name}.up.sql, unchanged
+-- ${file.name}.up.sql, ${exported.note}
 -- ---------------------------------------------------------------------------
 ${text}-- ---------------------------------------------------------------------------
 -- end of ${file.name}.up.sql

@@ -94,8 +94,6 @@ describe('up and down', () => {
       '20261125000002_users',
       '20261125000003_email_verification_tokens',
       '20261125000004_registration_functions',
-      '20261203160000_users_unconfirmed_created_at_idx',
-      '20261203163805_purge_keeps_referenced_users',
     ]);
 
     const states = [await fingerprint(client, 'public')];

@@ -141,18 +141,28 @@ describe('authdb export supabase: the files', () => {
     }
   });
 
+  it('a no-transaction file of CREATE/DROP INDEX CONCURRENTLY (the shipped index migration) is exported without CONCURRENTLY, and says so', async () => {
+    const files = await filesOf(out.path);
+    const index = Object.entries(files).find(([name]) => name.includes('_users_unconfirmed_created_at_idx'));
+    expect(index).toBeDefined();
+    const text = index?.[1] ?? '';
+    expect(text).toContain('.up.sql, with CONCURRENTLY taken out: supabase db push runs it in one transaction');
+    expect(text).toContain('DROP INDEX IF EXISTS users_unconfirmed_created_at_idx;\nCREATE INDEX users_unconfirmed_created_at_idx\n');
+    expect(text).not.toMatch(/^(CREATE|DROP) INDEX CONCURRENTLY/m);
+  });
+
   it('refuses a migration that cannot run in one transaction, writing nothing', async () => {
     const dir = await createTempDir('authdb-notx-');
     const target = await createTempDir('authdb-export-notx-');
     try {
       await writeMigrations(dir.path, {
         '20261201000001_a': { up: 'CREATE TABLE a (id int);\n', down: 'DROP TABLE a;\n' },
-        '20261201000002_b': { up: '-- authdb:no-transaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);\n', down: 'DROP INDEX a_id;\n' },
+        '20261201000002_b': { up: '-- authdb:no-transaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);\nVACUUM a;\n', down: 'DROP INDEX a_id;\n' },
         '20261201000003_c': { up: 'CREATE TABLE c (id int)', down: 'DROP TABLE c;\n' },
       });
       const result = await exportCli(target.path, '--migrations-dir', dir.path);
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain('20261201000002_b.up.sql: starts with "-- authdb:no-transaction"');
+      expect(result.stderr).toContain('20261201000002_b.up.sql: starts with "-- authdb:no-transaction" and runs statements other than CREATE/DROP INDEX CONCURRENTLY');
       expect(result.stderr).toContain('20261201000003_c.up.sql:1: its last statement does not end with ";"');
       expect(await readdir(target.path)).toEqual([]);
     } finally {
