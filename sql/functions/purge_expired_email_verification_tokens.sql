@@ -115,7 +115,13 @@ BEGIN
         IF v_classify IS NULL THEN
             -- The foreign keys to users that would refuse the delete and that can be
             -- read safely: one "EXISTS (...)" per key, and the key's name for the
-            -- NOTICE (names and columns quoted by format and regclass).
+            -- NOTICE (names and columns quoted by format and regclass).  Safely:
+            -- a table (no view), no other role's row-security policy, and every
+            -- referencing column of exactly its key column's type, so that the
+            -- comparison is the built-in one and no cast (an implicit cast from
+            -- a type the table's owner made runs that owner's code) runs as this
+            -- function's owner.  Any other key is found by the delete below,
+            -- whose referential checks run as the referencing table's owner.
             SELECT pg_catalog.string_agg(k.test, ' OR ' ORDER BY k.oid),
                    pg_catalog.string_agg(pg_catalog.format('pg_catalog.count(*) FILTER (WHERE %s)', k.test), ', ' ORDER BY k.oid),
                    pg_catalog.array_agg(k.name ORDER BY k.oid)
@@ -129,11 +135,14 @@ BEGIN
                       JOIN pg_catalog.pg_class AS r ON r.oid = c.conrelid
                       JOIN pg_catalog.pg_roles AS me ON me.rolname = CURRENT_USER
                      CROSS JOIN LATERAL (
-                           SELECT pg_catalog.string_agg(pg_catalog.format('r.%I OPERATOR(pg_catalog.=) u.%I', fa.attname, pa.attname), ' AND ') AS cols
+                           SELECT pg_catalog.string_agg(pg_catalog.format('r.%I OPERATOR(pg_catalog.=) u.%I', fa.attname, pa.attname), ' AND ') AS cols,
+                                  pg_catalog.bool_and(fa.atttypid = pa.atttypid) AS same_types
                              FROM ROWS FROM (pg_catalog.unnest(c.conkey), pg_catalog.unnest(c.confkey)) AS k(fk, pk)
                              JOIN pg_catalog.pg_attribute AS fa ON fa.attrelid = c.conrelid AND fa.attnum = k.fk
                              JOIN pg_catalog.pg_attribute AS pa ON pa.attrelid = c.confrelid AND pa.attnum = k.pk) AS m
                      WHERE c.contype = 'f'
+                       AND m.same_types
+                       AND r.relkind IN ('r', 'p')
                        AND c.confrelid = 'users'::pg_catalog.regclass
                        AND c.conrelid <> 'email_verification_tokens'::pg_catalog.regclass
                        AND c.conparentid = 0

@@ -1,19 +1,22 @@
 // purge_expired_email_verification_tokens on a database the application
 // uses: tables of its own referencing users, many rows, concurrent purges.
 // Own database: purge is global.
-import type pg from 'pg';
+import pg from 'pg';
 import type { NoticeMessage } from 'pg-protocol/dist/messages.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMigratedDatabase, type TestDatabase } from '../support/database.js';
+import { TestRoles } from '../support/roles.js';
 import { backdate, count, register, uniqueEmail, userByEmail } from './helpers.js';
 
 let db: TestDatabase;
+const roles = new TestRoles();
 
 beforeAll(async () => {
   db = await createMigratedDatabase();
 });
 
 afterAll(async () => {
+  await roles.dropAll([db.url]);
   await db.close();
 });
 
@@ -103,6 +106,45 @@ describe('purge_expired_email_verification_tokens under real use', () => {
     ]);
     await db.pool.query('DROP TABLE "Posts", accounts');
     await db.pool.query('DELETE FROM users WHERE id = $1', [blocked.userId]);
+  });
+
+  // An application role that may reference users(id) declares its key on a type of its own with an IMPLICIT cast to uuid:
+  // comparing its column with users.id in the catalog check would run that cast — the role's code — as the function's owner.
+  it("never runs another role's cast as the function's owner: a key on a column of another type is left to the delete's own check", async () => {
+    const mallory = await roles.create('purge_mallory');
+    const m = mallory.name;
+    await db.pool.query(`CREATE SCHEMA ${m} AUTHORIZATION ${m}; GRANT REFERENCES (id) ON users TO ${m}; CREATE TABLE ${m}_calls (who text)`);
+    await db.pool.query(`GRANT INSERT ON ${m}_calls TO ${m}`);
+    const asMallory = new pg.Client({ connectionString: mallory.urlFor(db.url) });
+    await asMallory.connect();
+    let keptId: string | undefined;
+    try {
+      await asMallory.query(`
+        CREATE TYPE ${m}.ref AS (id uuid);
+        CREATE FUNCTION ${m}.ref_to_uuid(${m}.ref) RETURNS uuid LANGUAGE plpgsql AS $$
+          BEGIN INSERT INTO public.${m}_calls VALUES (current_user); RETURN ($1).id; END $$;
+        CREATE CAST (${m}.ref AS uuid) WITH FUNCTION ${m}.ref_to_uuid(${m}.ref) AS IMPLICIT;
+        CREATE TABLE ${m}.profiles (ref ${m}.ref REFERENCES public.users (id));
+        GRANT USAGE ON SCHEMA ${m} TO PUBLIC;
+        GRANT SELECT ON ${m}.profiles TO PUBLIC`);
+      const kept = await abandoned('cast-kept');
+      keptId = kept.userId;
+      await asMallory.query(`INSERT INTO ${m}.profiles VALUES (ROW($1)::${m}.ref)`, [kept.userId]);
+      await abandoned('cast-free');
+      await db.pool.query(`TRUNCATE ${m}_calls`);
+
+      const purged = await purgeWithNotices();
+      expect(purged.deleted).toBe(2);
+      expect(await userByEmail(db.pool, kept.email)).toBeDefined();
+      expect(purged.notices.map((n) => n.message)).toEqual(['purge kept 1 unconfirmed user(s) that other rows still reference (deleted 2 token(s), 1 user(s))']);
+      // The cast ran only inside the referential check, as the table's owner.
+      const { rows } = await db.pool.query<{ who: string }>(`SELECT DISTINCT who FROM ${m}_calls`);
+      expect(rows.map((r) => r.who)).not.toContain((await db.pool.query<{ u: string }>('SELECT current_user AS u')).rows[0]?.u);
+    } finally {
+      await asMallory.query(`DROP TABLE ${m}.profiles`).catch(() => undefined);
+      await asMallory.end();
+      if (keptId !== undefined) await db.pool.query('DELETE FROM users WHERE id = $1', [keptId]);
+    }
   });
 
   it('walks thousands of rows in batches: every abandoned user and ended token goes, the referenced ones are counted', async () => {
