@@ -9,7 +9,8 @@ export interface ApiHolder {
   /**
    * `grantee`: holds EXECUTE itself; `member`: through membership in a
    * grantee; `gateway-login`: the HTTP gateway's login role (PostgREST's
-   * `authenticator`: a direct member of a gateway role and of the grantee),
+   * `authenticator`, LOGIN NOINHERIT, a direct member of a gateway role and
+   * of the grantee),
    * which switches to the grantee only for a request whose signed JWT names
    * it; `owner-member`: through membership in the install owner, which owns
    * the functions (and every table).
@@ -30,10 +31,10 @@ export interface ApiHolder {
  * not — and every member of the install owner. A problem, each: PUBLIC; a
  * member (it gets the API by a later `GRANT app TO other`, which no
  * `authdb grant` run saw — `anon` made a member of the application role is
- * the HTTP-gateway case), except the gateway's own login (a direct member of
- * a gateway role and of the grantee: Supabase's `authenticator` reaching
- * `service_role`), whose membership is how the gateway serves the grantee's
- * requests; a member of the install owner; a grantee that
+ * the HTTP-gateway case), except the gateway's own login (`authenticator`,
+ * LOGIN NOINHERIT, a direct member of a gateway role and of the grantee:
+ * Supabase's reaching `service_role`), whose membership is how the gateway
+ * serves the grantee's requests; a member of the install owner; a grantee that
  * `authdb grant` would refuse (see {@link findRoleRefusals}); and a gateway
  * role (`gatewayRoles`) holding it at all, unless `allowGatewayRole`.
  */
@@ -41,14 +42,14 @@ export async function listApiHolders(
   client: ClientBase,
   options: { readonly schema: string; readonly functions: readonly string[]; readonly gatewayRoles: readonly string[]; readonly allowGatewayRole: boolean },
 ): Promise<ApiHolder[]> {
-  const { rows } = await client.query<{ role: string; how: ApiHolder['how']; path: string[]; functions: string[]; gateway_member: boolean }>(HOLDERS_SQL, [
+  const { rows } = await client.query<{ role: string; how: ApiHolder['how']; path: string[]; functions: string[] } & GatewayFacts>(HOLDERS_SQL, [
     options.functions,
     options.schema,
     options.gatewayRoles,
   ]);
   const holders: ApiHolder[] = [];
-  for (const { gateway_member: gatewayMember, ...fields } of rows) {
-    const row = isGatewayLogin(fields, gatewayMember) ? { ...fields, how: 'gateway-login' as const } : fields;
+  for (const { gateway_member, can_login, inherits, ...fields } of rows) {
+    const row = isGatewayLogin(fields, { gateway_member, can_login, inherits }) ? { ...fields, how: 'gateway-login' as const } : fields;
     const problems: string[] = [];
     const via = row.path.length > 0 ? ` through ${[row.role, ...row.path].map((r) => `"${r}"`).join(' → ')}` : '';
     if (row.role === 'PUBLIC') problems.push('every role, present and future, can call them');
@@ -61,9 +62,24 @@ export async function listApiHolders(
   return holders;
 }
 
-/** A direct member of one grantee that is also a direct member of a gateway role: the gateway's login, not a role given the API by a stray GRANT. */
-function isGatewayLogin(row: { readonly how: ApiHolder['how']; readonly path: readonly string[] }, gatewayMember: boolean): boolean {
-  return row.how === 'member' && row.path.length === 1 && gatewayMember;
+/** PostgREST's login role, as Supabase and PostgREST's documentation name it. */
+export const GATEWAY_LOGIN = 'authenticator';
+
+/**
+ * PostgREST's login: the role named {@link GATEWAY_LOGIN}, LOGIN and
+ * NOINHERIT (it holds nothing until it switches role for a request), a
+ * direct member of a gateway role and of one grantee. The structure alone
+ * cannot tell it from a role someone made to look like it, so the name is
+ * required too; any other member is a stray membership.
+ */
+function isGatewayLogin(row: { readonly role: string; readonly how: ApiHolder['how']; readonly path: readonly string[] }, facts: GatewayFacts): boolean {
+  return row.role === GATEWAY_LOGIN && row.how === 'member' && row.path.length === 1 && facts.gateway_member && facts.can_login && !facts.inherits;
+}
+
+interface GatewayFacts {
+  readonly gateway_member: boolean;
+  readonly can_login: boolean;
+  readonly inherits: boolean;
 }
 
 const HOLDERS_SQL = `
@@ -94,7 +110,9 @@ SELECT CASE WHEN s.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' EL
        s.how, ARRAY(SELECT pg_catalog.pg_get_userbyid(x.oid)::pg_catalog.text FROM pg_catalog.unnest(s.path) WITH ORDINALITY AS x(oid, i) ORDER BY x.i) AS path,
        pg_catalog.array_agg(s.signature ORDER BY s.signature) AS functions,
        EXISTS (SELECT FROM pg_catalog.pg_auth_members AS m JOIN pg_catalog.pg_roles AS g ON g.oid OPERATOR(pg_catalog.=) m.roleid
-                WHERE m.member OPERATOR(pg_catalog.=) s.oid AND g.rolname OPERATOR(pg_catalog.=) ANY ($3::pg_catalog.text[])) AS gateway_member
+                WHERE m.member OPERATOR(pg_catalog.=) s.oid AND g.rolname OPERATOR(pg_catalog.=) ANY ($3::pg_catalog.text[])) AS gateway_member,
+       coalesce((SELECT r.rolcanlogin FROM pg_catalog.pg_roles AS r WHERE r.oid OPERATOR(pg_catalog.=) s.oid), false) AS can_login,
+       coalesce((SELECT r.rolinherit FROM pg_catalog.pg_roles AS r WHERE r.oid OPERATOR(pg_catalog.=) s.oid), true) AS inherits
   FROM shortest AS s
  WHERE s.oid OPERATOR(pg_catalog.<>) (SELECT oid FROM owner)
  GROUP BY s.oid, s.how, s.path

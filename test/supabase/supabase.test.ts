@@ -130,6 +130,19 @@ describe('authdb on a Supabase database, from the CLI and through PostgREST', { 
     expect((await rpc('service_role', 'purge_expired_email_verification_tokens', {})).status).toBe(403);
   });
 
+  it('grant --check: a role made to look like the gateway login (a member of anon and of service_role) is still a stray membership', async () => {
+    await asSupabaseAdmin(`CREATE ROLE lookalike LOGIN INHERIT PASSWORD 'lookalike-pw'; GRANT service_role, anon TO lookalike`);
+    try {
+      const check = await authdb('grant', '--check', '--schema', SCHEMA);
+      expect(check.stdout).toContain(`role "lookalike": 6 function(s), through "lookalike" → "service_role"\n  problem: it gets them by membership`);
+      expect(check.stdout).toContain(`the HTTP gateway's login`); // authenticator, still
+      expect(check.stderr).toContain('should not: "lookalike"');
+      expect(check.code).toBe(1);
+    } finally {
+      await asSupabaseAdmin('DROP ROLE lookalike');
+    }
+  });
+
   it('a backend login of its own, created by postgres: grant works, and the log settings are printed for a superuser', async () => {
     const owner = new pg.Client({ connectionString: supabase.url('postgres') });
     await owner.connect();
