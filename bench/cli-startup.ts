@@ -5,16 +5,18 @@
  *
  *   authdb --help                                   ÷ node -e "" (Node's start-up)
  *   authdb migrate status (up-to-date database)     ÷ node -e ""
- *   authdb migrate up (empty database, shipped files) ÷ (psql --single-transaction -f the same files + node -e "")
+ *   authdb migrate up (empty database, shipped files) ÷ (psql -f the same files, one transaction each
+ *                                                     but a no-transaction file's, + node -e "")
  *
  * Wall time of the whole process. Reported with the spread, never asserted.
  * BENCH_CLI times another build of the CLI (a main.js), for before/after.
  */
 import { execFile } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { parseDirectives } from '../src/migrate/migration-file.js';
 import type { Program } from './programs.js';
 import { libpqTarget, migrate, type BenchServer } from './server.js';
 import { median, round, spread, type Spread } from './stats.js';
@@ -64,6 +66,7 @@ export async function measureCliStartup(server: BenchServer, psql: Program | und
   const statusUrl = cliBuilt ? await server.createDatabase('cs') : undefined;
   if (statusUrl) await migrate(statusUrl);
 
+  const psqlFileArgs = await psqlArguments(files);
   const times: Record<Key, number[]> = { node: [], help: [], status: [], up: [], psql: [] };
   // One warm-up of each (file cache, the server's first connections), not counted.
   for (let i = -1; i < rounds; i++) {
@@ -77,7 +80,7 @@ export async function measureCliStartup(server: BenchServer, psql: Program | und
     }
     if (psql) {
       const { uri, env } = libpqTarget(await server.createDatabase(`cp${i + 1}`));
-      const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', ...files.flatMap((f) => ['-f', `${MIGRATIONS_DIR}${f}`]), uri];
+      const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...psqlFileArgs, uri];
       round.psql = await timeProcess(psql.path, args, env);
     }
     if (i < 0) continue;
@@ -90,7 +93,7 @@ export async function measureCliStartup(server: BenchServer, psql: Program | und
     ...row('authdb --help', times.help),
     ...row('authdb migrate status (up to date)', times.status),
     ...row(`authdb migrate up (empty database, ${files.length} files)`, times.up),
-    ...row(`psql --single-transaction -f (the same ${files.length} files)`, times.psql),
+    ...row(`psql -f (the same ${files.length} files, each in its transaction as authdb runs it)`, times.psql),
   ];
   const ratios: StartupRatio[] = [];
   const ratio = (name: string, target: number, top: readonly number[], bottom: readonly number[]): void => {
@@ -138,4 +141,19 @@ async function timeProcess(file: string, args: readonly string[], env: NodeJS.Pr
     throw new Error(`${file.split('/').pop() ?? file} ${args[0] ?? ''} ${args[1] ?? ''} failed: ${stderr.trim().split('\n').slice(-4).join('\n')}`, { cause: error });
   });
   return performance.now() - started;
+}
+
+/**
+ * psql's arguments for the shipped files in one process, each file in its own
+ * transaction (`-c BEGIN -f FILE -c COMMIT`) as authdb runs it, except a
+ * `-- authdb:no-transaction` file (CREATE INDEX CONCURRENTLY cannot run in one).
+ */
+async function psqlArguments(files: readonly string[]): Promise<string[]> {
+  const args: string[] = [];
+  for (const file of files) {
+    const path = `${MIGRATIONS_DIR}${file}`;
+    const { transaction } = parseDirectives(await readFile(path, 'utf8'));
+    args.push(...(transaction ? ['-c', 'BEGIN', '-f', path, '-c', 'COMMIT'] : ['-f', path]));
+  }
+  return args;
 }
