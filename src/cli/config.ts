@@ -6,7 +6,8 @@ import { DEFAULT_MIGRATIONS_DIR } from '../migrate/migration-source.js';
 import { DEFAULT_SCHEMA } from '../migrate/migrator.js';
 import { help, type Command } from './command.js';
 import { HELP_OPTION_LINE } from './connection-options.js';
-import { CONFIG_FILE, PROJECT_KEYS, resolveProjectSettings, type ProjectKey, type ValueSource } from './project-config.js';
+import { CONFIG_FILE } from './config-file.js';
+import { PROJECT_KEYS, resolveProjectSettings, type ProjectKey, type ValueSource } from './project-config.js';
 import { applicationSources, SOURCE_OPTIONS } from './source-option.js';
 import { parseCommand, type OptionSpec } from './usage.js';
 

@@ -1,11 +1,8 @@
-import type pg from 'pg';
-import type { Migrator } from '../migrate/migrator.js';
 import type { DownTarget } from '../migrate/plan.js';
 import { help, type Command } from './command.js';
 import { printPlan } from './dry-run.js';
 import { withInterruptHandling } from './interrupt.js';
-import { RunReporter } from './run-report.js';
-import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, withMigrator } from './migrate-options.js';
+import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, RUN_JSON_OPTION_LINES, withRunMigrator } from './migrate-options.js';
 import { parseCommand, parsePositiveInteger, UsageError } from './usage.js';
 
 const OPTIONS = {
@@ -19,7 +16,7 @@ const OPTIONS = {
 } as const;
 
 export const migrateDown: Command = {
-  help: `Usage: authdb migrate down [--steps N | --to NAME | --all] [--dry-run] [options]
+  help: `Usage: authdb migrate down [--steps N | --to NAME | --all] [--dry-run] [--json] [options]
 
 Reverts applied migrations, the most recently applied first (across authdb's
 and the application's sources: an application migration applied after an
@@ -36,10 +33,7 @@ skipped: the run is refused instead.
   --force       drop tables and columns that hold data; without it such a
                 run is refused (AUTHDB_DOWN_DATA) before anything is reverted.
                 authdb's own seed rows (the roles 0001 inserts) do not count
-  --json        print one JSON document on stdout, on success and on failure:
-                {command, schema, ok, migrations: [{name, direction, durationMs}],
-                error?: {code, message}} (the per-file lines are left out; the
-                exit code and stderr are as without it)
+${RUN_JSON_OPTION_LINES}
 
 Ctrl-C (SIGINT) or SIGTERM cancels the running statement, rolls its migration
 back, releases the lock and exits 130/143; migrations already reverted stay so.
@@ -51,18 +45,15 @@ ${MIGRATE_OPTIONS_HELP}`,
     if (values.help) return help(output, this.help);
     const target = downTarget(values);
     const settings = migrateSettings(values, env);
-    if (values.json && values['dry-run']) throw new UsageError('--json and --dry-run cannot be combined: --dry-run prints SQL');
-    const reporter = values.json ? new RunReporter('migrate down', settings.schema) : undefined;
-    const work = async (migrator: Migrator, client: pg.Client): Promise<number> => {
-    const run = await withInterruptHandling(migrator, client, output, () =>
-      migrator.down({ target, dryRun: values['dry-run'] ?? false, force: values.force ?? false }),
-    );
-    if (run.planned) printPlan(output, run.planned, settings.schema, run.dataAtRisk);
-    else output.err(`authdb: ${run.names.length === 0 ? 'nothing to revert' : `reverted ${run.names.length} migration(s)`} (schema "${settings.schema}")`);
-    return 0;
-    };
-    const migrate = (): Promise<number> => withMigrator(settings, 'migrate down', output, work, reporter);
-    return reporter ? reporter.around(output, migrate) : migrate();
+    const flags = { json: values.json ?? false, dryRun: values['dry-run'] ?? false };
+    return withRunMigrator(settings, 'migrate down', output, flags, async (migrator, client) => {
+      const run = await withInterruptHandling(migrator, client, output, () =>
+        migrator.down({ target, dryRun: values['dry-run'] ?? false, force: values.force ?? false }),
+      );
+      if (run.planned) printPlan(output, run.planned, settings.schema, run.dataAtRisk);
+      else output.err(`authdb: ${run.names.length === 0 ? 'nothing to revert' : `reverted ${run.names.length} migration(s)`} (schema "${settings.schema}")`);
+      return 0;
+    });
   },
 };
 

@@ -5,10 +5,10 @@ import { DEFAULT_MIGRATIONS_DIR } from '../migrate/migration-source.js';
 import { DEFAULT_DDL_LOCK_TIMEOUT_MS, DEFAULT_LOCK_TIMEOUT_MS, Migrator } from '../migrate/migrator.js';
 import { describeHolder } from '../migrate/advisory-lock.js';
 import { formatMs, type Output } from './output.js';
-import type { RunReporter } from './run-report.js';
+import { RunReporter, type RunReport } from './run-report.js';
 import { CONNECTION_OPTIONS, CONNECTION_OPTIONS_LINES, connectionSettings, HELP_OPTION_LINE } from './connection-options.js';
 import { applicationSources, SOURCE_OPTIONS, SOURCE_OPTIONS_LINES } from './source-option.js';
-import { parseDuration, type OptionSpec } from './usage.js';
+import { parseDuration, UsageError, type OptionSpec } from './usage.js';
 import type { MigrationSourceSpec } from '../migrate/migration-file.js';
 
 /** Options every `migrate` subcommand accepts. */
@@ -92,4 +92,27 @@ export function withMigrator<T>(
     });
     return work(migrator, client);
   });
+}
+
+/** The help of `--json` for `up` and `down` ({@link withRunMigrator}). */
+export const RUN_JSON_OPTION_LINES = `  --json        print one JSON document on stdout, on success and on failure:
+                {command, schema, ok, migrations: [{name, direction, durationMs}],
+                error?: {code, message}} (the per-file lines are left out; the
+                exit code and stderr are as without it)`;
+
+/**
+ * {@link withMigrator} for `up` and `down`: with `--json`, the per-file lines
+ * become one {@link RunReport} on stdout, printed on success and on failure.
+ */
+export function withRunMigrator(
+  settings: MigrateSettings,
+  command: RunReport['command'],
+  output: Output,
+  flags: { readonly json: boolean; readonly dryRun: boolean },
+  work: (migrator: Migrator, client: pg.Client) => Promise<number>,
+): Promise<number> {
+  if (!flags.json) return withMigrator(settings, command, output, work);
+  if (flags.dryRun) throw new UsageError('--json and --dry-run cannot be combined: --dry-run prints SQL');
+  const reporter = new RunReporter(command, settings.schema);
+  return reporter.around(output, () => withMigrator(settings, command, output, work, reporter));
 }

@@ -1,14 +1,11 @@
-import type pg from 'pg';
-import type { Migrator } from '../migrate/migrator.js';
 import { explainEngineTimeout } from '../migrate/engine-timeout.js';
 import { loadMigrations } from '../migrate/migration-source.js';
 import { otherInstalls, SecondInstallError } from '../migrate/other-installs.js';
 import { help, type Command } from './command.js';
 import { printPlan } from './dry-run.js';
 import { withInterruptHandling } from './interrupt.js';
-import { RunReporter } from './run-report.js';
-import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, withMigrator } from './migrate-options.js';
-import { parseCommand, UsageError } from './usage.js';
+import { MIGRATE_OPTIONS, MIGRATE_OPTIONS_HELP, migrateSettings, RUN_JSON_OPTION_LINES, withRunMigrator } from './migrate-options.js';
+import { parseCommand } from './usage.js';
 
 const OPTIONS = {
   ...MIGRATE_OPTIONS,
@@ -20,7 +17,7 @@ const OPTIONS = {
 } as const;
 
 export const migrateUp: Command = {
-  help: `Usage: authdb migrate up [--to NAME] [--dry-run] [options]
+  help: `Usage: authdb migrate up [--to NAME] [--dry-run] [--json] [options]
 
 Applies pending migrations, authdb's first, then each --app-migrations source's,
 each source in name order, each migration in its own transaction together with
@@ -38,10 +35,7 @@ than an applied one of its source (AUTHDB_OUT_OF_ORDER).
                 create a new install in --schema even though another schema
                 of the database holds one of the same migrations (without it
                 such a run is refused: AUTHDB_SECOND_INSTALL)
-  --json        print one JSON document on stdout, on success and on failure:
-                {command, schema, ok, migrations: [{name, direction, durationMs}],
-                error?: {code, message}} (the per-file lines are left out; the
-                exit code and stderr are as without it)
+${RUN_JSON_OPTION_LINES}
 
 Ctrl-C (SIGINT) or SIGTERM cancels the running statement, rolls its migration
 back, releases the lock and exits 130/143; migrations already applied stay so.
@@ -52,24 +46,21 @@ ${MIGRATE_OPTIONS_HELP}`,
     const { values } = parseCommand(argv, OPTIONS, { min: 0, max: 0 });
     if (values.help) return help(output, this.help);
     const settings = migrateSettings(values, env);
-    if (values.json && values['dry-run']) throw new UsageError('--json and --dry-run cannot be combined: --dry-run prints SQL');
-    const reporter = values.json ? new RunReporter('migrate up', settings.schema) : undefined;
-    const work = async (migrator: Migrator, client: pg.Client): Promise<number> => {
-    if (!values['allow-second-install']) {
-      const names = (await loadMigrations(settings.migrationsDir)).map((f) => f.name);
-      const existing = await otherInstalls(client, settings.schema, names).catch(async (error: unknown) => {
-        throw await explainEngineTimeout(client, error, 'looking for other installs of authdb in this database (the authdb_migrations tables of other schemas)');
-      });
-      if (existing.length > 0) throw new SecondInstallError(settings.schema, existing);
-    }
-    const run = await withInterruptHandling(migrator, client, output, () =>
-      migrator.up({ to: values.to, allowOutOfOrder: values['allow-out-of-order'] ?? false, dryRun: values['dry-run'] ?? false }),
-    );
-    if (run.planned) printPlan(output, run.planned, settings.schema);
-    else output.err(`authdb: ${run.names.length === 0 ? 'nothing to apply, schema is up to date' : `applied ${run.names.length} migration(s)`} (schema "${settings.schema}")`);
-    return 0;
-    };
-    const migrate = (): Promise<number> => withMigrator(settings, 'migrate up', output, work, reporter);
-    return reporter ? reporter.around(output, migrate) : migrate();
+    const flags = { json: values.json ?? false, dryRun: values['dry-run'] ?? false };
+    return withRunMigrator(settings, 'migrate up', output, flags, async (migrator, client) => {
+      if (!values['allow-second-install']) {
+        const names = (await loadMigrations(settings.migrationsDir)).map((f) => f.name);
+        const existing = await otherInstalls(client, settings.schema, names).catch(async (error: unknown) => {
+          throw await explainEngineTimeout(client, error, 'looking for other installs of authdb in this database (the authdb_migrations tables of other schemas)');
+        });
+        if (existing.length > 0) throw new SecondInstallError(settings.schema, existing);
+      }
+      const run = await withInterruptHandling(migrator, client, output, () =>
+        migrator.up({ to: values.to, allowOutOfOrder: values['allow-out-of-order'] ?? false, dryRun: values['dry-run'] ?? false }),
+      );
+      if (run.planned) printPlan(output, run.planned, settings.schema);
+      else output.err(`authdb: ${run.names.length === 0 ? 'nothing to apply, schema is up to date' : `applied ${run.names.length} migration(s)`} (schema "${settings.schema}")`);
+      return 0;
+    });
   },
 };

@@ -3,8 +3,6 @@ import { dirname, resolve } from 'node:path';
 import { CONFIG_FILE } from './config-file.js';
 import { parseSourceList, splitList } from './source-option.js';
 
-export { CONFIG_FILE };
-
 /** Each key of the file, the variable that overrides it and the flag that overrides both. */
 export const PROJECT_KEYS = {
   schema: { env: 'AUTHDB_SCHEMA', flag: '--schema', path: false },

@@ -1,12 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-
-const { O_CREAT, O_EXCL, O_NOFOLLOW, O_WRONLY } = constants;
+import { rename, unlink } from 'node:fs/promises';
+import { DEFAULT_FILE_MODE, lstatIfExists, stageFile } from '../fs/staged-file.js';
 
 /** Mode of a new output file, before the umask. Default is what `fs.writeFile` uses. */
-export const DEFAULT_OUTPUT_FILE_MODE = 0o666;
+export const DEFAULT_OUTPUT_FILE_MODE = DEFAULT_FILE_MODE;
 
 /**
  * Writes `content` to `path` (`--out FILE`) without ever writing through a
@@ -18,29 +14,12 @@ export const DEFAULT_OUTPUT_FILE_MODE = 0o666;
  * `path` keeps its permission bits.
  */
 export async function writeOutputFile(path: string, content: string): Promise<void> {
-  const mode = await existingMode(path);
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(8).toString('hex')}.tmp`);
-  const handle = await open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode ?? DEFAULT_OUTPUT_FILE_MODE);
+  const info = await lstatIfExists(path);
+  const temporary = await stageFile(path, content, info?.isFile() ? info.mode & 0o777 : undefined);
   try {
-    try {
-      if (mode !== undefined) await handle.chmod(mode);
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
     await rename(temporary, path);
   } catch (error) {
     await unlink(temporary).catch(() => undefined);
     throw error;
   }
-}
-
-/** The permission bits of a regular file at `path` (not following a link), if there is one. */
-async function existingMode(path: string): Promise<number | undefined> {
-  const info = await lstat(path).catch((error: unknown) => {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  });
-  return info?.isFile() ? info.mode & 0o777 : undefined;
 }

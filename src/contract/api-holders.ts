@@ -10,9 +10,8 @@ export interface ApiHolder {
    * `grantee`: holds EXECUTE itself; `member`: through membership in a
    * grantee; `gateway-login`: the HTTP gateway's login role (PostgREST's
    * `authenticator`, LOGIN NOINHERIT, a direct member of a gateway role and
-   * of the grantee),
-   * which switches to the grantee only for a request whose signed JWT names
-   * it; `owner-member`: through membership in the install owner, which owns
+   * of the grantee), which switches to the grantee only for a request whose
+   * signed JWT names it; `owner-member`: through membership in the install owner, which owns
    * the functions (and every table).
    */
   readonly how: 'grantee' | 'member' | 'gateway-login' | 'owner-member';
@@ -111,9 +110,10 @@ SELECT CASE WHEN s.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' EL
        pg_catalog.array_agg(s.signature ORDER BY s.signature) AS functions,
        EXISTS (SELECT FROM pg_catalog.pg_auth_members AS m JOIN pg_catalog.pg_roles AS g ON g.oid OPERATOR(pg_catalog.=) m.roleid
                 WHERE m.member OPERATOR(pg_catalog.=) s.oid AND g.rolname OPERATOR(pg_catalog.=) ANY ($3::pg_catalog.text[])) AS gateway_member,
-       coalesce((SELECT r.rolcanlogin FROM pg_catalog.pg_roles AS r WHERE r.oid OPERATOR(pg_catalog.=) s.oid), false) AS can_login,
-       coalesce((SELECT r.rolinherit FROM pg_catalog.pg_roles AS r WHERE r.oid OPERATOR(pg_catalog.=) s.oid), true) AS inherits
+       coalesce(r.rolcanlogin, false) AS can_login,
+       coalesce(r.rolinherit, true) AS inherits
   FROM shortest AS s
+  LEFT JOIN pg_catalog.pg_roles AS r ON r.oid OPERATOR(pg_catalog.=) s.oid
  WHERE s.oid OPERATOR(pg_catalog.<>) (SELECT oid FROM owner)
- GROUP BY s.oid, s.how, s.path
+ GROUP BY s.oid, s.how, s.path, r.rolcanlogin, r.rolinherit
  ORDER BY 1, 2`;

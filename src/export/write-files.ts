@@ -1,10 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { lstatIfExists, stageFile } from '../fs/staged-file.js';
 import { MigrationError } from '../migrate/errors.js';
-
-const { O_CREAT, O_EXCL, O_NOFOLLOW, O_WRONLY } = constants;
 
 /** A file to write into the output directory: its name there and its whole text. */
 export interface OutputFile {
@@ -33,13 +30,12 @@ export type VersionOf = (name: string) => string | undefined;
 export async function writeNewFiles(dir: string, files: readonly OutputFile[], versionOf: VersionOf): Promise<WriteOutcome> {
   await mkdir(dir, { recursive: true });
   const { fresh, upToDate } = await planWrites(dir, files, versionOf);
-  const staged: { readonly temporary: string; readonly path: string; readonly name: string }[] = [];
+  const staged: { readonly temporary: string; readonly path: string }[] = [];
   const created: string[] = [];
   try {
     for (const file of fresh) {
-      const temporary = join(dir, `.${file.name}.${randomBytes(8).toString('hex')}.tmp`);
-      await writeExclusive(temporary, file.content);
-      staged.push({ temporary, path: join(dir, file.name), name: file.name });
+      const path = join(dir, file.name);
+      staged.push({ temporary: await stageFile(path, file.content), path });
     }
     for (const { temporary, path } of staged) {
       await rename(temporary, path);
@@ -80,25 +76,7 @@ async function planWrites(dir: string, files: readonly OutputFile[], versionOf: 
 
 /** The text of the regular file at `path`; undefined when nothing is there, null for anything else (a link, a directory). */
 async function existingText(path: string): Promise<string | null | undefined> {
-  const info = await lstat(path).catch((error: unknown) => {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  });
+  const info = await lstatIfExists(path);
   if (info === undefined) return undefined;
   return info.isFile() ? await readFile(path, 'utf8') : null;
-}
-
-async function writeExclusive(path: string, content: string): Promise<void> {
-  const handle = await open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666);
-  try {
-    try {
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    await unlink(path).catch(() => undefined);
-    throw error;
-  }
 }

@@ -1,6 +1,7 @@
 import type { ClientBase } from 'pg';
 import { MigrationError } from './errors.js';
 import { isStatementTimeout, statementTimeoutSource } from './failure-report.js';
+import { isDatabaseError } from './sql-error.js';
 
 /** statement_timeout cancelled one of authdb's own statements (a check, the lock, the history), before any migration ran. */
 export class EngineStatementTimeoutError extends MigrationError {
@@ -24,11 +25,7 @@ export class EngineStatementTimeoutError extends MigrationError {
  */
 export async function explainEngineTimeout(client: ClientBase, error: unknown, purpose: string | undefined): Promise<unknown> {
   if (purpose === undefined || error instanceof MigrationError || !isDatabaseError(error)) return error;
-  if (!isStatementTimeout({ sqlState: error.code, serverMessage: error.message })) return error;
+  if (error.code === undefined || !isStatementTimeout({ sqlState: error.code, serverMessage: error.message })) return error;
   const source = await statementTimeoutSource(client).catch(() => undefined);
   return new EngineStatementTimeoutError(purpose, source, { cause: error });
-}
-
-function isDatabaseError(error: unknown): error is { readonly code: string; readonly message: string } {
-  return error instanceof Error && typeof (error as { code?: unknown }).code === 'string';
 }

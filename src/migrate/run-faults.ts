@@ -117,7 +117,7 @@ function describeFile(file: RunningFile): string {
 /** What was kept of `file`: nothing in a transaction; for a no-transaction file, the statements before the failing line. */
 function describeKept(file: RunningFile, cause: unknown, what: string): string {
   if (file.transaction) return `${what} and its transaction rolled back: nothing of ${file.name} was kept, and it is not recorded as ${file.direction === 'up' ? 'applied' : 'reverted'}`;
-  const line = cause instanceof MigrationSqlError || cause instanceof LostDuringStatement ? lineOf(cause) : cause instanceof StoppedBetweenStatements ? cause.line : undefined;
+  const line = cause instanceof MigrationSqlError ? cause.location.line : cause instanceof LostDuringStatement || cause instanceof StoppedBetweenStatements ? cause.line : undefined;
   const running =
     line === undefined
       ? 'the statements that completed before it were kept'
@@ -129,10 +129,6 @@ function describeKept(file: RunningFile, cause: unknown, what: string): string {
     `${what}; ${file.path} runs outside a transaction (-- authdb:no-transaction), so ${running}, ` +
     `and ${file.name} is not recorded as ${file.direction === 'up' ? 'applied' : 'reverted'}: check what it left (an INVALID index from CREATE INDEX CONCURRENTLY must be dropped) before rerunning${leftover}`
   );
-}
-
-function lineOf(cause: MigrationSqlError | LostDuringStatement): number | undefined {
-  return cause instanceof LostDuringStatement ? cause.line : cause.location.line;
 }
 
 function describeCompleted(progress: RunProgress): string {
