@@ -5,6 +5,7 @@ import { DEFAULT_MIGRATIONS_DIR } from '../migrate/migration-source.js';
 import { DEFAULT_DDL_LOCK_TIMEOUT_MS, DEFAULT_LOCK_TIMEOUT_MS, Migrator } from '../migrate/migrator.js';
 import { describeHolder } from '../migrate/advisory-lock.js';
 import { formatMs, type Output } from './output.js';
+import { ProgressLine } from './progress-line.js';
 import { RunReporter, type RunReport } from './run-report.js';
 import { CONNECTION_OPTIONS, CONNECTION_OPTIONS_LINES, connectionSettings, HELP_OPTION_LINE } from './connection-options.js';
 import { applicationSources, SOURCE_OPTIONS, SOURCE_OPTIONS_LINES } from './source-option.js';
@@ -68,6 +69,7 @@ export function withMigrator<T>(
   work: (migrator: Migrator, client: pg.Client) => Promise<T>,
   reporter?: RunReporter,
 ): Promise<T> {
+  const progress = new ProgressLine(output);
   return withClient(settings.source, { applicationName: `authdb ${command}`, log: (line) => { output.err(line); } }, (client, openSibling) => {
     const migrator = new Migrator({
       client,
@@ -84,6 +86,8 @@ export function withMigrator<T>(
             `authdb: waiting up to ${formatMs(settings.lockTimeoutMs)} for the migration lock on schema "${settings.schema}"` +
               (event.holder ? ` (${describeHolder(event.holder)})` : ''),
           );
+        } else if (event.type === 'progress') {
+          if (!reporter) progress.show(event);
         } else if (event.type !== 'started') {
           if (reporter) reporter.record(event);
           else output.out(`${event.type === 'applied' ? output.color('green', 'applied ') : output.color('yellow', 'reverted')} ${event.name} (${formatMs(event.durationMs)})`);

@@ -7,6 +7,12 @@ export interface Output {
   readonly err: (line: string) => void;
   /** Wraps text in an ANSI color when stdout is a terminal and NO_COLOR is unset. */
   readonly color: (name: keyof typeof COLORS, text: string) => string;
+  /**
+   * Shows `line` as a status line on stderr, replaced by the next one and
+   * cleared by the next `out` or `err`. Undefined when stderr is not a
+   * terminal: piped output gets no status lines.
+   */
+  readonly status?: ((line: string) => void) | undefined;
 }
 
 const COLORS = { green: 32, yellow: 33, red: 31, dim: 2 } as const;
@@ -20,14 +26,30 @@ export function processOutput(): Output {
     if (error.code !== 'EPIPE') throw error;
     stdoutOpen = false;
   });
+  // A status line is on the terminal: the next line written goes over it.
+  let statusShown = false;
+  const clearStatus = (): void => {
+    if (statusShown) process.stderr.write('\r\u001b[K');
+    statusShown = false;
+  };
   return {
     out: (line) => {
+      clearStatus();
       if (stdoutOpen) process.stdout.write(`${line}\n`);
     },
     err: (line) => {
+      clearStatus();
       process.stderr.write(`${line}\n`);
     },
     color: (name, text) => (colored ? `\u001b[${COLORS[name]}m${text}\u001b[0m` : text),
+    status: process.stderr.isTTY
+      ? (line) => {
+          // Cut to the terminal's width: a line that wraps is not overwritten by the next.
+          const width = Math.max(20, (process.stderr.columns || 80) - 1);
+          process.stderr.write(`\r${line.length > width ? `${line.slice(0, width - 1)}…` : line}\u001b[K`);
+          statusShown = true;
+        }
+      : undefined,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { MigrationFile, MigrationSourceSpec } from '../migrate/migration-file.js';
 import { loadSources } from '../migrate/migration-source.js';
-import { parseStatements, type ParsedStatement } from '../sql/parse.js';
+import { parseStatementOutlines, type ParsedStatement } from '../sql/parse.js';
 import type { SnapshotObject } from './snapshot-objects.js';
 
 // An application's migrations live in authdb's schema beside authdb's own
@@ -37,7 +37,7 @@ interface Mutable {
 export async function applicationObjects(files: readonly MigrationFile[]): Promise<ApplicationObjects> {
   const found: Mutable = { relations: new Set(), functions: new Set(), indexes: new Set(), attached: new Set(), insertedInto: new Set() };
   for (const file of files) {
-    const parsed = await parseStatements(file.up);
+    const parsed = await parseStatementOutlines(file.up);
     if (parsed.ok) for (const statement of parsed.statements) collect(statement, found);
   }
   return found;

@@ -1,6 +1,6 @@
 import type { ClientBase } from 'pg';
 import { applicationObjects } from '../contract/application-objects.js';
-import { parseStatements } from '../sql/parse.js';
+import { parseStatementOutlines } from '../sql/parse.js';
 import { MigrationError } from './errors.js';
 import { parseDirectives, type MigrationFile } from './migration-file.js';
 
@@ -63,7 +63,7 @@ async function constraintIndexes(files: readonly MigrationFile[]): Promise<strin
     }
   };
   for (const file of files) {
-    const parsed = await parseStatements(file.up);
+    const parsed = await parseStatementOutlines(file.up);
     if (parsed.ok) for (const statement of parsed.statements) if (statement.type === 'CreateStmt' || statement.type === 'AlterTableStmt') visit(statement.body);
   }
   return names;

@@ -1,5 +1,5 @@
 import type { IndexStmt } from 'libpg-query';
-import { parseStatements, type ParsedStatement } from '../sql/parse.js';
+import { parseStatementOutlines, type ParsedStatement } from '../sql/parse.js';
 import { clientCopyProblem, psqlOnlyProblem } from '../sql/psql-only.js';
 import type { SqlSource } from '../sql/sql-source.js';
 import { transactionControl, transactionControlMessage } from '../sql/transaction-control.js';
@@ -56,7 +56,7 @@ async function prepareScript(source: SqlSource): Promise<{ script: MigrationScri
     const { line, column } = source.lines.position(offset);
     return `${source.path}:${line}:${column}`;
   };
-  const parsed = await parseStatements(source);
+  const parsed = await parseStatementOutlines(source);
   if (!parsed.ok) {
     const psqlOnly = await psqlOnlyProblem(source, parsed.offset);
     return { problems: [`${where(parsed.offset)}: ${psqlOnly ?? `PostgreSQL cannot parse this file: ${parsed.message}`}`] };

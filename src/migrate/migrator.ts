@@ -61,6 +61,8 @@ export interface MigratorOptions {
 export type MigratorEvent =
   | { readonly type: 'lock-wait'; readonly holder: LockHolder | undefined }
   | { readonly type: 'started'; readonly file: RunningFile }
+  /** Statements of the running file completed so far (after each round trip of a transaction file, each statement of a no-transaction one). */
+  | { readonly type: 'progress'; readonly file: RunningFile; readonly done: number; readonly total: number }
   | { readonly type: 'applied' | 'reverted'; readonly name: string; readonly durationMs: number };
 
 /** A migration as `--dry-run` shows it: the exact SQL, preamble included. */
@@ -411,6 +413,9 @@ export class Migrator {
       tracking: this.#tracking,
       ddlLockTimeoutMs: this.#ddlLockTimeoutMs,
       onComplete,
+      onProgress: (done, total) => {
+        if (this.#running) this.#onEvent({ type: 'progress', file: this.#running, done, total });
+      },
       signal: this.#interrupt.signal,
       ...(this.#sessionPid !== undefined && { sessionPid: this.#sessionPid }),
     });

@@ -8,6 +8,7 @@ import { halfwayOutcome, leftoverIndexReport, movedSessionOutcome, possibleLefto
 import type { MigrationFile } from './migration-file.js';
 import { prepareScripts, type MigrationScript, type ScriptStatement } from './migration-script.js';
 import { isConnectionLoss, LostDuringStatement, StoppedBetweenStatements } from './run-faults.js';
+import { PipelineStopped, runPipeline } from './statement-pipeline.js';
 import { toStatementError, toTrackingError, withExplanation } from './sql-error.js';
 import { expectBackend } from './session-stability.js';
 import type { TrackingTable } from './tracking-table.js';
@@ -16,6 +17,31 @@ export type Direction = 'up' | 'down';
 
 /** Called when a migration finished in one direction, with its wall time. */
 export type CompletionListener = (name: string, direction: Direction, durationMs: number) => void;
+
+/** Called as the running file's statements complete: how many of how many. */
+export type ProgressListener = (done: number, total: number) => void;
+
+/**
+ * At most this many statements, and about {@link PIPELINE_BYTES} of SQL, go
+ * to the server in one round trip. It bounds how long an interrupt that
+ * reaches the server between two statements (which the server does not act
+ * on) waits for the pipeline to end before the run stops.
+ */
+const PIPELINE_STATEMENTS = 500;
+const PIPELINE_BYTES = 256 * 1024;
+
+/** The statements of the pipeline that starts at `from`: at least one. */
+function pipelineFrom(statements: readonly ScriptStatement[], from: number): readonly ScriptStatement[] {
+  let to = from + 1;
+  let bytes = (statements[from]?.end ?? 0) - (statements[from]?.start ?? 0);
+  for (; to < statements.length && to - from < PIPELINE_STATEMENTS; to++) {
+    const next = statements[to];
+    if (!next) break;
+    bytes += next.end - next.start;
+    if (bytes > PIPELINE_BYTES) break;
+  }
+  return statements.slice(from, to);
+}
 
 interface RunningMigration {
   readonly file: MigrationFile;
@@ -55,6 +81,7 @@ export class SqlExecutor implements UmzugStorage {
   readonly #tracking: TrackingTable;
   readonly #ddlLockTimeoutMs: number;
   readonly #onComplete: CompletionListener;
+  readonly #onProgress: ProgressListener;
   readonly #sessionPid: number | undefined;
   readonly #signal: AbortSignal | undefined;
   #current: RunningMigration | undefined;
@@ -67,6 +94,7 @@ export class SqlExecutor implements UmzugStorage {
     tracking: TrackingTable;
     ddlLockTimeoutMs: number;
     onComplete: CompletionListener;
+    onProgress?: ProgressListener;
     /** The backend that holds the run's migration lock: every file must run there (a transaction-mode pooler would move it). */
     sessionPid?: number;
     /** Aborted by an interrupt: no further statement starts, and a transaction file does not commit. */
@@ -77,6 +105,7 @@ export class SqlExecutor implements UmzugStorage {
     this.#tracking = options.tracking;
     this.#ddlLockTimeoutMs = options.ddlLockTimeoutMs;
     this.#onComplete = options.onComplete;
+    this.#onProgress = options.onProgress ?? (() => undefined);
     this.#sessionPid = options.sessionPid;
     this.#signal = options.signal;
   }
@@ -135,9 +164,28 @@ export class SqlExecutor implements UmzugStorage {
     await this.#record(() => this.#tracking.delete(name));
   }
 
-  /** Each statement on its own, inside the transaction `run` opened. */
+  /**
+   * The statements in pipelines of up to {@link PIPELINE_STATEMENTS} (one
+   * round trip each), inside the transaction `run` opened. Each is still its
+   * own Parse message, so the server runs exactly the statements the parse
+   * found; a failure is located at the statement the server stopped at.
+   */
   async #runInTransaction(script: MigrationScript): Promise<void> {
-    for (const statement of script.statements) await this.#runStatement(script, statement);
+    const { statements } = script;
+    for (let from = 0; from < statements.length; ) {
+      const batch = pipelineFrom(statements, from);
+      const first = batch[0];
+      if (this.#signal?.aborted && first) throw new StoppedBetweenStatements(script.path, first.line);
+      try {
+        await runPipeline(this.#client, batch.map((s) => statementText(script.source, s)));
+      } catch (error) {
+        if (!(error instanceof PipelineStopped)) throw error;
+        const failed = batch[error.completed] ?? first;
+        throw failed ? toStatementError(error.error, script, failed) : error.error;
+      }
+      from += batch.length;
+      this.#onProgress(from, statements.length);
+    }
     // An interrupt during the last statement that the server did not cancel: roll back rather than commit.
     if (this.#signal?.aborted) throw new StoppedBetweenStatements(script.path);
     if (this.#client.getTransactionStatus() === 'I') {
@@ -163,6 +211,7 @@ export class SqlExecutor implements UmzugStorage {
       try {
         await this.#runStatement(script, statement);
         await this.#expectSession(`after ${script.path}:${statement.line}`, movedSessionOutcome(script, statement, direction));
+        this.#onProgress(statement.index + 1, script.statements.length);
       } catch (error) {
         // The session is gone: the server cannot be asked what the statement left.
         if (isConnectionLoss(error)) throw new LostDuringStatement(script.path, statement.line, possibleLeftoverIndex(this.#schema, statement), error);

@@ -1,4 +1,4 @@
-import type { Node, SqlError } from 'libpg-query';
+import type { Node, ParseResult, SqlError } from 'libpg-query';
 import type { SqlSource } from './sql-source.js';
 
 /** One top-level statement, as PostgreSQL's own parser (libpg_query, PostgreSQL 18 grammar) sees it. */
@@ -40,13 +40,32 @@ async function loadParser(): Promise<typeof import('libpg-query')> {
  * Parses a whole file once. Linear in its size: every location the parser
  * gives is a byte offset into {@link SqlSource.bytes}, resolved to lines by
  * the source's {@link SqlSource.lines} index, never by re-reading the text.
+ * Each statement carries its whole tree; for a large file that is many times
+ * the file's size, so the migration engine reads {@link parseStatementOutlines}.
  */
 export function parseStatements(source: SqlSource): Promise<ParseOutcome> {
-  if (source.bytes.length > MAX_REMEMBERED_BYTES) return parseOnce(source);
-  let outcome = remembered.get(source);
+  if (source.bytes.length > MAX_REMEMBERED_BYTES) return parseInPieces(source, keepWhole);
+  return remembered(full, source, () => parseInPieces(source, keepWhole));
+}
+
+/**
+ * The statements of a file as {@link parseStatements} gives them, except
+ * that in a file larger than 1 MiB the tree of a row statement (INSERT,
+ * UPDATE, DELETE, MERGE, SELECT, VALUES) keeps only its target `relation`:
+ * what the engine reads of a 16 MB seed file is each statement's type,
+ * position and table, and an outline is a small fraction of the tree. Kept
+ * for as long as the source lives, so a run parses each file once.
+ */
+export function parseStatementOutlines(source: SqlSource): Promise<ParseOutcome> {
+  if (source.bytes.length <= MAX_REMEMBERED_BYTES) return parseStatements(source);
+  return remembered(outlines, source, () => parseInPieces(source, outline));
+}
+
+function remembered(cache: WeakMap<SqlSource, Promise<ParseOutcome>>, source: SqlSource, parse: () => Promise<ParseOutcome>): Promise<ParseOutcome> {
+  let outcome = cache.get(source);
   if (!outcome) {
-    outcome = parseOnce(source);
-    remembered.set(source, outcome);
+    outcome = parse();
+    cache.set(source, outcome);
   }
   return outcome;
 }
@@ -59,34 +78,121 @@ export function parseStatements(source: SqlSource): Promise<ParseOutcome> {
  * second and third parse of the shipped files cost as much as the first.
  * Sources are immutable, so an outcome holds for as long as its source lives.
  */
-const remembered = new WeakMap<SqlSource, Promise<ParseOutcome>>();
+const full = new WeakMap<SqlSource, Promise<ParseOutcome>>();
+const outlines = new WeakMap<SqlSource, Promise<ParseOutcome>>();
 
-/** A larger file is parsed anew for each use: its tree is many times its size, and its parse time is linear in it. */
+/** A larger file's whole tree is parsed anew for each use: it is many times the file's size, and its parse time is linear in it. */
 const MAX_REMEMBERED_BYTES = 1024 * 1024;
 
-async function parseOnce(source: SqlSource): Promise<ParseOutcome> {
+/** Row statements: their trees are most of a seed file's, and only their target table is read of them. */
+const ROW_STATEMENTS = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'SelectStmt']);
+
+function keepWhole(statement: ParsedStatement): ParsedStatement {
+  return statement;
+}
+
+function outline(statement: ParsedStatement): ParsedStatement {
+  if (!ROW_STATEMENTS.has(statement.type)) return statement;
+  const body = statement.body.relation === undefined ? {} : { relation: statement.body.relation };
+  return { ...statement, body, node: { [statement.type]: body } as unknown as Node };
+}
+
+/**
+ * About how much of a file one parser call reads. The tree the parser returns
+ * for a piece is tens of times its size; pieces keep the peak to that of one
+ * piece, whatever the file's size.
+ */
+const PIECE_BYTES = 256 * 1024;
+
+/** How many times a piece's end is moved before the rest of the file is parsed in one call. */
+const MAX_PIECE_ATTEMPTS = 12;
+
+/**
+ * Parses the file piece by piece, each piece ending at a `;` before a line
+ * break, and keeps `keep(statement)` of each statement. A piece's end is
+ * only trusted when the parser agrees that a statement ends there: a `;`
+ * inside a string, a comment, a function body or `BEGIN ATOMIC … END` either
+ * fails to parse (the piece is then cut before the error, or grown) or leaves
+ * the piece's last statement ending elsewhere (a `;` inside a `--` comment).
+ * Every piece starts where a statement starts, so the parser reads the file
+ * as it would read it whole, and an error found in the piece that reaches the
+ * end of the file is the file's error.
+ */
+async function parseInPieces(source: SqlSource, keep: (statement: ParsedStatement) => ParsedStatement): Promise<ParseOutcome> {
   // An empty file is a migration that does nothing, as psql runs it (the parser calls it an error).
   if (source.text.trim() === '') return { ok: true, statements: [] };
   const { parse } = await (parser ??= loadParser());
-  let tree;
+  const { bytes } = source;
+  const statements: ParsedStatement[] = [];
+  for (let from = 0; from < bytes.length; ) {
+    let to = cutAfter(bytes, from + PIECE_BYTES);
+    for (let attempt = 1; ; attempt++) {
+      const piece = await parsePiece(parse, source, from, to);
+      const last = piece.ok ? piece.stmts.at(-1) : undefined;
+      const trusted = to === bytes.length || (last !== undefined && last.end === to - 1);
+      if (piece.ok && trusted) {
+        for (const raw of piece.stmts) if (raw.node) statements.push(keep(toStatement(bytes, raw, raw.node, statements.length)));
+        from = to;
+        break;
+      }
+      if (!piece.ok && to === bytes.length) return { ok: false, message: piece.message, offset: piece.offset };
+      // Before the error (or the misread last statement), else twice as far; at last, the rest of the file.
+      const before = lastCutBefore(bytes, from, piece.ok ? (last?.location ?? from) : piece.offset);
+      to = attempt >= MAX_PIECE_ATTEMPTS ? bytes.length : before > from && before < to ? before : cutAfter(bytes, from + 2 * (to - from));
+    }
+  }
+  return { ok: true, statements };
+}
+
+interface RawStatement {
+  readonly node: Node | undefined;
+  /** File byte offsets: where the parser says the statement starts (after the previous `;`), and where it ends. */
+  readonly location: number;
+  readonly end: number;
+}
+
+type PieceOutcome = { readonly ok: true; readonly stmts: readonly RawStatement[] } | { readonly ok: false; readonly message: string; readonly offset: number };
+
+async function parsePiece(parse: (text: string) => Promise<ParseResult>, source: SqlSource, from: number, to: number): Promise<PieceOutcome> {
+  const text = source.bytes.subarray(from, to).toString('utf8');
   try {
-    tree = await parse(source.text);
+    const tree = await parse(text);
+    return {
+      ok: true,
+      stmts: (tree.stmts ?? []).map((raw) => {
+        const location = from + (raw.stmt_location ?? 0);
+        return { node: raw.stmt, location, end: raw.stmt_len ? location + raw.stmt_len : to };
+      }),
+    };
   } catch (error) {
     // The parser reports a 0-based *character* position.
     const characters = (error as SqlError).sqlDetails?.cursorPosition ?? 0;
-    return { ok: false, message: (error as Error).message, offset: source.lines.byteOffsetAfter(0, characters) };
+    return { ok: false, message: (error as Error).message, offset: source.lines.byteOffsetAfter(from, characters) };
   }
-  const { bytes } = source;
-  const statements = (tree.stmts ?? []).flatMap((raw, index): ParsedStatement[] => {
-    const node = raw.stmt;
-    if (!node) return [];
-    const type = Object.keys(node)[0] ?? '';
-    const location = raw.stmt_location ?? 0;
-    const end = raw.stmt_len ? location + raw.stmt_len : bytes.length;
-    const body = (node as unknown as Record<string, Record<string, unknown>>)[type] ?? {};
-    return [{ index, type, body, node, start: skipTrivia(bytes, location, end), end }];
-  });
-  return { ok: true, statements };
+}
+
+function toStatement(bytes: Uint8Array, raw: RawStatement, node: Node, index: number): ParsedStatement {
+  const type = Object.keys(node)[0] ?? '';
+  const body = (node as unknown as Record<string, Record<string, unknown>>)[type] ?? {};
+  return { index, type, body, node, start: skipTrivia(bytes, raw.location, raw.end), end: raw.end };
+}
+
+/** Just past the first `;` that ends a line at or after `from`; the file's end when there is none. */
+function cutAfter(bytes: Uint8Array, from: number): number {
+  for (let at = bytes.indexOf(0x3b, from); at !== -1; at = bytes.indexOf(0x3b, at + 1)) {
+    const next = bytes[at + 1];
+    if (next === undefined || next === 0x0a || next === 0x0d) return at + 1;
+  }
+  return bytes.length;
+}
+
+/** Just past the last `;` that ends a line, after `from` and at or before `limit`; `from` when there is none. */
+function lastCutBefore(bytes: Uint8Array, from: number, limit: number): number {
+  for (let at = bytes.lastIndexOf(0x3b, limit - 1); at >= from; at = at === 0 ? -1 : bytes.lastIndexOf(0x3b, at - 1)) {
+    const next = bytes[at + 1];
+    if (next === 0x0a || next === 0x0d) return at + 1;
+  }
+  return from;
 }
 
 /** The SQL of one statement, from its first token to just before its `;`. */

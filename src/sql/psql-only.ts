@@ -1,4 +1,4 @@
-import { parseStatements, type ParsedStatement } from './parse.js';
+import { parseStatementOutlines, type ParsedStatement } from './parse.js';
 import { decodeSql, type SqlSource } from './sql-source.js';
 
 // What psql accepts in a file but PostgreSQL does not: meta-commands
@@ -46,7 +46,7 @@ export async function psqlOnlyProblem(source: SqlSource, errorOffset: number): P
   if (meta !== undefined) return meta;
   const before = decodeSql(source.path, source.bytes.subarray(0, source.lines.lineStart(line)));
   if (!before.ok) return undefined;
-  const parsed = await parseStatements(before.source);
+  const parsed = await parseStatementOutlines(before.source);
   const last = parsed.ok ? parsed.statements.at(-1) : undefined;
   const copy = last === undefined ? undefined : clientCopyProblem(last);
   return copy === undefined ? undefined : `this line is the data block of the COPY on line ${source.lines.lineOf(last?.start ?? 0)}: ${copy}`;
