@@ -6,8 +6,9 @@ import { Migrator } from '../../src/migrate/migrator.js';
 import { createEmptyDatabase, type TestDatabase } from '../support/database.js';
 import { writeMigrationDir, type TempDir } from '../support/migration-fixtures.js';
 
-// Statements run one at a time, so errors the server reports without a
-// position (unique violation, statement or lock timeout, permission denied)
+// Statements run one per Parse message (in pipelines of up to 500), and the
+// engine counts the ones that completed, so errors the server reports without
+// a position (unique violation, statement or lock timeout, permission denied)
 // still name the failing statement's file:line; a no-transaction file that
 // fails halfway says what was kept, and names the INVALID index a failed
 // CREATE INDEX CONCURRENTLY leaves behind.
@@ -83,6 +84,37 @@ describe('errors without a server position are located at their statement', () =
       expect((error as MigrationSqlError).location).toMatchObject({ line: 2, column: 1, sqlState: '55P03' });
     } finally {
       await blocker.query('ROLLBACK');
+    }
+  });
+});
+
+describe('a file of more statements than one round trip sends (they go in pipelines)', () => {
+  const inserts = (from: number, count: number): string => Array.from({ length: count }, (_, i) => `INSERT INTO items VALUES (${from + i}, 'n');\n`).join('');
+
+  it('a unique violation deep in the file is located at its own line, and nothing of the file is kept', async () => {
+    // Line 1234 inserts id 1 again (the table holds 1 and 2).
+    const { error, path, schema } = await failingUp(`${inserts(3, 1233)}INSERT INTO items VALUES (1, 'dup');\n${inserts(5000, 900)}`);
+    expect(error.location).toMatchObject({ file: path, line: 1234, column: 1, sqlState: '23505' });
+    expect(error.message).toContain("1234 | INSERT INTO items VALUES (1, 'dup');");
+    const { rows } = await db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.items`);
+    expect(rows).toEqual([{ n: '2' }]);
+  });
+
+  it('a server position inside a pipelined statement is mapped to its line and column', async () => {
+    const { error } = await failingUp(`${inserts(3, 700)}SELECT nosuchcolumn FROM items;\n`);
+    expect(error.location).toMatchObject({ line: 701, column: 8, sqlState: '42703' });
+  });
+
+  it('statement_timeout applies to each statement, not to the pipeline: many short statements outlast it together', async () => {
+    await db.pool.query(`ALTER DATABASE ${db.name} SET statement_timeout = '1s'`);
+    try {
+      // 600 sleeps of 5 ms: 3 s at least in all, each far below the timeout.
+      const dir = await writeMigrationDir({ [A]: TABLE, [B]: { up: 'SELECT pg_sleep(0.005);\n'.repeat(600), down: 'SELECT 1;\n' } });
+      dirs.push(dir);
+      const run = await new Migrator({ client: await connect(), schema: `stmt_${++schemaIndex}`, migrationsDir: dir.path }).up();
+      expect(run.names).toEqual([A, B]);
+    } finally {
+      await db.pool.query(`ALTER DATABASE ${db.name} RESET statement_timeout`);
     }
   });
 });
