@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     if (config.sections.has('migration')) {
       heading('4b. migration files');
       // Apply and lint time of 1, 4 and 16 MB files (bench/migration-files.ts).
-      parts.migrationFiles = await benchMigrationFiles({ adminUrl: server.adminUrl });
+      parts.migrationFiles = await benchMigrationFiles({ adminUrl: server.adminUrl, psql });
     }
     if (config.sections.has('profile')) {
       heading('5. profile');
