@@ -1,4 +1,4 @@
-import module from 'node:module';
+import module, { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 
 /**
@@ -24,7 +24,35 @@ export function tuneCliProcess(): void {
   // loads: where `navigator` is missing (Node 20; Node ≥ 21 defines it) it
   // builds a `Response`, which loads Node's whole fetch implementation
   // (undici), ~50 ms. Node 21's own `navigator.userAgent` answers it at once.
+  standInForUmzugCli();
   if (!('navigator' in globalThis)) {
     Object.defineProperty(globalThis, 'navigator', { value: { userAgent: `Node.js/${process.versions.node.split('.')[0] ?? ''}` }, configurable: true, writable: true });
   }
+}
+
+/**
+ * umzug's `lib/umzug.js` requires its own command-line interface (`lib/cli.js`,
+ * and with it `@rushstack/ts-command-line`: 130-300 ms of a `migrate up` here)
+ * whether or not it is used, for `Umzug#getCli()`, which authdb never calls.
+ * In the CLI's process only (an application's own umzug is left alone), that
+ * module is stood in for by one whose `UmzugCLI` says so if it is ever built.
+ */
+function standInForUmzugCli(): void {
+  const require = createRequire(import.meta.url);
+  let path: string;
+  try {
+    path = require.resolve('umzug/lib/cli.js');
+  } catch {
+    return;
+  }
+  if (require.cache[path]) return;
+  const standIn = new module.Module(path);
+  standIn.filename = path;
+  standIn.loaded = true;
+  standIn.exports = { UmzugCLI: umzugCliStandIn };
+  require.cache[path] = standIn;
+}
+
+function umzugCliStandIn(): never {
+  throw new Error("internal error: umzug's own command-line interface is not loaded in the authdb CLI");
 }
