@@ -1,5 +1,5 @@
 import { explainEngineTimeout } from '../migrate/engine-timeout.js';
-import { loadMigrations } from '../migrate/migration-source.js';
+import { listMigrations } from '../migrate/migration-source.js';
 import { otherInstalls, SecondInstallError } from '../migrate/other-installs.js';
 import { help, type Command } from './command.js';
 import { printPlan } from './dry-run.js';
@@ -49,7 +49,8 @@ ${MIGRATE_OPTIONS_HELP}`,
     const flags = { json: values.json ?? false, dryRun: values['dry-run'] ?? false };
     return withRunMigrator(settings, 'migrate up', output, flags, async (migrator, client) => {
       if (!values['allow-second-install']) {
-        const names = (await loadMigrations(settings.migrationsDir)).map((f) => f.name);
+        // Names only: reading and decoding the files is the run's to do.
+        const names = (await listMigrations(settings.migrationsDir)).map((f) => f.name);
         const existing = await otherInstalls(client, settings.schema, names).catch(async (error: unknown) => {
           throw await explainEngineTimeout(client, error, 'looking for other installs of authdb in this database (the authdb_migrations tables of other schemas)');
         });

@@ -15,6 +15,15 @@ const FILE_PATTERN = /^(.+)\.(up|down)\.sql$/;
  * Collects every problem (bad names, a half of a pair missing) before failing.
  */
 export async function loadMigrations(dir: string, source: string = AUTHDB_SOURCE): Promise<readonly MigrationFile[]> {
+  const pairs = await listMigrations(dir);
+  const read = await Promise.all(pairs.map((pair) => readPair(pair, source)));
+  const unreadable = read.flatMap((r) => ('problems' in r ? r.problems : []));
+  if (unreadable.length > 0) throw new MigrationFileError('migration files that cannot be used as SQL; nothing was run:', unreadable);
+  return read.flatMap((r) => ('file' in r ? [r.file] : []));
+}
+
+/** The up/down pairs in `dir`, sorted by name, without reading them; every naming problem at once. */
+export async function listMigrations(dir: string): Promise<readonly { readonly name: string; readonly upPath: string; readonly downPath: string }[]> {
   const root = resolve(dir);
   const entries = await readdir(root).catch((error: unknown) => {
     throw new MigrationSourceError(`cannot read the migrations directory ${root}: ${(error as Error).message}`, [], { cause: error });
@@ -41,10 +50,7 @@ export async function loadMigrations(dir: string, source: string = AUTHDB_SOURCE
     else pairs.push({ name, upPath: up, downPath: down });
   }
   if (problems.length > 0) throw new MigrationSourceError(`invalid migrations directory ${root}`, problems);
-  const read = await Promise.all(pairs.map((pair) => readPair(pair, source)));
-  const unreadable = read.flatMap((r) => ('problems' in r ? r.problems : []));
-  if (unreadable.length > 0) throw new MigrationFileError('migration files that cannot be used as SQL; nothing was run:', unreadable);
-  return read.flatMap((r) => ('file' in r ? [r.file] : []));
+  return pairs;
 }
 
 /**

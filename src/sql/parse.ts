@@ -102,7 +102,7 @@ function outline(statement: ParsedStatement): ParsedStatement {
  * for a piece is tens of times its size; pieces keep the peak to that of one
  * piece, whatever the file's size.
  */
-const PIECE_BYTES = 256 * 1024;
+const PIECE_BYTES = 64 * 1024;
 
 /** How many times a piece's end is moved before the rest of the file is parsed in one call. */
 const MAX_PIECE_ATTEMPTS = 12;

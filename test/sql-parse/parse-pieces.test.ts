@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseStatementOutlines, parseStatements, skipTrivia } from '../../src/sql/parse.js';
 import { decodeSql, type SqlSource } from '../../src/sql/sql-source.js';
 
-// A file over 256 KiB is parsed in pieces, each ending at a `;` before a line
+// A file over 64 KiB is parsed in pieces, each ending at a `;` before a line
 // break that the parser agrees ends a statement. These files put such `;`s
 // where they end nothing — in strings, comments, function bodies, BEGIN ATOMIC
 // and rule actions — and compare every statement with one parse of the whole
