@@ -135,7 +135,7 @@ async function parseInPieces(source: SqlSource, keep: (statement: ParsedStatemen
         from = to;
         break;
       }
-      if (!piece.ok && to === bytes.length) return { ok: false, message: piece.message, offset: piece.offset };
+      if (!piece.ok && (to === bytes.length || piece.parserFailed)) return { ok: false, message: piece.message, offset: piece.offset };
       // Before the error (or the misread last statement), else twice as far; at last, the rest of the file.
       const before = lastCutBefore(bytes, from, piece.ok ? (last?.location ?? from) : piece.offset);
       to = attempt >= MAX_PIECE_ATTEMPTS ? bytes.length : before > from && before < to ? before : cutAfter(bytes, from + 2 * (to - from));
@@ -151,7 +151,15 @@ interface RawStatement {
   readonly end: number;
 }
 
-type PieceOutcome = { readonly ok: true; readonly stmts: readonly RawStatement[] } | { readonly ok: false; readonly message: string; readonly offset: number };
+type PieceOutcome =
+  | { readonly ok: true; readonly stmts: readonly RawStatement[] }
+  | {
+      readonly ok: false;
+      readonly message: string;
+      readonly offset: number;
+      /** Not a syntax error: the parser itself failed (its stack overflowed). Parsing more of the file would fail again, and each such failure costs the parser's WebAssembly memory. */
+      readonly parserFailed?: true;
+    };
 
 async function parsePiece(parse: (text: string) => Promise<ParseResult>, source: SqlSource, from: number, to: number): Promise<PieceOutcome> {
   const text = source.bytes.subarray(from, to).toString('utf8');
@@ -165,11 +173,36 @@ async function parsePiece(parse: (text: string) => Promise<ParseResult>, source:
       }),
     };
   } catch (error) {
+    const details = (error as SqlError).sqlDetails;
+    if (details === undefined) return parserFailure(source, from, to, error);
     // The parser reports a 0-based *character* position.
-    const characters = (error as SqlError).sqlDetails?.cursorPosition ?? 0;
-    return { ok: false, message: (error as Error).message, offset: source.lines.byteOffsetAfter(from, characters) };
+    return { ok: false, message: (error as Error).message, offset: source.lines.byteOffsetAfter(from, details.cursorPosition) };
   }
 }
+
+/**
+ * The parser gave up without a syntax error: a statement nests deeper than
+ * its WebAssembly stack (tens of thousands of chained operators or
+ * parentheses: "Maximum call stack size exceeded"). Where in the piece is
+ * unknown, so the error names the piece's lines.
+ */
+function parserFailure(source: SqlSource, from: number, to: number, error: unknown): PieceOutcome {
+  // Each such failure leaks the parser's WebAssembly stack (libpg-query 18); after a few dozen, every parse fails.
+  const earlier = parserFailures++ > 0 ? '; the parser failed before in this process and may fail on any file after that: fix that file first' : '';
+  const start = skipTrivia(source.bytes, from, to);
+  const last = source.lines.lineOf(Math.max(start, to - 1));
+  const lines = last === source.lines.lineOf(start) ? 'on this line' : `in the statements from this line to line ${last}`;
+  return {
+    ok: false,
+    parserFailed: true,
+    offset: start,
+    message:
+      `the SQL parser gave up ${lines} (${(error as Error).message}): a statement nests too deeply for it, such as thousands of ` +
+      `chained operators or nested parentheses; split it into smaller statements${earlier}`,
+  };
+}
+
+let parserFailures = 0;
 
 function toStatement(bytes: Uint8Array, raw: RawStatement, node: Node, index: number): ParsedStatement {
   const type = Object.keys(node)[0] ?? '';

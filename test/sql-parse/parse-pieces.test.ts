@@ -113,3 +113,23 @@ describe('a large file parsed in pieces', () => {
     expect(fn?.body).toEqual(whole.statements.find((s) => s.type === 'CreateFunctionStmt')?.body);
   });
 });
+
+describe('a statement that nests too deeply for the parser', () => {
+  // 20,000 chained `+` overflow the WebAssembly parser's stack: no syntax error, a RangeError.
+  const deep = `SELECT 1${' + 1'.repeat(20_000)};\n`;
+
+  it('is reported as the parser giving up, on the lines of the piece that holds it, after one attempt', async () => {
+    const before = fileOf([10], 300 * 1024);
+    const text = `${before}${deep}${fileOf([10], 10 * 1024)}`;
+    const src = source(text);
+    const outcome = await parseStatements(src);
+    if (outcome.ok) throw new Error('the file should not parse');
+    expect(outcome.message).toMatch(/^the SQL parser gave up in the statements from this line to line (\d+) \(Maximum call stack size exceeded\): a statement nests too deeply/);
+    const deepLine = src.lines.lineOf(Buffer.byteLength(before));
+    const [, last] = /to line (\d+)/.exec(outcome.message) ?? [];
+    expect(src.lines.lineOf(outcome.offset)).toBeLessThanOrEqual(deepLine);
+    expect(Number(last)).toBeGreaterThanOrEqual(deepLine);
+    // It is not taken for a syntax error at the start of an innocent statement.
+    expect(outcome.message).not.toContain('syntax error');
+  });
+});
