@@ -5,20 +5,21 @@
 export interface Output {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
-  /** Wraps text in an ANSI color when stdout is a terminal and NO_COLOR is unset. */
+  /** Wraps text in an ANSI color when stdout is a terminal, NO_COLOR is unset and TERM is not dumb. */
   readonly color: (name: keyof typeof COLORS, text: string) => string;
   /**
-   * Shows `line` as a status line on stderr, replaced by the next one and
-   * cleared by the next `out` or `err`. Undefined when stderr is not a
-   * terminal: piped output gets no status lines.
+   * Shows `label` and `counts` as a status line on stderr, replaced by the
+   * next one and cleared by the next `out` or `err`; on a narrow terminal the
+   * label is shortened, never the counts. Undefined when stderr is not a
+   * terminal that can overwrite a line (piped, or TERM=dumb): no status lines.
    */
-  readonly status?: ((line: string) => void) | undefined;
+  readonly status?: ((label: string, counts: string) => void) | undefined;
 }
 
 const COLORS = { green: 32, yellow: 33, red: 31, dim: 2 } as const;
 
 export function processOutput(): Output {
-  const colored = process.stdout.isTTY && !process.env.NO_COLOR;
+  const colored = process.stdout.isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
   // A closed pipe (`authdb migrate up --dry-run | head`) must not crash the
   // command halfway: drop further output and let it finish and clean up.
   let stdoutOpen = true;
@@ -42,15 +43,31 @@ export function processOutput(): Output {
       process.stderr.write(`${line}\n`);
     },
     color: (name, text) => (colored ? `\u001b[${COLORS[name]}m${text}\u001b[0m` : text),
-    status: process.stderr.isTTY
-      ? (line) => {
-          // Cut to the terminal's width: a line that wraps is not overwritten by the next.
-          const width = Math.max(20, (process.stderr.columns || 80) - 1);
-          process.stderr.write(`\r${line.length > width ? `${line.slice(0, width - 1)}…` : line}\u001b[K`);
-          statusShown = true;
-        }
-      : undefined,
+    status:
+      process.stderr.isTTY && process.env.TERM !== 'dumb'
+        ? (label, counts) => {
+            const line = fitStatus(label, counts, (process.stderr.columns || 80) - 1);
+            if (line === undefined) return;
+            process.stderr.write(`\r${line}\u001b[K`);
+            statusShown = true;
+          }
+        : undefined,
   };
+}
+
+/**
+ * `label` then `counts` in `width` columns (a line that wraps is not
+ * overwritten by the next): the label shortened in its middle first, then
+ * left out; undefined when not even the counts fit.
+ */
+export function fitStatus(label: string, counts: string, width: number): string | undefined {
+  if (counts.length > width) return undefined;
+  const room = width - counts.length;
+  if (label.length <= room) return `${label}${counts}`;
+  if (room < 12) return counts;
+  const keep = room - 1;
+  const head = Math.ceil(keep / 2);
+  return `${label.slice(0, head)}…${label.slice(label.length - (keep - head))}${counts}`;
 }
 
 /** Milliseconds as a short human duration. */

@@ -24,11 +24,11 @@ export class ProgressLine {
 
   show({ file, done, total }: ProgressEvent): void {
     const status = this.#output.status;
-    if (status === undefined || total < MIN_STATEMENTS) return;
+    if (status === undefined || total <= MIN_STATEMENTS) return;
     const now = performance.now();
     if (done < total && now - this.#shownAt < INTERVAL_MS) return;
     this.#shownAt = now;
     const percent = Math.floor((done / total) * 100);
-    status(`authdb: ${basename(file.path)}: ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} statements (${percent}%)`);
+    status(`authdb: ${basename(file.path)}: `, `${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} statements (${percent}%)`);
   }
 }

@@ -23,12 +23,17 @@ export type ProgressListener = (done: number, total: number) => void;
 
 /**
  * At most this many statements, and about {@link PIPELINE_BYTES} of SQL, go
- * to the server in one round trip. It bounds how long an interrupt that
- * reaches the server between two statements (which the server does not act
- * on) waits for the pipeline to end before the run stops.
+ * to the server in one round trip. The count bounds how long an interrupt
+ * that reaches the server between two statements (which the server does not
+ * act on) waits for the pipeline to end before the run stops. The size keeps
+ * a pipeline within what the server's socket buffer takes at once: inside a
+ * pipeline the server waits for the rest of it with no timeout of its own
+ * (idle_in_transaction_session_timeout starts only after the Sync), so a
+ * network path that dies while a pipeline is still on its way would leave the
+ * session holding its locks.
  */
 const PIPELINE_STATEMENTS = 500;
-const PIPELINE_BYTES = 256 * 1024;
+const PIPELINE_BYTES = 64 * 1024;
 
 /** The statements of the pipeline that starts at `from`: at least one. */
 function pipelineFrom(statements: readonly ScriptStatement[], from: number): readonly ScriptStatement[] {

@@ -108,8 +108,8 @@ const PIECE_BYTES = 64 * 1024;
 const MAX_PIECE_ATTEMPTS = 12;
 
 /**
- * Parses the file piece by piece, each piece ending at a `;` before a line
- * break, and keeps `keep(statement)` of each statement. A piece's end is
+ * Parses the file piece by piece, each piece ending at a `;` followed by
+ * white space or a comment, and keeps `keep(statement)` of each statement. A piece's end is
  * only trusted when the parser agrees that a statement ends there: a `;`
  * inside a string, a comment, a function body or `BEGIN ATOMIC … END` either
  * fails to parse (the piece is then cut before the error, or grown) or leaves
@@ -210,22 +210,25 @@ function toStatement(bytes: Uint8Array, raw: RawStatement, node: Node, index: nu
   return { index, type, body, node, start: skipTrivia(bytes, raw.location, raw.end), end: raw.end };
 }
 
-/** Just past the first `;` that ends a line at or after `from`; the file's end when there is none. */
+/**
+ * Just past the first `;` at or after `from` that looks like a statement's
+ * end: followed by white space, a `--` comment or the file's end (what the
+ * parser makes of it is checked after). The file's end when there is none.
+ */
 function cutAfter(bytes: Uint8Array, from: number): number {
-  for (let at = bytes.indexOf(0x3b, from); at !== -1; at = bytes.indexOf(0x3b, at + 1)) {
-    const next = bytes[at + 1];
-    if (next === undefined || next === 0x0a || next === 0x0d) return at + 1;
-  }
+  for (let at = bytes.indexOf(0x3b, from); at !== -1; at = bytes.indexOf(0x3b, at + 1)) if (endsStatement(bytes, at)) return at + 1;
   return bytes.length;
 }
 
-/** Just past the last `;` that ends a line, after `from` and at or before `limit`; `from` when there is none. */
+/** Just past the last such `;` after `from` and at or before `limit`; `from` when there is none. */
 function lastCutBefore(bytes: Uint8Array, from: number, limit: number): number {
-  for (let at = bytes.lastIndexOf(0x3b, limit - 1); at >= from; at = at === 0 ? -1 : bytes.lastIndexOf(0x3b, at - 1)) {
-    const next = bytes[at + 1];
-    if (next === 0x0a || next === 0x0d) return at + 1;
-  }
+  for (let at = bytes.lastIndexOf(0x3b, limit - 1); at >= from; at = at === 0 ? -1 : bytes.lastIndexOf(0x3b, at - 1)) if (endsStatement(bytes, at)) return at + 1;
   return from;
+}
+
+function endsStatement(bytes: Uint8Array, semicolon: number): boolean {
+  const next = bytes[semicolon + 1];
+  return next === undefined || next === 0x20 || next === 0x09 || next === 0x0a || next === 0x0d || (next === 0x2d && bytes[semicolon + 2] === 0x2d);
 }
 
 /** The SQL of one statement, from its first token to just before its `;`. */

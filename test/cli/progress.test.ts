@@ -30,10 +30,10 @@ afterAll(async () => {
 });
 
 /** `authdb migrate …args` on a pseudo-terminal: everything it wrote there, stdout and stderr together, as written. */
-function onTerminal(args: readonly string[]): Promise<CliResult> {
+function onTerminal(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliResult> {
   const command = [process.execPath, CLI_ENTRY, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
   const child = spawn('script', ['--quiet', '--return', '--flush', '--command', command, '/dev/null'], {
-    env: cleanEnv({ DATABASE_URL: db.url, COLUMNS: '200' }),
+    env: cleanEnv({ DATABASE_URL: db.url, TERM: 'xterm', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -66,6 +66,15 @@ describe('progress of a long file', () => {
     expect(result.stdout.indexOf(`${SEED} (`)).toBeGreaterThan(cleared);
     const { rows } = await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM public.items');
     expect(rows).toEqual([{ n: String(ROWS) }]);
+  });
+
+  it('on a terminal that cannot overwrite a line (TERM=dumb): no status line', async () => {
+    await reset();
+    const result = await onTerminal(['migrate', 'up', '--migrations-dir', dir.path], { TERM: 'dumb' });
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain('statements (');
+    expect(result.stdout).toContain(`applied  ${SEED}`);
   });
 
   it('piped: no status line', async () => {

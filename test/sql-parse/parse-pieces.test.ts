@@ -4,13 +4,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseStatementOutlines, parseStatements, skipTrivia } from '../../src/sql/parse.js';
 import { decodeSql, type SqlSource } from '../../src/sql/sql-source.js';
 
-// A file over 64 KiB is parsed in pieces, each ending at a `;` before a line
-// break that the parser agrees ends a statement. These files put such `;`s
+// A file over 64 KiB is parsed in pieces, each ending at a `;` before white
+// space or a comment that the parser agrees ends a statement. These files put such `;`s
 // where they end nothing — in strings, comments, function bodies, BEGIN ATOMIC
 // and rule actions — and compare every statement with one parse of the whole
 // file, as PostgreSQL's parser reads it.
 
-/** Statements whose text holds a `;` at the end of a line that does not end them. */
+/** Statements whose text holds a `;` before white space or a comment that does not end them. */
 const TRICKY = [
   "INSERT INTO t (a, b) VALUES (1, 'one;\ntwo;\n');\n",
   'CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n  PERFORM 1;\n  RETURN 2;\nEND\n$$;\n',
@@ -24,6 +24,11 @@ const TRICKY = [
   ';\n',
   'SELECT 6;\n',
   "UPDATE t SET b = 'x' WHERE a = 1;\n",
+  // Statements that end with white space or a comment after their `;`, or share a line.
+  'SELECT 7; SELECT 8;  \n',
+  'SELECT 9; -- done; or not;\n',
+  "SELECT 'x; y' ; SELECT 10;\t\n",
+  "SELECT 11 -- a comment; with -- inside\n;\n",
 ] as const;
 
 function source(text: string): SqlSource {
