@@ -263,13 +263,22 @@ export class SqlExecutor implements UmzugStorage {
   async #record(write: () => Promise<void>): Promise<void> {
     const current = this.#current;
     try {
+      // After the file's statements come authdb's own round trips (default privileges taken back, the
+      // history row): a cancel that lands between them is not acted on, so look before each and COMMIT.
+      this.#stopIfInterrupted(current);
       await write();
+      this.#stopIfInterrupted(current);
     } catch (error) {
       await this.#finishAfterFailure();
       throw current ? toTrackingError(error, current.path, current.transaction) : error;
     }
     await this.#finish(true);
     if (current) this.#onComplete(current.file.name, current.direction, performance.now() - current.startedAt);
+  }
+
+  /** An interrupt came: a transaction file rolls back rather than commit (a no-transaction file's statements are kept anyway). */
+  #stopIfInterrupted(current: RunningMigration | undefined): void {
+    if (current?.transaction && this.#signal?.aborted) throw new StoppedBetweenStatements(current.path);
   }
 
   async #finish(success: boolean): Promise<void> {
