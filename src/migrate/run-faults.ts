@@ -99,8 +99,9 @@ export function isConnectionLoss(error: unknown): boolean {
   if (error instanceof LostDuringStatement) return true;
   const cause = error instanceof MigrationSqlError ? error.cause : error;
   if (!(cause instanceof Error)) return false;
-  const code = (cause as { code?: unknown }).code;
-  if (typeof code === 'string' && CONNECTION_LOST_STATE.test(code)) return true;
+  const { code, severity } = cause as { code?: unknown; severity?: unknown };
+  // A class 08 ERROR leaves the session usable (08P01 for a Bind without the `$1` a statement asks for): only FATAL or PANIC ends it.
+  if (typeof code === 'string' && CONNECTION_LOST_STATE.test(code)) return !code.startsWith('08') || severity === undefined || severity === 'FATAL' || severity === 'PANIC';
   return CONNECTION_LOST_MESSAGE.test(cause.message);
 }
 

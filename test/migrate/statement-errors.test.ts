@@ -105,6 +105,14 @@ describe('a file of more statements than one round trip sends (they go in pipeli
     expect(error.location).toMatchObject({ line: 701, column: 8, sqlState: '42703' });
   });
 
+  it('a statement the server refuses at Bind (a $1 with no value, 08P01) is located at its line, not taken for a lost connection', async () => {
+    const { error, schema } = await failingUp('CREATE TABLE kept_t (a int);\nSELECT $1::int;\n');
+    expect(error.location).toMatchObject({ line: 2, column: 1, sqlState: '08P01' });
+    expect(error.message).toContain('The migration was rolled back');
+    const { rows } = await db.pool.query(`SELECT to_regclass('${schema}.kept_t') AS t`);
+    expect(rows).toEqual([{ t: null }]);
+  });
+
   it('statement_timeout applies to each statement, not to the pipeline: many short statements outlast it together', async () => {
     await db.pool.query(`ALTER DATABASE ${db.name} SET statement_timeout = '1s'`);
     try {
