@@ -1,5 +1,6 @@
 import type { IndexStmt } from 'libpg-query';
 import { parseStatementOutlines, type ParsedStatement } from '../sql/parse.js';
+import { clientEncodingProblem } from '../sql/client-encoding.js';
 import { clientCopyProblem, psqlOnlyProblem } from '../sql/psql-only.js';
 import type { SqlSource } from '../sql/sql-source.js';
 import { transactionControl, transactionControlMessage } from '../sql/transaction-control.js';
@@ -63,8 +64,8 @@ async function prepareScript(source: SqlSource): Promise<{ script: MigrationScri
   }
   const { transaction } = parseDirectives(source.text);
   const problems = parsed.statements.flatMap((s) => {
-    const copy = clientCopyProblem(s);
-    if (copy !== undefined) return [`${where(s.start)}: ${copy}`];
+    const refused = clientCopyProblem(s) ?? clientEncodingProblem(s);
+    if (refused !== undefined) return [`${where(s.start)}: ${refused}`];
     const command = transaction ? transactionControl(s) : undefined;
     return command === undefined ? [] : [`${where(s.start)}: ${transactionControlMessage(command)}`];
   });

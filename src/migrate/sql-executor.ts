@@ -1,5 +1,6 @@
-import type { ClientBase, QueryConfig } from 'pg';
+import type { Client, ClientBase, QueryConfig } from 'pg';
 import type { UmzugStorage } from 'umzug';
+import { clientEncodingMessage } from '../sql/client-encoding.js';
 import { statementText } from '../sql/parse.js';
 import type { SqlSource } from '../sql/sql-source.js';
 import { MigrationSqlError } from './errors.js';
@@ -90,6 +91,11 @@ export class SqlExecutor implements UmzugStorage {
   readonly #sessionPid: number | undefined;
   readonly #signal: AbortSignal | undefined;
   #current: RunningMigration | undefined;
+  /** The client_encoding the server reported (ParameterStatus) while a file ran, when not UTF8. */
+  #foreignEncoding: string | undefined;
+  readonly #watchEncoding = (message: { readonly parameterName?: string; readonly parameterValue?: string }): void => {
+    if (message.parameterName === 'client_encoding') this.#foreignEncoding = message.parameterValue === 'UTF8' ? undefined : message.parameterValue;
+  };
   /** Parsed files of the run, by path. */
   readonly #scripts = new Map<string, MigrationScript>();
 
@@ -142,6 +148,9 @@ export class SqlExecutor implements UmzugStorage {
     const { path, transaction } = script;
     const searchPath = transaction ? undefined : await this.#sessionSearchPath();
     this.#current = { file, direction, path, transaction, startedAt: performance.now(), ...(searchPath !== undefined && { searchPath }) };
+    // `SET client_encoding` is refused by the parse; set_config or a DO block can still change it, which the server reports.
+    const connection = (this.#client as Partial<Pick<Client, 'connection'>>).connection;
+    connection?.on('parameterStatus', this.#watchEncoding);
     try {
       if (transaction) await this.#client.query('BEGIN');
       // Inside the transaction, which a pooler cannot split: checked once, it holds for the whole file.
@@ -152,6 +161,8 @@ export class SqlExecutor implements UmzugStorage {
     } catch (error) {
       await this.#finishAfterFailure();
       throw await this.#explain(error, transaction);
+    } finally {
+      connection?.off('parameterStatus', this.#watchEncoding);
     }
   }
 
@@ -188,6 +199,8 @@ export class SqlExecutor implements UmzugStorage {
         const failed = batch[error.completed] ?? first;
         throw failed ? toStatementError(error.error, script, failed) : error.error;
       }
+      const last = batch.at(-1);
+      if (first && last) this.#refuseForeignEncoding(script, first, `one of the statements from line ${first.line} to line ${last.line}`);
       from += batch.length;
       this.#onProgress(from, statements.length);
     }
@@ -214,6 +227,7 @@ export class SqlExecutor implements UmzugStorage {
     const direction = this.#current?.direction ?? 'up';
     for (const statement of script.statements) {
       try {
+        if (statement.index > 0) this.#refuseForeignEncoding(script, statement, 'the statement before this one');
         await this.#runStatement(script, statement);
         await this.#expectSession(`after ${script.path}:${statement.line}`, movedSessionOutcome(script, statement, direction));
         this.#onProgress(statement.index + 1, script.statements.length);
@@ -243,6 +257,19 @@ export class SqlExecutor implements UmzugStorage {
     } catch (error) {
       throw toStatementError(error, script, statement);
     }
+  }
+
+  /** Fails, located at `at`, when a statement (`which`) changed client_encoding: the server would read what follows in another encoding. */
+  #refuseForeignEncoding(script: MigrationScript, at: ScriptStatement, which: string): void {
+    const encoding = this.#foreignEncoding;
+    if (encoding === undefined) return;
+    const { line, column } = script.source.lines.position(at.start);
+    throw new MigrationSqlError({
+      file: script.path,
+      line,
+      column,
+      serverMessage: clientEncodingMessage(`${which} changed client_encoding to ${encoding} (set_config, or SET in a function or DO block)`),
+    });
   }
 
   /** Fails when the next statement does not run in the backend that holds the run's lock. */
@@ -289,7 +316,7 @@ export class SqlExecutor implements UmzugStorage {
     else {
       // Back to the session's own search_path (authdb's sessions: pg_catalog, pg_temp), not the server default.
       await this.#client.query('SELECT pg_catalog.set_config($1::pg_catalog.text, $2::pg_catalog.text, false)', ['search_path', current.searchPath ?? '']);
-      await this.#client.query('RESET lock_timeout; RESET standard_conforming_strings');
+      await this.#client.query('RESET lock_timeout; RESET standard_conforming_strings; RESET client_encoding');
     }
   }
 

@@ -185,3 +185,57 @@ describe('standard_conforming_strings: the server reads each statement as authdb
     }
   });
 });
+
+describe('client_encoding: the server reads every statement as the UTF-8 authdb parsed', () => {
+  // In SJIS, the bytes of `ぁ\` are two characters and the backslash is gone: E'ぁ\', 1) --' would be a
+  // string, then a second value, where authdb's parser (and a reviewer) reads one string.
+  const smuggled = "INSERT INTO b_t VALUES (E'ぁ\\', 1) --');\n";
+
+  for (const set of ["SET client_encoding = 'SJIS';", "SET NAMES 'SJIS';", "SET LOCAL client_encoding TO 'LATIN1';"]) {
+    it(`${set} is refused before anything runs, with its line`, async () => {
+      const { args, schema } = await setUp(`CREATE TABLE b_t (a text, b int);\n${set}\n${smuggled}`);
+
+      const result = await runMain(['migrate', 'up', ...args]);
+
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`${B}.up.sql:2:1: this statement sets client_encoding, but authdb sends every migration file as UTF-8`);
+      expect(result.stderr).toContain('nothing was run');
+      expect(await relations(schema)).not.toContain('a_t');
+      expect(await tracked(schema)).toEqual([]);
+    });
+  }
+
+  it('RESET client_encoding and SET client_encoding TO DEFAULT are allowed (back to the session’s UTF8)', async () => {
+    const { args, schema } = await setUp("CREATE TABLE b_t (a text);\nRESET client_encoding;\nSET client_encoding TO DEFAULT;\nINSERT INTO b_t VALUES ('é');\n");
+    expect((await runMain(['migrate', 'up', ...args])).code).toBe(0);
+    expect((await db.pool.query(`SELECT a FROM ${schema}.b_t`)).rows).toEqual([{ a: 'é' }]);
+  });
+
+  it('changed by set_config in a transactional file: the file fails where it was seen and is rolled back whole', async () => {
+    const { args, schema } = await setUp(`CREATE TABLE b_t (a text, b int);\nSELECT pg_catalog.set_config('client_encoding', 'SJIS', false);\n${smuggled}`);
+
+    const result = await runMain(['migrate', 'up', ...args]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('one of the statements from line 1 to line 3 changed client_encoding to SJIS (set_config, or SET in a function or DO block)');
+    expect(result.stderr).toContain('The migration was rolled back');
+    expect(await relations(schema)).toEqual(['a_t', 'authdb_migrations']);
+    expect(await tracked(schema)).toEqual([A]);
+  });
+
+  it('changed in a no-transaction file: the statements after it do not run', async () => {
+    const dir = await writeMigrationDir({
+      [A]: { up: 'CREATE TABLE a_t (v text);\n', down: 'DROP TABLE a_t;\n' },
+      [B]: { up: "-- authdb:no-transaction\nDO $$ BEGIN PERFORM pg_catalog.set_config('client_encoding', 'LATIN1', false); END $$;\nINSERT INTO a_t VALUES ('é');\n", down: 'SELECT 1;\n' },
+    });
+    dirs.push(dir);
+    const schema = `parse_${++schemaIndex}`;
+    const args = ['--database-url', db.url, '--migrations-dir', dir.path, '--schema', schema, '--allow-second-install'];
+
+    const result = await runMain(['migrate', 'up', ...args]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${B}.up.sql:3:1: the statement before this one changed client_encoding to LATIN1`);
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM ${schema}.a_t`)).rows).toEqual([{ n: 0 }]);
+  });
+});
