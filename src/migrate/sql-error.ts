@@ -10,14 +10,19 @@ import type { MigrationScript, ScriptStatement } from './migration-script.js';
  * Returns a {@link MigrationSqlError}, or `error` itself when it did not come
  * from the server (a lost connection is not the file's fault).
  */
-export function toStatementError(error: unknown, script: MigrationScript, statement: ScriptStatement): unknown {
+export function toStatementError(error: unknown, script: MigrationScript, statement: ScriptStatement, positions: PositionUnit = 'characters'): unknown {
   if (!isDatabaseError(error)) return error;
   const { lines } = script.source;
-  // The server counts 1-based characters from the start of the text it was sent.
-  const offset = error.position === undefined ? statement.start : lines.byteOffsetAfter(statement.start, Number(error.position) - 1);
+  // The server counts 1-based characters from the start of the text it was sent (bytes, in a SQL_ASCII database).
+  const position = error.position === undefined ? undefined : Number(error.position) - 1;
+  const offset =
+    position === undefined ? statement.start : positions === 'bytes' ? Math.min(statement.start + position, statement.end) : lines.byteOffsetAfter(statement.start, position);
   const { line, column } = lines.position(offset);
   return fromServerError(error, script.path, { line, column, snippet: snippet(lines.lineText(line), line, column) });
 }
+
+/** What the server's error positions count: characters, or bytes where the database's encoding is SQL_ASCII (no multibyte characters to it). */
+export type PositionUnit = 'characters' | 'bytes';
 
 /**
  * Turns a server error raised while writing the tracking row of `file` into a

@@ -10,7 +10,7 @@ import type { MigrationFile } from './migration-file.js';
 import { prepareScripts, type MigrationScript, type ScriptStatement } from './migration-script.js';
 import { isConnectionLoss, LostDuringStatement, StoppedBetweenStatements } from './run-faults.js';
 import { PipelineStopped, runPipeline } from './statement-pipeline.js';
-import { toStatementError, toTrackingError, withExplanation } from './sql-error.js';
+import { toStatementError, toTrackingError, withExplanation, type PositionUnit } from './sql-error.js';
 import { expectBackend } from './session-stability.js';
 import type { TrackingTable } from './tracking-table.js';
 
@@ -96,6 +96,8 @@ export class SqlExecutor implements UmzugStorage {
   readonly #watchEncoding = (message: { readonly parameterName?: string; readonly parameterValue?: string }): void => {
     if (message.parameterName === 'client_encoding') this.#foreignEncoding = message.parameterValue === 'UTF8' ? undefined : message.parameterValue;
   };
+  /** How the server counts the positions of its errors in this database. */
+  #positions: PositionUnit = 'characters';
   /** Parsed files of the run, by path. */
   readonly #scripts = new Map<string, MigrationScript>();
 
@@ -138,6 +140,8 @@ export class SqlExecutor implements UmzugStorage {
    */
   async prepare(files: readonly MigrationFile[], direction: Direction): Promise<void> {
     for (const script of await prepareScripts(files.map((f) => sourceOf(f, direction)))) this.#scripts.set(script.path, script);
+    const { rows } = await this.#client.query<{ encoding: string }>("SELECT pg_catalog.current_setting('server_encoding') AS encoding");
+    this.#positions = rows[0]?.encoding === 'SQL_ASCII' ? 'bytes' : 'characters';
   }
 
   /** Body of an umzug migration: runs one file, leaving its transaction open for the tracking row. */
@@ -197,7 +201,7 @@ export class SqlExecutor implements UmzugStorage {
       } catch (error) {
         if (!(error instanceof PipelineStopped)) throw error;
         const failed = batch[error.completed] ?? first;
-        throw failed ? toStatementError(error.error, script, failed) : error.error;
+        throw failed ? toStatementError(error.error, script, failed, this.#positions) : error.error;
       }
       const last = batch.at(-1);
       if (first && last) this.#refuseForeignEncoding(script, first, `one of the statements from line ${first.line} to line ${last.line}`);
@@ -255,7 +259,7 @@ export class SqlExecutor implements UmzugStorage {
       const query: QueryConfig & { readonly queryMode: 'extended' } = { text: statementText(script.source, statement), queryMode: 'extended' };
       await this.#client.query(query);
     } catch (error) {
-      throw toStatementError(error, script, statement);
+      throw toStatementError(error, script, statement, this.#positions);
     }
   }
 

@@ -127,6 +127,24 @@ describe('a file of more statements than one round trip sends (they go in pipeli
   });
 });
 
+describe('a SQL_ASCII database, where the server counts error positions in bytes', () => {
+  it('locates the error at its line and column although multibyte text comes before it', async () => {
+    const ascii = await createEmptyDatabase("ENCODING 'SQL_ASCII' LOCALE 'C'");
+    const client = new pg.Client({ connectionString: ascii.url });
+    await client.connect();
+    try {
+      const dir = await writeMigrationDir({ [A]: { up: "CREATE TABLE t (a text);\nSELECT 'éééééééééééééééééééé', 1,\n  nosuchcol FROM t;\n", down: 'SELECT 1;\n' } });
+      dirs.push(dir);
+      const error = await new Migrator({ client, schema: 'public', migrationsDir: dir.path }).up().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(MigrationSqlError);
+      expect((error as MigrationSqlError).location).toMatchObject({ line: 3, column: 3, sqlState: '42703' });
+    } finally {
+      await client.end();
+      await ascii.close();
+    }
+  });
+});
+
 describe('a statement_timeout set outside the file', () => {
   for (const scope of ['database', 'role in database'] as const) {
     it(`on the ${scope}: the error names the statement's line and the hint says where the timeout comes from and how to lift it`, async () => {
