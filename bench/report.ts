@@ -145,7 +145,7 @@ export function toMarkdown(r: BenchResults): string {
     out.push('');
   }
   if (r.cli) out.push(formatCliStartup(r.cli), '');
-  if (r.migrationFiles) out.push('**Migration files** (apply and lint time by size; linear is the target):', '', formatMigrationFileRows(r.migrationFiles), '');
+  if (r.migrationFiles) out.push('**Migration files** (`migrate up` against psql, the CLI’s peak memory and lint time by size; targets: up within 1.5 × psql, time and memory linear in the size):', '', formatMigrationFileRows(r.migrationFiles), '');
   if (r.profile) {
     const p = r.profile;
     out.push(`**Profile** (findings, not targets; ${p.operations} operations per path through pg at concurrency 1 for WAL, 4 for multixacts):`, '');
