@@ -1,7 +1,7 @@
 import type { IndexStmt } from 'libpg-query';
 import { parseStatementOutlines, type ParsedStatement } from '../sql/parse.js';
-import { clientEncodingProblem } from '../sql/client-encoding.js';
 import { clientCopyProblem, psqlOnlyProblem } from '../sql/psql-only.js';
+import { readingSettingProblem } from '../sql/session-reading.js';
 import type { SqlSource } from '../sql/sql-source.js';
 import { transactionControl, transactionControlMessage } from '../sql/transaction-control.js';
 import { MigrationFileError } from './errors.js';
@@ -18,6 +18,8 @@ export interface ScriptStatement {
   readonly line: number;
   /** Set for `CREATE INDEX CONCURRENTLY`: it leaves an INVALID index behind when it fails. */
   readonly concurrentIndex?: ConcurrentIndex;
+  /** Set for `DEALLOCATE` and `DISCARD`: they can remove the session's prepared statements, the engine's among them. */
+  readonly dropsPrepared?: true;
 }
 
 /** The index a `CREATE INDEX CONCURRENTLY` builds. */
@@ -64,7 +66,7 @@ async function prepareScript(source: SqlSource): Promise<{ script: MigrationScri
   }
   const { transaction } = parseDirectives(source.text);
   const problems = parsed.statements.flatMap((s) => {
-    const refused = clientCopyProblem(s) ?? clientEncodingProblem(s);
+    const refused = clientCopyProblem(s) ?? readingSettingProblem(s);
     if (refused !== undefined) return [`${where(s.start)}: ${refused}`];
     const command = transaction ? transactionControl(s) : undefined;
     return command === undefined ? [] : [`${where(s.start)}: ${transactionControlMessage(command)}`];
@@ -74,7 +76,13 @@ async function prepareScript(source: SqlSource): Promise<{ script: MigrationScri
 }
 
 function scriptStatement(source: SqlSource, s: ParsedStatement, position: number): ScriptStatement {
-  const base = { index: position, start: s.start, end: s.end, line: source.lines.lineOf(s.start) };
+  const base = {
+    index: position,
+    start: s.start,
+    end: s.end,
+    line: source.lines.lineOf(s.start),
+    ...((s.type === 'DeallocateStmt' || s.type === 'DiscardStmt') && { dropsPrepared: true as const }),
+  };
   const index = s.type === 'IndexStmt' ? (s.body as IndexStmt) : undefined;
   if (index?.concurrent !== true) return base;
   const concurrentIndex: ConcurrentIndex = {

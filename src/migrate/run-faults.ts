@@ -100,8 +100,10 @@ export function isConnectionLoss(error: unknown): boolean {
   const cause = error instanceof MigrationSqlError ? error.cause : error;
   if (!(cause instanceof Error)) return false;
   const { code, severity } = cause as { code?: unknown; severity?: unknown };
-  // A class 08 ERROR leaves the session usable (08P01 for a Bind without the `$1` a statement asks for): only FATAL or PANIC ends it.
-  if (typeof code === 'string' && CONNECTION_LOST_STATE.test(code)) return !code.startsWith('08') || severity === undefined || severity === 'FATAL' || severity === 'PANIC';
+  // An error the server sent ends the session only as FATAL or PANIC, whatever its code or text: an ERROR
+  // leaves it usable (08P01 for a Bind without the `$1` a statement asks for; a RAISE with ERRCODE 57P03).
+  if (typeof severity === 'string') return severity === 'FATAL' || severity === 'PANIC';
+  if (typeof code === 'string' && CONNECTION_LOST_STATE.test(code)) return true;
   return CONNECTION_LOST_MESSAGE.test(cause.message);
 }
 

@@ -1,6 +1,6 @@
 import type { Client, ClientBase, QueryConfig } from 'pg';
 import type { UmzugStorage } from 'umzug';
-import { clientEncodingMessage } from '../sql/client-encoding.js';
+import { READING_SETTINGS, readingChangeMessage } from '../sql/session-reading.js';
 import { statementText } from '../sql/parse.js';
 import type { SqlSource } from '../sql/sql-source.js';
 import { MigrationSqlError } from './errors.js';
@@ -9,7 +9,7 @@ import { halfwayOutcome, leftoverIndexReport, movedSessionOutcome, possibleLefto
 import type { MigrationFile } from './migration-file.js';
 import { prepareScripts, type MigrationScript, type ScriptStatement } from './migration-script.js';
 import { isConnectionLoss, LostDuringStatement, StoppedBetweenStatements } from './run-faults.js';
-import { PipelineStopped, runPipeline } from './statement-pipeline.js';
+import { PipelineStopped, PREPARED, runPipeline } from './statement-pipeline.js';
 import { toStatementError, toTrackingError, withExplanation, type PositionUnit } from './sql-error.js';
 import { expectBackend } from './session-stability.js';
 import type { TrackingTable } from './tracking-table.js';
@@ -35,6 +35,52 @@ export type ProgressListener = (done: number, total: number) => void;
  */
 const PIPELINE_STATEMENTS = 500;
 const PIPELINE_BYTES = 64 * 1024;
+
+/**
+ * Run before a statement whose bytes another client_encoding or
+ * standard_conforming_strings would read differently, when it is not first in
+ * its pipeline: fails (22P02) unless the server reads as authdb parsed. Plain
+ * ASCII without a backslash, so every setting reads it the same; qualified, so
+ * no function or operator a file creates can stand in.
+ */
+const READING_GUARD =
+  "SELECT CAST(CASE WHEN pg_catalog.current_setting('client_encoding') OPERATOR(pg_catalog.=) 'UTF8' " +
+  "AND pg_catalog.current_setting('standard_conforming_strings') OPERATOR(pg_catalog.=) 'on' " +
+  "THEN '1' ELSE pg_catalog.current_setting('client_encoding') END AS pg_catalog.int4)";
+
+/**
+ * The texts of a pipeline: its statements, each one that another reading
+ * would change (a byte ≥ 0x80 or a backslash) after a guard, except the first,
+ * which runs as the last round trip left the settings (the server reports
+ * any change at its end). A change made and undone within one pipeline is
+ * seen by the guard before the next such statement.
+ */
+function guarded(script: MigrationScript, batch: readonly ScriptStatement[]): readonly PipelineEntry[] {
+  // The guard is prepared once per pipeline, and sent as text after a statement that may drop it (DEALLOCATE, DISCARD).
+  let prepared = true;
+  return batch.flatMap((statement, position): PipelineEntry[] => {
+    const entry: PipelineEntry = { statement, text: statementText(script.source, statement), guard: false };
+    const guard: PipelineEntry = { statement, text: prepared ? PREPARED : READING_GUARD, guard: true };
+    if (statement.dropsPrepared) prepared = false;
+    return position > 0 && readingMatters(script.source.bytes, statement) ? [guard, entry] : [entry];
+  });
+}
+
+interface PipelineEntry {
+  /** The file's statement; for a guard, the statement it runs before. */
+  readonly statement: ScriptStatement;
+  readonly text: string | typeof PREPARED;
+  readonly guard: boolean;
+}
+
+/** Whether the statement has a byte that client_encoding or standard_conforming_strings reads differently. */
+function readingMatters(bytes: Uint8Array, statement: ScriptStatement): boolean {
+  for (let i = statement.start; i < statement.end; i++) {
+    const byte = bytes[i] ?? 0;
+    if (byte >= 0x80 || byte === 0x5c) return true;
+  }
+  return false;
+}
 
 /** The statements of the pipeline that starts at `from`: at least one. */
 function pipelineFrom(statements: readonly ScriptStatement[], from: number): readonly ScriptStatement[] {
@@ -91,10 +137,11 @@ export class SqlExecutor implements UmzugStorage {
   readonly #sessionPid: number | undefined;
   readonly #signal: AbortSignal | undefined;
   #current: RunningMigration | undefined;
-  /** The client_encoding the server reported (ParameterStatus) while a file ran, when not UTF8. */
-  #foreignEncoding: string | undefined;
-  readonly #watchEncoding = (message: { readonly parameterName?: string; readonly parameterValue?: string }): void => {
-    if (message.parameterName === 'client_encoding') this.#foreignEncoding = message.parameterValue === 'UTF8' ? undefined : message.parameterValue;
+  /** What the server reported (ParameterStatus) of the settings that change how it reads a statement, while a file ran. */
+  readonly #reading = new Map<string, string>();
+  readonly #watchReading = (message: { readonly parameterName?: string; readonly parameterValue?: string }): void => {
+    const { parameterName: name, parameterValue: value } = message;
+    if (name !== undefined && value !== undefined && name in READING_SETTINGS) this.#reading.set(name, value);
   };
   /** How the server counts the positions of its errors in this database. */
   #positions: PositionUnit = 'characters';
@@ -152,9 +199,11 @@ export class SqlExecutor implements UmzugStorage {
     const { path, transaction } = script;
     const searchPath = transaction ? undefined : await this.#sessionSearchPath();
     this.#current = { file, direction, path, transaction, startedAt: performance.now(), ...(searchPath !== undefined && { searchPath }) };
-    // `SET client_encoding` is refused by the parse; set_config or a DO block can still change it, which the server reports.
+    // `SET client_encoding` is refused by the parse; set_config or a DO block can still change it, which the server
+    // reports at the end of each round trip. Each file starts as UTF8 with standard_conforming_strings on (its preamble).
     const connection = (this.#client as Partial<Pick<Client, 'connection'>>).connection;
-    connection?.on('parameterStatus', this.#watchEncoding);
+    this.#reading.clear();
+    connection?.on('parameterStatus', this.#watchReading);
     try {
       if (transaction) await this.#client.query('BEGIN');
       // Inside the transaction, which a pooler cannot split: checked once, it holds for the whole file.
@@ -166,7 +215,7 @@ export class SqlExecutor implements UmzugStorage {
       await this.#finishAfterFailure();
       throw await this.#explain(error, transaction);
     } finally {
-      connection?.off('parameterStatus', this.#watchEncoding);
+      connection?.off('parameterStatus', this.#watchReading);
     }
   }
 
@@ -196,15 +245,20 @@ export class SqlExecutor implements UmzugStorage {
       const batch = pipelineFrom(statements, from);
       const first = batch[0];
       if (this.#signal?.aborted && first) throw new StoppedBetweenStatements(script.path, first.line);
+      const sent = guarded(script, batch);
       try {
-        await runPipeline(this.#client, batch.map((s) => statementText(script.source, s)));
+        await runPipeline(this.#client, sent.map((s) => s.text), sent.some((s) => s.text === PREPARED) ? READING_GUARD : undefined);
       } catch (error) {
         if (!(error instanceof PipelineStopped)) throw error;
-        const failed = batch[error.completed] ?? first;
-        throw failed ? toStatementError(error.error, script, failed, this.#positions) : error.error;
+        const failed = sent[error.completed] ?? sent[0];
+        // The guard fails with 22P02 when the reading changed (anything else: say what the server said, at the statement it guarded).
+        if (failed?.guard && (error.error as { code?: unknown }).code === '22P02') {
+          this.#refuseChangedReading(script, failed.statement, `a statement before this one (from line ${first?.line ?? 1})`, true);
+        }
+        throw failed ? toStatementError(error.error, script, failed.statement, this.#positions) : error.error;
       }
       const last = batch.at(-1);
-      if (first && last) this.#refuseForeignEncoding(script, first, `one of the statements from line ${first.line} to line ${last.line}`);
+      if (first && last) this.#refuseChangedReading(script, first, `one of the statements from line ${first.line} to line ${last.line}`);
       from += batch.length;
       this.#onProgress(from, statements.length);
     }
@@ -231,7 +285,7 @@ export class SqlExecutor implements UmzugStorage {
     const direction = this.#current?.direction ?? 'up';
     for (const statement of script.statements) {
       try {
-        if (statement.index > 0) this.#refuseForeignEncoding(script, statement, 'the statement before this one');
+        if (statement.index > 0) this.#refuseChangedReading(script, statement, 'the statement before this one');
         await this.#runStatement(script, statement);
         await this.#expectSession(`after ${script.path}:${statement.line}`, movedSessionOutcome(script, statement, direction));
         this.#onProgress(statement.index + 1, script.statements.length);
@@ -263,16 +317,25 @@ export class SqlExecutor implements UmzugStorage {
     }
   }
 
-  /** Fails, located at `at`, when a statement (`which`) changed client_encoding: the server would read what follows in another encoding. */
-  #refuseForeignEncoding(script: MigrationScript, at: ScriptStatement, which: string): void {
-    const encoding = this.#foreignEncoding;
-    if (encoding === undefined) return;
+  /**
+   * Fails, located at `at`, when a statement (`which`) changed how the server
+   * reads statements: as the server reported it, or as a guard found it
+   * (`guard`: the value is not known here, only that it differs).
+   */
+  #refuseChangedReading(script: MigrationScript, at: ScriptStatement, which: string, guard = false): void {
+    const changed = guard
+      ? 'client_encoding or standard_conforming_strings'
+      : Object.entries(READING_SETTINGS).flatMap(([name, expected]) => {
+          const value = this.#reading.get(name);
+          return value === undefined || value === expected ? [] : [`${name} to ${value}`];
+        })[0];
+    if (changed === undefined) return;
     const { line, column } = script.source.lines.position(at.start);
     throw new MigrationSqlError({
       file: script.path,
       line,
       column,
-      serverMessage: clientEncodingMessage(`${which} changed client_encoding to ${encoding} (set_config, or SET in a function or DO block)`),
+      serverMessage: readingChangeMessage(`${which} changed ${changed} (set_config, RESET, or SET in a function or DO block)`),
     });
   }
 

@@ -24,11 +24,20 @@ export class PipelineStopped extends Error {
  * up to a Sync as one implicit transaction, which is not what a
  * no-transaction file asks for. Rows that statements return are not read.
  */
-export function runPipeline(client: ClientBase, texts: readonly string[]): Promise<void> {
+export function runPipeline(client: ClientBase, texts: readonly (string | typeof PREPARED)[], prepared?: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    void client.query(new StatementPipeline(texts, resolve, reject));
+    void client.query(new StatementPipeline(texts, prepared, resolve, reject));
   });
 }
+
+/**
+ * In {@link runPipeline}'s texts: run the pipeline's prepared statement (its
+ * `prepared` text, parsed once at the pipeline's start) rather than parse a text.
+ */
+export const PREPARED: unique symbol = Symbol('the pipeline\'s prepared statement');
+
+/** The name the pipeline's prepared statement has on the server, for the pipeline's length. */
+const PREPARED_NAME = 'authdb_pipeline_prepared';
 
 /** The query object node-postgres hands the connection to, and the server's answers to. */
 class StatementPipeline implements Submittable {
@@ -36,7 +45,8 @@ class StatementPipeline implements Submittable {
   #settled = false;
 
   constructor(
-    private readonly texts: readonly string[],
+    private readonly texts: readonly (string | typeof PREPARED)[],
+    private readonly prepared: string | undefined,
     private readonly resolve: () => void,
     private readonly reject: (error: PipelineStopped) => void,
   ) {}
@@ -45,9 +55,17 @@ class StatementPipeline implements Submittable {
     const { stream } = connection;
     // One write for the pipeline rather than three per statement.
     stream.cork();
+    if (this.prepared !== undefined) {
+      // Closing a statement that does not exist is no error.
+      connection.close({ type: 'S', name: PREPARED_NAME }, true);
+      connection.parse({ text: this.prepared, name: PREPARED_NAME, types: [] }, true);
+    }
     for (const text of this.texts) {
-      connection.parse({ text, name: '', types: [] }, true);
-      connection.bind({}, true);
+      if (text === PREPARED) connection.bind({ statement: PREPARED_NAME }, true);
+      else {
+        connection.parse({ text, name: '', types: [] }, true);
+        connection.bind({}, true);
+      }
       connection.execute({}, true);
     }
     connection.sync();

@@ -155,14 +155,26 @@ describe('standard_conforming_strings: the server reads each statement as authdb
   // them, where authdb's parser sees one SELECT.
   const smuggled = "SELECT 'a\\' , ' ; COMMIT ; -- '\n;\n";
 
-  it('a hidden COMMIT behind SET standard_conforming_strings = off cannot run: the file is rolled back whole', async () => {
+  it('a hidden COMMIT behind SET standard_conforming_strings = off cannot run: refused before anything runs', async () => {
     const { args, schema } = await setUp(`SET LOCAL standard_conforming_strings = off;\nCREATE TABLE b_t (id int);\n${smuggled}CREATE TABLE b2_t (id int);\n`);
 
     const result = await runMain(['migrate', 'up', ...args]);
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`${B}.up.sql:3:`);
-    expect(result.stderr).toContain('42601');
+    expect(result.stderr).toContain(`${B}.up.sql:1:1: this statement sets standard_conforming_strings`);
+    expect(await relations(schema)).not.toContain('b_t');
+    expect(await tracked(schema)).toEqual([]);
+  });
+
+  it('the same turned off by set_config (no SET to refuse): the smuggled statement still cannot run, the file rolls back whole', async () => {
+    const { args, schema } = await setUp(
+      `SELECT pg_catalog.set_config('standard_conforming_strings', 'off', true);\nCREATE TABLE b_t (id int);\n${smuggled}CREATE TABLE b2_t (id int);\n`,
+    );
+
+    const result = await runMain(['migrate', 'up', ...args]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${B}.up.sql:3:1: a statement before this one (from line 1) changed client_encoding or standard_conforming_strings`);
     expect(await relations(schema)).not.toContain('b_t');
     expect(await relations(schema)).not.toContain('b2_t');
     expect(await tracked(schema)).toEqual([A]);
@@ -186,27 +198,38 @@ describe('standard_conforming_strings: the server reads each statement as authdb
   });
 });
 
-describe('client_encoding: the server reads every statement as the UTF-8 authdb parsed', () => {
+describe('client_encoding and standard_conforming_strings: the server reads every statement as authdb parsed it', () => {
   // In SJIS, the bytes of `ぁ\` are two characters and the backslash is gone: E'ぁ\', 1) --' would be a
   // string, then a second value, where authdb's parser (and a reviewer) reads one string.
   const smuggled = "INSERT INTO b_t VALUES (E'ぁ\\', 1) --');\n";
+  // With standard_conforming_strings off, 'x\' does not end at its quote: a second column where authdb reads a comment.
+  const hidden = "INSERT INTO b_t SELECT 'x\\' --', 1\n;\n";
 
-  for (const set of ["SET client_encoding = 'SJIS';", "SET NAMES 'SJIS';", "SET LOCAL client_encoding TO 'LATIN1';"]) {
+  for (const [set, name] of [
+    ["SET client_encoding = 'SJIS';", 'client_encoding'],
+    ["SET NAMES 'SJIS';", 'client_encoding'],
+    ["SET LOCAL client_encoding TO 'LATIN1';", 'client_encoding'],
+    ['SET standard_conforming_strings = off;', 'standard_conforming_strings'],
+    ['SET LOCAL standard_conforming_strings TO false;', 'standard_conforming_strings'],
+  ] as const) {
     it(`${set} is refused before anything runs, with its line`, async () => {
       const { args, schema } = await setUp(`CREATE TABLE b_t (a text, b int);\n${set}\n${smuggled}`);
 
       const result = await runMain(['migrate', 'up', ...args]);
 
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain(`${B}.up.sql:2:1: this statement sets client_encoding, but authdb sends every migration file as UTF-8`);
+      expect(result.stderr).toContain(`${B}.up.sql:2:1: this statement sets ${name}, but authdb parses and sends every migration file as UTF-8 with standard_conforming_strings on`);
       expect(result.stderr).toContain('nothing was run');
       expect(await relations(schema)).not.toContain('a_t');
       expect(await tracked(schema)).toEqual([]);
     });
   }
 
-  it('RESET client_encoding and SET client_encoding TO DEFAULT are allowed (back to the session’s UTF8)', async () => {
-    const { args, schema } = await setUp("CREATE TABLE b_t (a text);\nRESET client_encoding;\nSET client_encoding TO DEFAULT;\nINSERT INTO b_t VALUES ('é');\n");
+  it('what keeps the reading is allowed: UTF-8 under its names (a pg_dump header sets it), on, RESET, DEFAULT', async () => {
+    const { args, schema } = await setUp(
+      "CREATE TABLE b_t (a text);\nSET client_encoding = 'UTF8';\nSET NAMES 'utf-8';\nSET client_encoding TO 'unicode';\n" +
+        "SET standard_conforming_strings = on;\nRESET client_encoding;\nSET client_encoding TO DEFAULT;\nINSERT INTO b_t VALUES ('é');\n",
+    );
     expect((await runMain(['migrate', 'up', ...args])).code).toBe(0);
     expect((await db.pool.query(`SELECT a FROM ${schema}.b_t`)).rows).toEqual([{ a: 'é' }]);
   });
@@ -217,9 +240,49 @@ describe('client_encoding: the server reads every statement as the UTF-8 authdb 
     const result = await runMain(['migrate', 'up', ...args]);
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('one of the statements from line 1 to line 3 changed client_encoding to SJIS (set_config, or SET in a function or DO block)');
+    expect(result.stderr).toContain(`${B}.up.sql:3:1: a statement before this one (from line 1) changed client_encoding or standard_conforming_strings`);
     expect(result.stderr).toContain('The migration was rolled back');
     expect(await relations(schema)).toEqual(['a_t', 'authdb_migrations']);
+    expect(await tracked(schema)).toEqual([A]);
+  });
+
+  it('changed and changed back within one round trip: the statement in between is still not read otherwise', async () => {
+    const { args, schema } = await setUp(
+      `CREATE TABLE b_t (a text, b int);\nSELECT pg_catalog.set_config('client_encoding', 'SJIS', false);\n${smuggled}SELECT pg_catalog.set_config('client_encoding', 'UTF8', false);\n`,
+    );
+
+    const result = await runMain(['migrate', 'up', ...args]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${B}.up.sql:3:1: a statement before this one`);
+    expect(await tracked(schema)).toEqual([A]);
+    expect(await relations(schema)).not.toContain('b_t');
+  });
+
+  it('standard_conforming_strings turned off by set_config: refused the same way', async () => {
+    const { args, schema } = await setUp(`CREATE TABLE b_t (a text, b int);\nSELECT pg_catalog.set_config('standard_conforming_strings', 'off', true);\n${hidden}`);
+
+    const result = await runMain(['migrate', 'up', ...args]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${B}.up.sql:3:1: a statement before this one`);
+    expect(await relations(schema)).not.toContain('b_t');
+  });
+
+  it('a file that drops the session’s prepared statements (DEALLOCATE ALL, DISCARD ALL) still runs as written', async () => {
+    const { args, schema } = await setUp("CREATE TABLE b_t (a text);\nDEALLOCATE ALL;\nINSERT INTO b_t VALUES ('é');\nDISCARD PLANS;\nINSERT INTO b_t VALUES ('\\ü');\n");
+    const result = await runMain(['migrate', 'up', ...args]);
+    expect(result.stderr).toContain('applied 2 migration(s)');
+    expect((await db.pool.query(`SELECT a FROM ${schema}.b_t ORDER BY a`)).rows).toEqual([{ a: '\\ü' }, { a: 'é' }]);
+  });
+
+  it('changed at the end of a file: seen before it commits', async () => {
+    const { args, schema } = await setUp("CREATE TABLE b_t (a text);\nSELECT pg_catalog.set_config('client_encoding', 'LATIN1', false);\n");
+
+    const result = await runMain(['migrate', 'up', ...args]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('one of the statements from line 1 to line 2 changed client_encoding to LATIN1');
     expect(await tracked(schema)).toEqual([A]);
   });
 

@@ -113,6 +113,14 @@ describe('a file of more statements than one round trip sends (they go in pipeli
     expect(rows).toEqual([{ t: null }]);
   });
 
+  it('an ERROR whose code or text looks like a lost connection (a RAISE) is the statement\'s error, at its line', async () => {
+    for (const raise of ["RAISE EXCEPTION 'upstream said ECONNRESET' USING ERRCODE = '57P03'", "RAISE EXCEPTION 'Connection terminated by policy'"]) {
+      const { error } = await failingUp(`SELECT 1;\nDO $$ BEGIN ${raise}; END $$;\n`);
+      expect(error.location).toMatchObject({ line: 2, column: 1 });
+      expect(error.code).toBe('AUTHDB_SQL');
+    }
+  });
+
   it('statement_timeout applies to each statement, not to the pipeline: many short statements outlast it together', async () => {
     await db.pool.query(`ALTER DATABASE ${db.name} SET statement_timeout = '1s'`);
     try {
