@@ -28,6 +28,8 @@ import { closeAll, connectMany, releaseTogether } from './helpers.js';
 const ARBITRARY_CALLS = 2000;
 /** Sequential runs, each of 60 to SEQUENTIAL_COMMANDS commands. Default is 16 runs of up to 120. */
 const SEQUENTIAL_RUNS = 16;
+/** A seed whose SEQUENTIAL_RUNS sequences reach every path of the model (checked on PostgreSQL 14 and 17). */
+const COVERING_SEED = 1;
 const SEQUENTIAL_COMMANDS = 120;
 /** Concurrent runs, each of CONCURRENT_ROUNDS / 2 to CONCURRENT_ROUNDS rounds of one command per session. Default is 12 runs of up to 16 rounds on 6 sessions. */
 const CONCURRENT_RUNS = 12;
@@ -656,19 +658,19 @@ const commandSequence = fc
 // Generous limit: generated command sequences, each a round trip per command, on a shared, loaded machine (or a 2-core CI) take far longer than on a quiet one.
 describe('sequences of commands', { timeout: 180_000 }, () => {
   it('every call does what the model of the README says, and the tables stay consistent', async () => {
-    await fc.assert(
-      fc.asyncProperty(commandSequence, async (commands) => {
-        const model = new Model(nextRun());
-        for (const cmd of commands) await step(model, cmd);
-        await expectTablesMatch(model);
-        await expectInvariants(client, runAddresses(model.run));
-      }),
-      { numRuns: SEQUENTIAL_RUNS, ...SHRINK_LIMIT },
-    );
-    // The model must have been exercised on every path, not hold vacuously.
+    const property = fc.asyncProperty(commandSequence, async (commands) => {
+      const model = new Model(nextRun());
+      for (const cmd of commands) await step(model, cmd);
+      await expectTablesMatch(model);
+      await expectInvariants(client, runAddresses(model.run));
+    });
+    if (process.env.COVERING_SEED_ONLY === undefined) await fc.assert(property, { numRuns: SEQUENTIAL_RUNS, ...SHRINK_LIMIT });
+    // The model must have been exercised on every path, not hold vacuously. A random run can miss a rare
+    // path (a purge after a user's every token ended): then the same number of runs from a seed that reaches them all.
     const must = ['register created', 'register reissued', 'register AU001', 'register AU002', 'register AU008', 'a phone was confirmed', 'resend ok', 'resend AU001', 'resend AU007', 'resend AU008',
       'verify valid', 'verify valid with secret', 'verify used', 'verify revoked', 'verify expired', 'verify unknown',
       'verify applied a carried password', 'register AU013', 'the trim deleted an ended token', 'purge deleted a user'];
+    if (must.some((key) => (coverage.get(key) ?? 0) === 0)) await fc.assert(property, { numRuns: SEQUENTIAL_RUNS, ...SHRINK_LIMIT, seed: COVERING_SEED });
     for (const key of must) expect(coverage.get(key) ?? 0, `${key} (seen: ${JSON.stringify([...coverage])})`).toBeGreaterThan(0);
   });
 });
