@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_ENTRY, cleanEnv, runCli, type CliResult } from '../support/cli.js';
+import { CLI_ENTRY, cleanEnv, runCli, runProcess, type CliResult } from '../support/cli.js';
 import { createEmptyDatabase, type TestDatabase } from '../support/database.js';
 import { writeMigrationDir, type TempDir } from '../support/migration-fixtures.js';
 
@@ -32,19 +31,8 @@ afterAll(async () => {
 /** `authdb migrate …args` on a pseudo-terminal: everything it wrote there, stdout and stderr together, as written. */
 function onTerminal(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliResult> {
   const command = [process.execPath, CLI_ENTRY, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-  const child = spawn('script', ['--quiet', '--return', '--flush', '--command', command, '/dev/null'], {
+  return runProcess('script', ['--quiet', '--return', '--flush', '--command', command, '/dev/null'], {
     env: cleanEnv({ DATABASE_URL: db.url, TERM: 'xterm', ...env }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
   });
 }
 

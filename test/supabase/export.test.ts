@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -7,7 +6,7 @@ import { renderSupabaseMigrations } from '../../src/export/supabase-export.js';
 import { guardCallSql, guardFunctionSql } from '../../src/export/supabase-guard.js';
 import { DEFAULT_MIGRATIONS_DIR } from '../../src/migrate/migration-source.js';
 import { apiRolePrivileges, queryAs } from '../support/supabase-queries.js';
-import { runCli, type CliResult } from '../support/cli.js';
+import { runCli, runProcess, type CliResult } from '../support/cli.js';
 import { createEmptyDatabase, type TestDatabase } from '../support/database.js';
 import { createTempDir, writeMigrations, type TempDir } from '../support/migration-fixtures.js';
 import { postgrestRpc } from '../support/postgrest.js';
@@ -310,7 +309,7 @@ describe.skipIf(SUPABASE_CLI === undefined || SUPABASE_CLI === '')('supabase db 
   async function dbPush(dir: string): Promise<CliResult> {
     const url = new URL(supabase.url('postgres'));
     url.searchParams.set('sslmode', 'disable');
-    return run(SUPABASE_CLI ?? '', ['db', 'push', '--db-url', url.toString(), '--yes', '--workdir', dir]);
+    return runProcess(SUPABASE_CLI ?? '', ['db', 'push', '--db-url', url.toString(), '--yes', '--workdir', dir]);
   }
 
   async function newProject(name: string, schema: string): Promise<string> {
@@ -380,17 +379,3 @@ describe.skipIf(SUPABASE_CLI === undefined || SUPABASE_CLI === '')('supabase db 
     }
   });
 });
-
-function run(command: string, args: readonly string[]): Promise<CliResult> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}

@@ -41,16 +41,17 @@ export function cleanEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.P
 /** Runs `node dist/cli/main.js ...args` in a child process; settles when it exits. */
 export async function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
   if (!existsSync(CLI_ENTRY)) throw new Error(`${CLI_ENTRY} does not exist; run \`npm run build\` first (\`npm test\` does)`);
-  const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
-    cwd: options.cwd ?? fileURLToPath(new URL('../..', import.meta.url)),
-    env: cleanEnv(options.env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return runProcess(process.execPath, [CLI_ENTRY, ...args], { cwd: options.cwd ?? fileURLToPath(new URL('../..', import.meta.url)), env: cleanEnv(options.env) });
+}
+
+/** Runs `command` in a child process with no stdin, collecting its output; settles when it exits (128 when a signal ended it). */
+export function runProcess(command: string, args: readonly string[], options: { readonly cwd?: string; readonly env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return await new Promise<CliResult>((resolve, reject) => {
+  return new Promise<CliResult>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) => {
       resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr });
